@@ -1,0 +1,163 @@
+"""The profile record every reader, adapter and store agrees on.
+
+A profile is one organisation (firm, research group, startup, ...). Readers turn
+rows into ``dict``s with the keys of ``FIELDS``; ``validate_record`` turns such a
+dict into a clean ``Profile`` or raises ``RecordError`` with a reason a person
+understands (German is for pages; reasons are short English strings because they
+end up in logs and CLI output next to file names and line numbers).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+KINDS = ("kmu", "research", "startup", "other")
+
+#: Spellings people actually put in spreadsheets, mapped to the canonical kind.
+KIND_ALIASES = {
+    "kmu": "kmu", "sme": "kmu", "unternehmen": "kmu", "firma": "kmu", "company": "kmu",
+    "research": "research", "forschung": "research", "hochschule": "research",
+    "institut": "research", "forschungseinrichtung": "research", "universität": "research",
+    "startup": "startup", "start-up": "startup", "gründung": "startup",
+    "other": "other", "sonstige": "other", "sonstiges": "other", "verband": "other",
+}
+
+TEXT_FIELDS = ("description", "offers", "seeks", "keywords")
+FIELDS = (
+    "id", "name", "kind", "description", "offers", "seeks", "keywords",
+    "street", "postcode", "town", "website", "contact_name", "contact_email", "listed",
+)
+#: Caps keep one hostile row from bloating the store or the encoder's work.
+MAX_FIELD_CHARS = {"name": 300, "description": 20000, "offers": 5000, "seeks": 5000,
+                   "keywords": 2000}
+DEFAULT_MAX_CHARS = 500
+
+_POSTCODE = re.compile(r"^\d{5}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class RecordError(ValueError):
+    """A row that cannot become a profile; the message is the reason shown to the user."""
+
+
+@dataclass
+class Profile:
+    id: str
+    name: str
+    kind: str
+    description: str = ""
+    offers: str = ""
+    seeks: str = ""
+    keywords: str = ""
+    street: str = ""
+    postcode: str = ""
+    town: str = ""
+    website: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    listed: bool = True
+    # Filled by geocoding, not by the user.
+    landkreis: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    # Free-form extras from adapters (e.g. number of funded projects).
+    extra: dict = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of everything a user supplied: equal hash means re-ingest changes nothing."""
+        payload = "\x1f".join(str(getattr(self, f)) for f in FIELDS) + repr(sorted(self.extra.items()))
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def clean_text(value) -> str:
+    """NFC-normalise and collapse whitespace; None becomes ''."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    text = text.replace("\x00", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def slugify(text: str) -> str:
+    text = clean_text(text).lower()
+    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(src, dst)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def derive_id(name: str, postcode: str = "") -> str:
+    """A stable id for rows without one: the same name and postcode give the same id."""
+    base = slugify(name)[:60] or "profil"
+    digest = hashlib.sha1(f"{slugify(name)}|{postcode}".encode()).hexdigest()[:8]
+    return f"{base}-{digest}"
+
+
+def parse_kind(value) -> str:
+    raw = clean_text(value).lower()
+    if not raw:
+        raise RecordError("missing kind (expected one of: " + ", ".join(KINDS) + ")")
+    kind = KIND_ALIASES.get(raw)
+    if kind is None:
+        raise RecordError(f"unknown kind {raw!r} (expected one of: {', '.join(KINDS)})")
+    return kind
+
+
+def parse_postcode(value) -> str:
+    raw = clean_text(value)
+    if not raw:
+        return ""
+    # Spreadsheets drop the leading zero of Saxon postcodes (01067 -> 1067) and add ".0".
+    raw = re.sub(r"\.0$", "", raw.replace(" ", ""))
+    if raw.upper().startswith("D-"):
+        raw = raw[2:]
+    if raw.isdigit() and len(raw) == 4:
+        raw = "0" + raw
+    if not _POSTCODE.match(raw):
+        raise RecordError(f"unparseable postcode {clean_text(value)!r} (expected five digits)")
+    return raw
+
+
+def parse_listed(value) -> bool:
+    raw = clean_text(value).lower()
+    if raw in ("", "1", "true", "ja", "yes", "j", "y"):
+        return True
+    if raw in ("0", "false", "nein", "no", "n"):
+        return False
+    raise RecordError(f"unparseable listed flag {raw!r} (expected ja/nein)")
+
+
+def validate_record(record: dict) -> Profile:
+    """Turn one raw row into a Profile, or raise RecordError with the first problem found."""
+    values = {key: clean_text(record.get(key)) for key in FIELDS if key != "listed"}
+    if not values["name"]:
+        raise RecordError("missing name")
+    for key, value in values.items():
+        limit = MAX_FIELD_CHARS.get(key, DEFAULT_MAX_CHARS)
+        if len(value) > limit:
+            raise RecordError(f"field {key!r} too long ({len(value)} characters, at most {limit})")
+    kind = parse_kind(record.get("kind"))
+    postcode = parse_postcode(record.get("postcode"))
+    email = values["contact_email"]
+    if email and not _EMAIL.match(email):
+        raise RecordError(f"invalid contact_email {email!r}")
+    if not any(values[f] for f in TEXT_FIELDS):
+        raise RecordError("no text to match on (description, offers, seeks and keywords are all empty)")
+    profile_id = values["id"] or derive_id(values["name"], postcode)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", profile_id):
+        raise RecordError(f"invalid id {profile_id!r} (letters, digits, '.', '_', ':', '-')")
+    extra = record.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise RecordError("extra must be an object")
+    return Profile(
+        id=profile_id, name=values["name"], kind=kind,
+        description=values["description"], offers=values["offers"], seeks=values["seeks"],
+        keywords=values["keywords"], street=values["street"], postcode=postcode,
+        town=values["town"], website=values["website"], contact_name=values["contact_name"],
+        contact_email=email, listed=parse_listed(record.get("listed")), extra=dict(extra),
+    )
