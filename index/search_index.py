@@ -1,0 +1,142 @@
+"""Everything the matcher searches, as of one store generation.
+
+``SearchIndex`` bundles the FAISS passage index, the BM25 matrices and compact
+per-profile arrays (kind, district, coordinates) used for filtering. It is loaded
+from the index folder when the saved generation matches the store, and rebuilt
+from the stored passage vectors otherwise (nothing is re-embedded).
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.lexical import LexicalIndex
+from index.vectors import VectorIndex
+from store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProfileTable:
+    ids: list[str]
+    row_of: dict[str, int]
+    kind: np.ndarray        # object array of str
+    landkreis: np.ndarray   # object array of str
+    lat: np.ndarray         # float, nan when unknown
+    lon: np.ndarray
+    listed: np.ndarray      # bool
+    activity: np.ndarray    # number of known projects (0 for plain profiles)
+
+    @classmethod
+    def from_store(cls, store: Store) -> "ProfileTable":
+        rows = store.profile_table()
+        ids = [r[0] for r in rows]
+        extras = [json.loads(r[6] or "{}") for r in rows]
+        return cls(
+            ids=ids, row_of={pid: i for i, pid in enumerate(ids)},
+            kind=np.array([r[1] for r in rows], dtype=object),
+            landkreis=np.array([r[2] or "" for r in rows], dtype=object),
+            lat=np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=np.float64),
+            lon=np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=np.float64),
+            listed=np.array([bool(r[5]) for r in rows], dtype=bool),
+            activity=np.array([float(e.get("projects", 0) or 0) for e in extras], dtype=np.float32),
+        )
+
+
+class SearchIndex:
+    def __init__(self, generation: int, vectors: VectorIndex, lexical: LexicalIndex,
+                 profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
+                 passage_fields: np.ndarray, neighbours: dict[int, set[int]]):
+        self.generation = generation
+        self.neighbours = neighbours            # profile row -> rows of known partners
+        self.vectors = vectors
+        self.lexical = lexical
+        self.profiles = profiles
+        self.passage_ids = passage_ids          # sorted passage row ids
+        self.passage_rows = passage_rows        # profile row of each passage
+        self.passage_fields = passage_fields
+
+    def rows_of_passages(self, ids: np.ndarray) -> np.ndarray:
+        """Profile rows for passage ids (-1 for ids FAISS pads with)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.searchsorted(self.passage_ids, ids)
+        pos = np.clip(pos, 0, max(len(self.passage_ids) - 1, 0))
+        ok = (ids >= 0) & (len(self.passage_ids) > 0)
+        ok &= self.passage_ids[pos] == ids if len(self.passage_ids) else False
+        return np.where(ok, self.passage_rows[pos] if len(self.passage_ids) else -1, -1)
+
+    def passages_of_rows(self, rows_mask: np.ndarray) -> np.ndarray:
+        return self.passage_ids[rows_mask[self.passage_rows]]
+
+    @property
+    def size(self) -> int:
+        return len(self.profiles.ids)
+
+
+def choose_kind(index_type: str, passages: int, approximate_above: int) -> str:
+    if index_type == "auto":
+        return "hnsw" if passages > approximate_above else "flat"
+    return index_type
+
+
+@contextmanager
+def write_lock(directory: Path):
+    """One writer at a time across processes: store write + index update + save."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "write.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_search_index(store: Store, directory: Path, dim: int, index_type: str = "auto",
+                       approximate_above: int = 200_000, vectors: VectorIndex | None = None,
+                       save: bool = True, mmap: bool = False) -> SearchIndex:
+    """Load the saved vectors for the store's generation, or rebuild and save them."""
+    with store.snapshot():
+        return _build(store, directory, dim, index_type, approximate_above, vectors, save, mmap)
+
+
+def _build(store, directory, dim, index_type, approximate_above, vectors, save, mmap) -> SearchIndex:
+    generation = store.generation()
+    total = store.count_passages()
+    kind = choose_kind(index_type, total, approximate_above)
+    if vectors is None:
+        vectors = VectorIndex.load(directory, generation, kind, mmap=mmap)
+        if vectors is not None and (vectors.ntotal != total or vectors.dim != dim):
+            log.warning("saved index disagrees with the store (%s vs %s passages); rebuilding",
+                        vectors.ntotal, total)
+            vectors = None
+    rebuild = vectors is None
+    if rebuild:
+        vectors = VectorIndex(dim, kind)
+    ids_all, profiles_all, fields_all, terms_all = [], [], [], []
+    for ids, profile_ids, fields, terms, vecs in store.iter_passages(with_vectors=rebuild):
+        if rebuild:
+            vectors.add(ids, vecs)
+        ids_all.append(ids)
+        profiles_all.extend(profile_ids)
+        fields_all.extend(fields)
+        terms_all.extend(terms)
+    if rebuild and save:
+        vectors.save(directory, generation)
+    table = ProfileTable.from_store(store)
+    passage_ids = np.concatenate(ids_all) if ids_all else np.zeros(0, dtype=np.int64)
+    lexical = LexicalIndex(passage_ids, profiles_all, terms_all, table.ids)
+    neighbours: dict[int, set[int]] = {}
+    for a, b, _, _ in store.cooperations():
+        ra, rb = table.row_of.get(a), table.row_of.get(b)
+        if ra is not None and rb is not None:
+            neighbours.setdefault(ra, set()).add(rb)
+            neighbours.setdefault(rb, set()).add(ra)
+    return SearchIndex(generation, vectors, lexical, table, passage_ids,
+                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), neighbours)

@@ -1,0 +1,319 @@
+"""The profile store: one SQLite file (WAL) that is the single source of truth.
+
+Profiles, their passages (text, lexical terms and embedding vector), known
+cooperations and rejected rows live here. The FAISS index is a cache derived from
+the passage vectors; every write bumps ``generation`` in the same transaction, and
+an index stamped with another generation is rebuilt from the stored vectors.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import sqlite_utils
+
+from ingest.schema import Profile
+
+PROFILE_COLUMNS = {
+    "id": str, "name": str, "kind": str, "description": str, "offers": str, "seeks": str,
+    "keywords": str, "street": str, "postcode": str, "town": str, "landkreis": str,
+    "lat": float, "lon": float, "website": str, "contact_name": str, "contact_email": str,
+    "listed": int, "extra": str, "content_hash": str, "source": str,
+    "created_at": float, "updated_at": float,
+}
+CONTACT_FIELDS = ("contact_name", "contact_email", "street")
+
+
+@dataclass
+class Passage:
+    """A scoring unit: one or a few sentences of one profile field."""
+    profile_id: str
+    field: str
+    position: int
+    text: str
+    terms: str           # space-separated analyzer terms
+    vector: np.ndarray   # float32, L2-normalised
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._init_schema()
+
+    # -- connections ------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return sqlite_utils.Database(self.conn)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that also bumps the generation (all or nothing)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Reads that must see one consistent state (WAL keeps it while writers go on)."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def _init_schema(self) -> None:
+        db = self.db
+        if "profiles" not in db.table_names():
+            db["profiles"].create(PROFILE_COLUMNS, pk="id", not_null={"name", "kind"})
+            db["profiles"].create_index(["kind"])
+            db["profiles"].create_index(["landkreis"])
+            db["profiles"].create_index(["updated_at"])
+        if "passages" not in db.table_names():
+            db.execute("""
+                CREATE TABLE passages (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    field TEXT NOT NULL, position INTEGER NOT NULL,
+                    text TEXT NOT NULL, terms TEXT NOT NULL, vector BLOB NOT NULL)""")
+            db.execute("CREATE INDEX passages_profile ON passages(profile_id)")
+        if "cooperations" not in db.table_names():
+            db.execute("""
+                CREATE TABLE cooperations (
+                    a TEXT NOT NULL, b TEXT NOT NULL, project_id TEXT NOT NULL,
+                    title TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',
+                    PRIMARY KEY (a, b, project_id))""")
+            db.execute("CREATE INDEX cooperations_b ON cooperations(b)")
+        if "rejects" not in db.table_names():
+            db["rejects"].create({"id": int, "file": str, "line": int, "reason": str,
+                                  "raw": str, "created_at": float}, pk="id")
+        if "meta" not in db.table_names():
+            db["meta"].create({"key": str, "value": str}, pk="key")
+            db.execute("INSERT INTO meta VALUES ('generation', '0')")
+        self._profile_names = [d[0] for d in self.conn.execute("SELECT * FROM profiles LIMIT 0").description]
+
+    # -- meta -------------------------------------------------------------------
+    def generation(self) -> int:
+        return int(self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- profiles ---------------------------------------------------------------
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, content_hash FROM profiles"))
+
+    def save_profiles(self, items: Iterable[tuple[Profile, list[Passage]]], source: str = "") -> int:
+        """Insert or replace profiles with their passages, atomically."""
+        now = time.time()
+        count = 0
+        with self.transaction() as conn:
+            for profile, passages in items:
+                row = self._profile_row(profile, source, now)
+                existing = conn.execute("SELECT created_at FROM profiles WHERE id=?", (profile.id,)).fetchone()
+                if existing:
+                    row["created_at"] = existing[0]
+                    conn.execute("DELETE FROM passages WHERE profile_id=?", (profile.id,))
+                    assignments = ", ".join(f"{k}=:{k}" for k in row if k != "id")
+                    conn.execute(f"UPDATE profiles SET {assignments} WHERE id=:id", row)
+                else:
+                    columns = ", ".join(row)
+                    conn.execute(f"INSERT INTO profiles ({columns}) VALUES ({', '.join(':' + k for k in row)})", row)
+                conn.executemany(
+                    "INSERT INTO passages (profile_id, field, position, text, terms, vector) VALUES (?,?,?,?,?,?)",
+                    [(profile.id, p.field, p.position, p.text, p.terms,
+                      np.asarray(p.vector, dtype=np.float32).tobytes()) for p in passages])
+                count += 1
+        return count
+
+    @staticmethod
+    def _profile_row(profile: Profile, source: str, now: float) -> dict:
+        row = {key: getattr(profile, key) for key in PROFILE_COLUMNS
+               if hasattr(profile, key) and key != "extra"}
+        row.update(listed=int(profile.listed), extra=json.dumps(profile.extra, ensure_ascii=False),
+                   content_hash=profile.content_hash(), source=source,
+                   created_at=now, updated_at=now)
+        return row
+
+    def delete_profiles(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        with self.transaction() as conn:
+            removed = 0
+            for profile_id in ids:
+                removed += conn.execute("DELETE FROM profiles WHERE id=?", (profile_id,)).rowcount
+                conn.execute("DELETE FROM cooperations WHERE a=? OR b=?", (profile_id, profile_id))
+        return removed
+
+    def get_profile(self, profile_id: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM profiles WHERE id=?", (profile_id,)).fetchone()
+        return self._row_dict(row) if row else None
+
+    def get_profiles(self, ids: Iterable[str]) -> dict[str, dict]:
+        ids = list(ids)
+        out = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT * FROM profiles WHERE id IN ({marks})", chunk):
+                record = self._row_dict(row)
+                out[record["id"]] = record
+        return out
+
+    def list_profiles(self, *, kind=None, landkreis=None, town=None, q=None,
+                      listed_only=True, limit=50, offset=0) -> tuple[list[dict], int]:
+        where, params = [], []
+        if listed_only:
+            where.append("listed = 1")
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        if landkreis:
+            where.append("landkreis = ?")
+            params.append(landkreis)
+        if town:
+            where.append("town = ?")
+            params.append(town)
+        if q:
+            where.append("name LIKE ?")
+            params.append(f"%{q}%")
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        total = self.conn.execute(f"SELECT count(*) FROM profiles {clause}", params).fetchone()[0]
+        rows = self.conn.execute(
+            f"SELECT * FROM profiles {clause} ORDER BY name LIMIT ? OFFSET ?", params + [limit, offset])
+        return [self._row_dict(r) for r in rows], total
+
+    def count_profiles(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM profiles").fetchone()[0]
+
+    def profile_table(self) -> list[tuple]:
+        """Compact rows for the matcher's filters: id, kind, landkreis, lat, lon, listed, extra."""
+        return self.conn.execute(
+            "SELECT id, kind, landkreis, lat, lon, listed, extra FROM profiles ORDER BY id").fetchall()
+
+    def _row_dict(self, row) -> dict:
+        record = dict(zip(self._profile_names, row))
+        record["listed"] = bool(record["listed"])
+        record["extra"] = json.loads(record["extra"] or "{}")
+        return record
+
+    # -- passages ---------------------------------------------------------------
+    def passages_for(self, profile_id: str) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT id, field, position, text, terms, vector FROM passages WHERE profile_id=? ORDER BY id",
+            (profile_id,))
+        return [{"id": r[0], "field": r[1], "position": r[2], "text": r[3], "terms": r[4],
+                 "vector": np.frombuffer(r[5], dtype=np.float32)} for r in rows]
+
+    def passage_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+        ids = [int(i) for i in ids]
+        out = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for pid, profile_id, field, text in self.conn.execute(
+                    f"SELECT id, profile_id, field, text FROM passages WHERE id IN ({marks})", chunk):
+                out[pid] = (profile_id, field, text)
+        return out
+
+    def iter_passages(self, batch: int = 20000, with_vectors: bool = True):
+        """(ids, profile_ids, fields, terms, vectors) in batches, for building indexes."""
+        last = -1
+        columns = "id, profile_id, field, terms" + (", vector" if with_vectors else "")
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM passages WHERE id > ? ORDER BY id LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            vectors = (np.vstack([np.frombuffer(r[4], dtype=np.float32) for r in rows])
+                       if with_vectors else None)
+            yield ids, [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], vectors
+
+    def passage_ids(self) -> np.ndarray:
+        return np.fromiter((r[0] for r in self.conn.execute("SELECT id FROM passages ORDER BY id")),
+                           dtype=np.int64)
+
+    def passages_after(self, last_id: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Passages added since ``last_id`` (ids only grow: AUTOINCREMENT)."""
+        rows = self.conn.execute("SELECT id, vector FROM passages WHERE id > ? ORDER BY id",
+                                 (last_id,)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), None
+        return (np.array([r[0] for r in rows], dtype=np.int64),
+                np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+
+    def count_passages(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+
+    # -- cooperations -----------------------------------------------------------
+    def add_cooperations(self, rows: Iterable[tuple[str, str, str, str, str]]) -> int:
+        """Rows of (a, b, project_id, title, source); pairs are stored with a < b."""
+        with self.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO cooperations VALUES (?,?,?,?,?)",
+                [(min(a, b), max(a, b), p, t, s) for a, b, p, t, s in rows if a != b])
+            return conn.total_changes - before
+
+    def cooperations(self) -> list[tuple[str, str, str, str]]:
+        return self.conn.execute("SELECT a, b, project_id, title FROM cooperations").fetchall()
+
+    def known_partners(self, profile_id: str) -> dict[str, list[str]]:
+        """Partner id -> titles of the joint projects."""
+        out: dict[str, list[str]] = {}
+        for a, b, title in self.conn.execute(
+                "SELECT a, b, title FROM cooperations WHERE a=? OR b=?", (profile_id, profile_id)):
+            other = b if a == profile_id else a
+            out.setdefault(other, []).append(title)
+        return out
+
+    # -- rejects ----------------------------------------------------------------
+    def add_rejects(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
+        now = time.time()
+        self.conn.executemany(
+            "INSERT INTO rejects (file, line, reason, raw, created_at) VALUES (?,?,?,?,?)",
+            [(f, line, reason, raw, now) for f, line, reason, raw in rows])
+
+    def rejects(self, limit: int = 1000) -> list[dict]:
+        return list(self.db["rejects"].rows_where(order_by="id desc", limit=limit))
