@@ -1,0 +1,57 @@
+"""Flask app factory: configuration, the shared ``Radar``, blueprints, JSON errors."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from matcher.request import BadRequest
+from partnerradar.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, radar=None) -> Flask:
+    from partnerradar.radar import NotFound, Radar
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    settings = settings or load_settings()
+    app.extensions["radar"] = radar or Radar(settings)
+    app.extensions["settings"] = settings
+
+    from api.health import bp as health_bp
+    from api.openapi import bp as openapi_bp
+    from api.profiles import bp as profiles_bp
+    from api.search import bp as search_bp
+
+    for bp in (health_bp, search_bp, profiles_bp, openapi_bp):
+        app.register_blueprint(bp)
+
+    @app.errorhandler(BadRequest)
+    def bad_request(exc):
+        return jsonify(error="bad_request", message=str(exc)), 400
+
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        return jsonify(error="not_found", message=str(exc)), 404
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error")
+        return jsonify(error="internal_error",
+                       message="Interner Fehler; der Vorfall wurde protokolliert."), 500
+
+    return app
+
+
+def radar_of(app):
+    return app.extensions["radar"]

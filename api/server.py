@@ -1,0 +1,44 @@
+"""Production serving with gunicorn: the app is loaded once, before workers fork.
+
+Preloading shares the model weights and the index pages between workers
+(copy-on-write); each worker reloads the index when the store's generation moves.
+"""
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+
+from api.app import create_app
+from partnerradar.config import Settings
+
+
+class _Server(BaseApplication):
+    def __init__(self, app, options):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None):
+    app = create_app(settings)
+    radar = app.extensions["radar"]
+    radar.encoder            # load the model before forking
+    radar.index
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers or max(1, os.cpu_count() or 1),
+        "threads": 2,
+        "timeout": 60,
+        "preload_app": True,
+        "accesslog": "-",
+        "limit_request_line": 8190,
+    }
+    _Server(app, options).run()

@@ -1,0 +1,220 @@
+"""Rank partners: retrieve candidates densely and lexically, score each signal, fuse.
+
+Signals (each 0..1, each shown in the explanation):
+- semantic: best cosine between a query sentence and a partner passage (max-sim)
+- lexical: German lemma/compound overlap (idf-weighted coverage and BM25)
+- proximity: closeness to the "near" place
+- network: partner of one of the seeker's known partners (cooperation graph)
+- complement: kinds that complete each other (KMU <-> research)
+- activity: how many funded projects an organisation ran
+
+``Weights`` is the single place the fusion is tuned; an ablation sets a weight to 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from index.search_index import SearchIndex
+from ingest.geo import Gazetteer, haversine_km_many, normalise_district
+from matcher.request import BadRequest, SearchRequest
+
+#: Cosine range of the embedding model mapped to 0..1 (unrelated German texts sit near 0.15).
+SEM_FLOOR, SEM_CEIL = 0.15, 0.75
+PROXIMITY_KM = 40.0
+COMPLEMENT = {
+    ("kmu", "research"): 1.0, ("research", "kmu"): 1.0, ("kmu", "startup"): 0.6,
+    ("startup", "kmu"): 0.6, ("startup", "research"): 0.6, ("research", "startup"): 0.6,
+    ("research", "research"): 0.3, ("kmu", "kmu"): 0.3,
+}
+
+
+@dataclass(frozen=True)
+class Weights:
+    semantic: float = 0.5
+    lexical: float = 0.5
+    proximity: float = 0.1
+    network: float = 0.25
+    complement: float = 0.05
+    activity: float = 0.05
+
+    def without(self, signal: str) -> "Weights":
+        return replace(self, **{signal: 0.0})
+
+
+@dataclass
+class Candidates:
+    rows: np.ndarray
+    signals: dict[str, np.ndarray] = field(default_factory=dict)
+    best_passage: np.ndarray | None = None
+    distance_km: np.ndarray | None = None
+    fused: np.ndarray | None = None
+
+
+@dataclass
+class Query:
+    """A request turned into vectors and terms."""
+    vectors: np.ndarray                 # (m, dim) query sentences or the seeker's passages
+    sentences: list[str]
+    terms: dict[str, float]             # term -> weight
+    seeker_row: int = -1
+
+
+class Ranker:
+    def __init__(self, index: SearchIndex, weights: Weights | None = None,
+                 gazetteer: Gazetteer | None = None):
+        self.index = index
+        self.weights = weights or Weights()
+        self.gazetteer = gazetteer or Gazetteer()
+
+    # -- filters ----------------------------------------------------------------
+    def origin(self, near: str):
+        if not near:
+            return None
+        place = self.gazetteer.locate(near)
+        if place is None:
+            raise BadRequest(f"unknown place {near!r}: give a German postcode or a Saxon town")
+        return place
+
+    def allowed_rows(self, req: SearchRequest, origin, seeker_row: int = -1) -> tuple[np.ndarray, np.ndarray | None]:
+        table = self.index.profiles
+        mask = np.ones(len(table.ids), dtype=bool)
+        if not req.include_unlisted:
+            mask &= table.listed
+        if req.kinds:
+            mask &= np.isin(table.kind, req.kinds)
+        if req.landkreis:
+            district = normalise_district(req.landkreis)
+            if district is None:
+                raise BadRequest(f"unknown landkreis {req.landkreis!r} (one of: "
+                                 f"{', '.join(self.gazetteer.districts())})")
+            mask &= table.landkreis == district
+        distance = None
+        if origin is not None:
+            distance = haversine_km_many(origin.lat, origin.lon, table.lat, table.lon)
+            if req.radius_km is not None:
+                mask &= np.nan_to_num(distance, nan=np.inf) <= req.radius_km
+        for pid in req.exclude:
+            row = table.row_of.get(pid)
+            if row is not None:
+                mask[row] = False
+        if seeker_row >= 0:
+            mask[seeker_row] = False
+            if not req.include_known:
+                for other in self.index.neighbours.get(seeker_row, ()):
+                    mask[other] = False
+        return mask, distance
+
+    # -- ranking ----------------------------------------------------------------
+    def rank(self, query: Query, req: SearchRequest, weights: Weights | None = None) -> Candidates:
+        weights = weights or self.weights
+        origin = self.origin(req.near)
+        mask, distance = self.allowed_rows(req, origin, query.seeker_row)
+        n_profiles = len(mask)
+        if not mask.any() or n_profiles == 0:
+            return Candidates(rows=np.zeros(0, dtype=np.int64))
+
+        sem, best_passage = self._semantic(query, mask, req.limit)
+        lexical = self.index.lexical
+        bm25 = lexical.profile_scores(query.terms)
+        coverage = lexical.coverage(list(query.terms))
+        bm25 = np.where(mask, bm25, 0.0)
+
+        # Candidates: everything the dense stage saw, plus the best lexical matches.
+        lexical_top = np.argsort(-bm25)[: max(200, req.limit * 20)]
+        lexical_top = lexical_top[bm25[lexical_top] > 0]
+        rows = np.union1d(np.flatnonzero(sem > -1), lexical_top)
+        rows = rows[mask[rows]]
+        missing = rows[sem[rows] <= -1]
+        if len(missing):
+            exact, exact_best = self._exact_semantic(query, missing)
+            sem[missing] = exact
+            best_passage[missing] = exact_best
+
+        signals = {
+            "semantic": np.clip((sem[rows] - SEM_FLOOR) / (SEM_CEIL - SEM_FLOOR), 0.0, 1.0),
+            "lexical": 0.5 * np.clip(coverage[rows], 0, 1)
+                       + 0.5 * (bm25[rows] / bm25[rows].max() if len(rows) and bm25[rows].max() > 0 else 0.0),
+        }
+        if origin is not None:
+            d = np.nan_to_num(distance[rows], nan=500.0)
+            signals["proximity"] = np.exp(-d / PROXIMITY_KM)
+        if query.seeker_row >= 0:
+            signals["network"] = self._network(query.seeker_row, rows)
+            seeker_kind = self.index.profiles.kind[query.seeker_row]
+            signals["complement"] = np.array(
+                [COMPLEMENT.get((seeker_kind, k), 0.0) for k in self.index.profiles.kind[rows]], dtype=np.float32)
+        activity = self.index.profiles.activity
+        if activity.max(initial=0) > 0:
+            signals["activity"] = np.log1p(activity[rows]) / np.log1p(activity.max())
+
+        fused = np.zeros(len(rows), dtype=np.float64)
+        for name, values in signals.items():
+            fused += getattr(weights, name) * values
+        order = np.argsort(-fused, kind="stable")
+        return Candidates(
+            rows=rows[order], signals={k: np.asarray(v)[order] for k, v in signals.items()},
+            best_passage=best_passage[rows][order],
+            distance_km=None if distance is None else distance[rows][order], fused=fused[order])
+
+    def _semantic(self, query: Query, mask: np.ndarray, limit: int):
+        """Per profile: mean over query vectors of the best passage cosine (-1 = not retrieved)."""
+        n = len(mask)
+        sem = np.full(n, -1.0)
+        best = np.full(n, -1, dtype=np.int64)
+        if not len(query.vectors) or self.index.vectors.ntotal == 0:
+            return sem, best
+        allowed = None if mask.all() else self.index.passages_of_rows(mask)
+        k = max(200, limit * 30)
+        scores, ids = self.index.vectors.search(query.vectors, k, allowed)
+        rows = self.index.rows_of_passages(ids)
+        per_query = np.full((len(query.vectors), n), 0.0)
+        best_score = np.full(n, -np.inf)
+        seen = np.zeros(n, dtype=bool)
+        for q in range(len(query.vectors)):
+            valid = rows[q] >= 0
+            r, s, pid = rows[q][valid], scores[q][valid], ids[q][valid]
+            # FAISS returns best first, so the first hit per profile is its max.
+            _, first = np.unique(r, return_index=True)
+            per_query[q, r[first]] = s[first]
+            seen[r[first]] = True
+            better = s[first] > best_score[r[first]]
+            best_score[r[first][better]] = s[first][better]
+            best[r[first][better]] = pid[first][better]
+        sem[seen] = per_query[:, seen].mean(axis=0)
+        return sem, best
+
+    def _exact_semantic(self, query: Query, rows: np.ndarray):
+        """Semantic score for lexical-only candidates, from their stored vectors."""
+        mask = np.zeros(len(self.index.profiles.ids), dtype=bool)
+        mask[rows] = True
+        pids = self.index.passages_of_rows(mask)
+        if not len(pids):
+            return np.full(len(rows), -1.0), np.full(len(rows), -1, dtype=np.int64)
+        vecs = self.index.vectors.reconstruct(pids)
+        sims = query.vectors @ vecs.T                         # (m, passages)
+        prow = self.index.rows_of_passages(pids)
+        out = np.zeros(len(rows))
+        best = np.full(len(rows), -1, dtype=np.int64)
+        position = {r: i for i, r in enumerate(rows)}
+        per_query = np.zeros((len(query.vectors), len(rows)))
+        top = np.full(len(rows), -np.inf)
+        for j, r in enumerate(prow):
+            i = position[r]
+            per_query[:, i] = np.maximum(per_query[:, i], sims[:, j])
+            if sims[:, j].max() > top[i]:
+                top[i] = sims[:, j].max()
+                best[i] = pids[j]
+        out[:] = per_query.mean(axis=0)
+        return out, best
+
+    def _network(self, seeker_row: int, rows: np.ndarray) -> np.ndarray:
+        """1 for partners of the seeker's partners (and for known partners when shown)."""
+        neighbours = self.index.neighbours
+        direct = neighbours.get(seeker_row, set())
+        second: set[int] = set()
+        for partner in direct:
+            second |= neighbours.get(partner, set())
+        second.discard(seeker_row)
+        return np.array([1.0 if (r in second or r in direct) else 0.0 for r in rows], dtype=np.float32)

@@ -1,0 +1,245 @@
+"""The ``partnerradar`` command line: a thin layer over ``Radar``, mirroring the HTTP API."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from ingest.readers import UnusableFile
+from matcher.request import BadRequest, SearchRequest
+from partnerradar.config import DEMO_PROFILES, load_settings
+
+EXIT_OK, EXIT_UNUSABLE, EXIT_REJECTED = 0, 1, 3
+
+
+def _radar(ctx):
+    from partnerradar.radar import Radar
+
+    settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
+    return Radar(settings)
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(f"Fehler: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
+              help="SQLite file (default: $PARTNERRADAR_DB, else data/partnerradar.db).")
+@click.option("--config", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_CONFIG",
+              help="TOML config file.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.pass_context
+def main(ctx, db, config, verbose):
+    """Partnerradar: Kooperationspartner für Innovation in Sachsen finden."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj.update(db=db, config=config)
+
+
+def db_option(f):
+    """Every command takes --db too, after the subcommand name."""
+    def callback(ctx, _param, value):
+        if value:
+            ctx.find_root().obj["db"] = value
+    return click.option("--db", type=click.Path(dir_okay=False), expose_value=False,
+                        callback=callback, help="SQLite file.")(f)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["auto", "efre", "ptdesy"]), default="auto",
+              help="auto: our CSV/JSON Lines columns; efre/ptdesy: public funding exports.")
+@click.option("--merge-duplicates", is_flag=True, help="Merge near-duplicate organisations.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+@click.pass_context
+def ingest(ctx, files, fmt, merge_duplicates, as_json):
+    """Read profiles from CSV / JSON Lines files (or funding exports) into the database."""
+    radar = _radar(ctx)
+    code = EXIT_OK
+    for file in files:
+        try:
+            if fmt == "auto":
+                report = radar.ingest(file, merge_duplicates=merge_duplicates,
+                                      progress=sys.stderr.isatty() and not as_json)
+            else:
+                from partnerradar.funding_import import import_funding
+                report = import_funding(radar, file, fmt, merge_duplicates=merge_duplicates)
+        except UnusableFile as exc:
+            click.echo(f"{exc}", err=True)
+            code = EXIT_UNUSABLE
+            continue
+        if as_json:
+            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        else:
+            for rejected in report.rejected:
+                click.echo(str(rejected))
+            click.echo(f"{file}: {report.read} Zeilen gelesen, {report.inserted} neu, {report.updated} "
+                       f"geändert, {report.unchanged} unverändert, {len(report.rejected)} abgelehnt", err=True)
+            if report.rejects_file:
+                click.echo(f"Abgelehnte Zeilen gesichert in {report.rejects_file}", err=True)
+            for d in report.duplicates:
+                click.echo(f"Mögliche Dublette: {d.a} ~ {d.b} ({d.reason}, {d.score:.0f})", err=True)
+            for kept, removed in report.merged:
+                click.echo(f"Zusammengeführt: {removed} -> {kept}", err=True)
+        if report.rejected and code == EXIT_OK:
+            code = EXIT_REJECTED
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("ids", nargs=-1, required=True)
+@db_option
+@click.pass_context
+def delete(ctx, ids):
+    """Remove profiles from database and index."""
+    radar = _radar(ctx)
+    missing = [i for i in ids if radar.store.get_profile(i) is None]
+    removed = radar.delete(list(ids))
+    click.echo(f"{removed} Profil(e) gelöscht", err=True)
+    if missing:
+        _fail("nicht gefunden: " + ", ".join(missing), 1)
+
+
+def _print_results(results, as_json):
+    if as_json:
+        click.echo(json.dumps({"results": results}, ensure_ascii=False, indent=2))
+        return
+    if not results:
+        click.echo("Keine passenden Partner gefunden.")
+    for n, hit in enumerate(results, 1):
+        where = ", ".join(x for x in (hit["town"], hit["landkreis"]) if x)
+        dist = f", {hit['distance_km']:.0f} km" if hit["distance_km"] is not None else ""
+        click.echo(f"{n:2d}. [{hit['score']:3d}] {hit['name']} ({hit['kind']}; {where}{dist})  id={hit['id']}")
+        for reason in hit.get("explanation", {}).get("reasons", [])[:3]:
+            click.echo(f"      {reason}")
+
+
+def _request(query="", kinds=(), near="", radius_km=None, landkreis="", exclude=(), top=10, **extra):
+    data = {"query": query, "kinds": list(kinds), "near": near or None, "radius_km": radius_km,
+            "landkreis": landkreis or None, "exclude": list(exclude), "limit": top, **extra}
+    return SearchRequest.from_dict({k: v for k, v in data.items() if v is not None})
+
+
+search_options = [
+    click.option("--kind", "kinds", multiple=True, help="kmu, research, startup, other (repeatable)."),
+    click.option("--near", default="", help="Postcode or town, e.g. 09111 or Chemnitz."),
+    click.option("--radius-km", type=float, default=None, help="Only partners within this distance."),
+    click.option("--landkreis", default="", help="Only partners in this district."),
+    click.option("--exclude", multiple=True, help="Profile ids to leave out."),
+    click.option("--top", type=int, default=10, show_default=True),
+    click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body."),
+]
+
+
+def with_search_options(f):
+    for option in reversed(search_options):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.argument("query")
+@with_search_options
+@db_option
+@click.pass_context
+def search(ctx, query, kinds, near, radius_km, landkreis, exclude, top, as_json):
+    """Find partners for a need described in German."""
+    radar = _radar(ctx)
+    try:
+        results = radar.search(_request(query, kinds, near, radius_km, landkreis, exclude, top))
+    except BadRequest as exc:
+        _fail(str(exc))
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("profile_id")
+@with_search_options
+@click.option("--include-known", is_flag=True, help="Also list partners it already worked with.")
+@db_option
+@click.pass_context
+def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, as_json, include_known):
+    """Partners for an organisation already in the database."""
+    from partnerradar.radar import NotFound
+
+    radar = _radar(ctx)
+    try:
+        req = _request("", kinds, near, radius_km, landkreis, exclude, top, seeker=profile_id,
+                       include_known=include_known)
+        results = radar.partners(profile_id, req)
+    except (BadRequest, NotFound) as exc:
+        _fail(str(exc))
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.option("--reembed", is_flag=True, help="Recompute all vectors (after changing the model).")
+@db_option
+@click.pass_context
+def reindex(ctx, reembed):
+    """Rebuild the index from the database."""
+    n = _radar(ctx).reindex(reembed=reembed)
+    click.echo(f"Index neu aufgebaut: {n} Passagen", err=True)
+
+
+@main.command()
+@click.option("--merge", is_flag=True, help="Merge every pair found.")
+@db_option
+@click.pass_context
+def duplicates(ctx, merge):
+    """List (and optionally merge) near-duplicate organisations."""
+    radar = _radar(ctx)
+    pairs = radar.duplicates()
+    for d in pairs:
+        a, b = radar.store.get_profile(d.a), radar.store.get_profile(d.b)
+        click.echo(f"{d.a} „{a['name']}“ ~ {d.b} „{b['name']}“ ({d.reason}, {d.score:.0f})")
+        if merge:
+            kept, removed = radar.merge(d.a, d.b)
+            click.echo(f"  zusammengeführt: {removed} -> {kept}")
+    if not pairs:
+        click.echo("Keine Dubletten gefunden.", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Worker processes (default: CPU cores).")
+@db_option
+@click.pass_context
+def serve(ctx, host, port, workers):
+    """Run the API with the production server (gunicorn)."""
+    from api.server import run_server
+
+    settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
+    run_server(settings, host, port, workers)
+
+
+@main.command()
+@click.option("--file", "path", type=click.Path(), default=str(DEMO_PROFILES), show_default=True)
+@db_option
+@click.pass_context
+def demo(ctx, path):
+    """Load the bundled fictitious demo profiles (unchanged rows are skipped)."""
+    radar = _radar(ctx)
+    report = radar.ingest(Path(path))
+    click.echo(f"Demo: {report.inserted} neu, {report.updated} geändert, {report.unchanged} unverändert, "
+               f"{len(report.rejected)} abgelehnt; {radar.store.count_profiles()} Profile", err=True)
+
+
+@main.command()
+@db_option
+@click.pass_context
+def health(ctx):
+    """Report database, index and model state."""
+    click.echo(json.dumps(_radar(ctx).health(), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

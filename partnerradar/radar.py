@@ -1,0 +1,338 @@
+"""``Radar``: the store, the embedding model, the index and the matcher behind one object.
+
+The CLI and the HTTP API are thin layers over this class, so both behave the same.
+Writes take a cross-process lock, commit to SQLite first (the source of truth), then
+bring the FAISS index to the new generation and save it under that generation's name.
+Readers notice a new generation and reload, so servers pick up ingests without restart.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from index.analyzer import get_analyzer
+from index.encoder import Encoder
+from index.search_index import SearchIndex, build_search_index, choose_kind, write_lock
+from index.vectors import VectorIndex
+from ingest.dedupe import find_duplicates
+from ingest.geo import Gazetteer
+from ingest.pipeline import (IngestReport, ProfilePreparer, store_profiles, validate_rows,
+                             write_rejects_file)
+from ingest.readers import Row, read_rows
+from ingest.schema import Profile
+from matcher.explain import Explainer
+from matcher.ranker import Query, Ranker, Weights
+from matcher.request import BadRequest, SearchRequest
+from partnerradar.config import Settings, load_settings
+from store.db import CONTACT_FIELDS, Store
+
+log = logging.getLogger(__name__)
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Radar:
+    def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None,
+                 weights: Weights | None = None, mmap: bool = False):
+        self.settings = settings or load_settings()
+        self.store = Store(self.settings.db_path)
+        self._encoder = encoder
+        self.weights = weights or Weights()
+        self.gazetteer = Gazetteer()
+        self.mmap = mmap
+        self._index: SearchIndex | None = None
+        self._lock = threading.RLock()
+
+    # -- components -------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = Encoder(self.settings.model)
+                self._check_model(self._encoder)
+            return self._encoder
+
+    def _check_model(self, encoder: Encoder) -> None:
+        stored = self.store.get_meta("model")
+        if stored is None:
+            self.store.set_meta("model", encoder.name)
+        elif stored != encoder.name and self.store.count_passages():
+            raise RuntimeError(
+                f"the database was embedded with model {stored!r}, the configured model is "
+                f"{encoder.name!r}: run 'partnerradar reindex --reembed' to switch")
+
+    @property
+    def analyzer(self):
+        return get_analyzer()
+
+    @property
+    def preparer(self) -> ProfilePreparer:
+        return ProfilePreparer(self.encoder, self.analyzer, self.gazetteer)
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index of the store's current generation (reloaded when it moved on)."""
+        generation = self.store.generation()
+        current = self._index
+        if current is None or current.generation != generation:
+            with self._lock:
+                if self._index is None or self._index.generation != self.store.generation():
+                    self._index = self._load_index()
+            current = self._index
+        return current
+
+    def _load_index(self, vectors: VectorIndex | None = None) -> SearchIndex:
+        return build_search_index(
+            self.store, self.settings.index_dir, self._dim(), self.settings.index_type,
+            self.settings.approximate_above, vectors=vectors, mmap=self.mmap)
+
+    def _dim(self) -> int:
+        dim = self.store.get_meta("dim")
+        if dim is None:
+            dim = str(self.encoder.dim)
+            self.store.set_meta("dim", dim)
+        return int(dim)
+
+    # -- writes -----------------------------------------------------------------
+    def ingest(self, path: str | Path, merge_duplicates: bool = False, progress: bool = False,
+               source: str | None = None) -> IngestReport:
+        path = Path(path)
+        report = IngestReport(file=str(path))
+        rows = read_rows(path)   # raises UnusableFile before anything is written
+        return self.ingest_rows(rows, report, source or path.name, merge_duplicates, progress)
+
+    def ingest_rows(self, rows, report: IngestReport, source: str, merge_duplicates: bool = False,
+                    progress: bool = False) -> IngestReport:
+        preparer = self.preparer
+        valid = validate_rows(rows, report.file or source, preparer, report)
+        profiles = [p for _, p in valid]
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(profiles), unit="Profil", desc="Einlesen", leave=False)
+        try:
+            self._write(lambda: store_profiles(self.store, preparer, profiles, report, source, bar))
+        finally:
+            if bar is not None:
+                bar.close()
+        if report.rejected:
+            self.store.add_rejects((r.file, r.line, r.reason, r.raw) for r in report.rejected)
+            report.rejects_file = str(write_rejects_file(
+                self.settings.db_path.with_suffix(".rejects"), report.file or source, report.rejected))
+        incoming = {p.id for p in profiles}
+        report.duplicates = [d for d in self.duplicates() if d.a in incoming or d.b in incoming]
+        if merge_duplicates:
+            for pair in report.duplicates:
+                kept, removed = self.merge(pair.a, pair.b)
+                report.merged.append((kept, removed))
+        return report
+
+    def save(self, records: list[dict], source: str = "api") -> IngestReport:
+        """Create or update profiles from dicts (the API's path); same rules as a file."""
+        report = IngestReport(file=source)
+        rows = [Row(i + 1, record=r) for i, r in enumerate(records)]
+        return self.ingest_rows(rows, report, source)
+
+    def delete(self, ids: list[str]) -> int:
+        return self._write(lambda: self.store.delete_profiles(ids))
+
+    def add_cooperations(self, rows) -> int:
+        return self._write(lambda: self.store.add_cooperations(rows))
+
+    def merge(self, a: str, b: str) -> tuple[str, str]:
+        """Fold the smaller of two duplicate profiles into the larger; returns (kept, removed)."""
+        pa, pb = self.store.get_profile(a), self.store.get_profile(b)
+        if pa is None or pb is None:
+            raise NotFound(f"profile {a if pa is None else b} not found")
+        size = lambda p: sum(len(p[f] or "") for f in ("description", "offers", "seeks", "keywords"))
+        keep, drop = (pa, pb) if size(pa) >= size(pb) else (pb, pa)
+        merged = {k: keep[k] for k in ("id", "name", "kind", "street", "postcode", "town", "website",
+                                       "contact_name", "contact_email", "listed")}
+        for f in ("description", "offers", "seeks", "keywords"):
+            parts = [keep[f] or ""]
+            if drop[f] and drop[f] not in parts[0]:
+                parts.append(drop[f])
+            merged[f] = " ".join(p for p in parts if p)
+        merged["extra"] = {**drop["extra"], **keep["extra"], "merged_from": drop["id"]}
+        from ingest.schema import validate_record
+        profile = validate_record(merged)
+        preparer = self.preparer
+        preparer.geocode(profile)
+        report = IngestReport()
+
+        def apply():
+            store_profiles(self.store, preparer, [profile], report, keep["source"] or "merge")
+            partners = self.store.known_partners(drop["id"])
+            self.store.delete_profiles([drop["id"]])
+            self.store.add_cooperations((keep["id"], other, f"merged:{drop['id']}", "; ".join(titles), "merge")
+                                        for other, titles in partners.items())
+        self._write(apply)
+        return keep["id"], drop["id"]
+
+    def _write(self, action):
+        """Run a store write under the lock, then bring the index to the new generation."""
+        with write_lock(self.settings.index_dir):
+            before = self.index
+            try:
+                return action()
+            finally:
+                self._refresh_after_write(before)
+
+    def _refresh_after_write(self, before: SearchIndex) -> None:
+        """Apply the write to a copy of the vectors (searches go on using the old one)."""
+        with self.store.snapshot():
+            generation = self.store.generation()
+            if generation == before.generation:
+                return
+            last = int(before.passage_ids.max()) if len(before.passage_ids) else 0
+            new_ids, new_vectors = self.store.passages_after(last)
+            removed = np.setdiff1d(before.passage_ids, self.store.passage_ids(), assume_unique=True)
+            total = self.store.count_passages()
+        kind = choose_kind(self.settings.index_type, total, self.settings.approximate_above)
+        vectors = None
+        if kind == before.vectors.kind:
+            vectors = before.vectors.copy()
+            if vectors.remove(removed):
+                vectors.add(new_ids, new_vectors)
+                vectors.save(self.settings.index_dir, generation)
+            else:
+                vectors = None   # HNSW can't remove: rebuilt from the stored vectors
+        with self._lock:
+            self._index = self._load_index(vectors)
+
+    def reindex(self, reembed: bool = False) -> int:
+        """Rebuild the index from the store; with ``reembed`` also recompute every vector."""
+        with write_lock(self.settings.index_dir):
+            if reembed:
+                from ingest.schema import validate_record
+                profiles = []
+                for pid in [r[0] for r in self.store.profile_table()]:
+                    record = self.store.get_profile(pid)
+                    profile = validate_record(record)
+                    profile.lat, profile.lon, profile.landkreis = record["lat"], record["lon"], record["landkreis"]
+                    profiles.append((profile, record["source"]))
+                self.store.set_meta("model", self.settings.model)
+                self.store.set_meta("dim", str(self.encoder.dim))
+                preparer = self.preparer
+                for start in range(0, len(profiles), 256):
+                    batch = profiles[start:start + 256]
+                    passages = preparer.passages([p for p, _ in batch])
+                    self.store.save_profiles(zip([p for p, _ in batch], passages))
+            for old in self.settings.index_dir.glob("vectors-g*.faiss"):
+                old.unlink()
+            with self._lock:
+                self._index = self._load_index()
+            return self._index.vectors.ntotal
+
+    # -- reads ------------------------------------------------------------------
+    def search(self, req: SearchRequest, weights: Weights | None = None, explain: bool = True) -> list[dict]:
+        index = self.index
+        sentences = self.analyzer.sentences(req.query) or [req.query]
+        query = Query(vectors=self.encoder.encode(sentences), sentences=sentences,
+                      terms={t: 1.0 for t in self.analyzer.terms(req.query)})
+        if req.seeker:
+            row = index.profiles.row_of.get(req.seeker)
+            if row is None:
+                raise NotFound(f"profile {req.seeker} not found")
+            query.seeker_row = row
+        return self._results(index, query, req, weights, explain)
+
+    def partners(self, profile_id: str, req: SearchRequest | None = None,
+                 weights: Weights | None = None, explain: bool = True) -> list[dict]:
+        """Partners for an existing organisation, from its stored vectors (nothing is embedded)."""
+        index = self.index
+        row = index.profiles.row_of.get(profile_id)
+        if row is None:
+            raise NotFound(f"profile {profile_id} not found")
+        req = req or SearchRequest()
+        req.seeker = profile_id
+        passages = self.store.passages_for(profile_id)
+        query = Query(vectors=np.vstack([p["vector"] for p in passages]),
+                      sentences=[p["text"] for p in passages],
+                      terms=index.lexical.profile_terms(row), seeker_row=row)
+        return self._results(index, query, req, weights, explain)
+
+    def _results(self, index: SearchIndex, query: Query, req: SearchRequest, weights, explain) -> list[dict]:
+        ranker = Ranker(index, weights or self.weights, self.gazetteer)
+        found = ranker.rank(query, req, weights)
+        top = found.rows[: req.limit]
+        ids = [index.profiles.ids[r] for r in top]
+        profiles = self.store.get_profiles(ids)
+        seeker = self.store.get_profile(req.seeker) if req.seeker else None
+        known = self.store.known_partners(req.seeker) if req.seeker else {}
+        explainer = Explainer(self.analyzer, self._idf(index)) if explain else None
+        results = []
+        for i, pid in enumerate(ids):
+            profile = profiles[pid]
+            distance = None if found.distance_km is None else float(found.distance_km[i])
+            hit = {
+                "id": pid, "name": profile["name"], "kind": profile["kind"], "town": profile["town"],
+                "landkreis": profile["landkreis"],
+                "distance_km": None if distance is None or np.isnan(distance) else round(distance, 1),
+                "score": int(round(100 * min(1.0, found.fused[i] / (self.weights.semantic + self.weights.lexical)))),
+            }
+            if explainer is not None:
+                hit["explanation"] = explainer.explain(
+                    query_texts=query.sentences, query_vectors=query.vectors, profile=profile,
+                    passages=self.store.passages_for(pid),
+                    signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
+                    seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid))
+            results.append(hit)
+        return results
+
+    @staticmethod
+    def _idf(index: SearchIndex) -> dict[str, float]:
+        vocab = index.lexical.vocabulary
+        idf = index.lexical.idf
+        return _IdfView(vocab, idf)
+
+    def get_profile(self, profile_id: str, with_contact: bool = True) -> dict:
+        profile = self.store.get_profile(profile_id)
+        if profile is None:
+            raise NotFound(f"profile {profile_id} not found")
+        if not with_contact:
+            for key in CONTACT_FIELDS:
+                profile.pop(key, None)
+        return profile
+
+    def duplicates(self):
+        rows = self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall()
+        return find_duplicates({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows})
+
+    def health(self) -> dict:
+        state = {"database": "ok", "index": "ok", "model": "ok"}
+        try:
+            state["profiles"] = self.store.count_profiles()
+            state["generation"] = self.store.generation()
+        except Exception as exc:  # report, don't crash the health check
+            state["database"] = f"error: {exc}"
+        try:
+            index = self.index
+            state["passages"] = index.vectors.ntotal
+            state["index_kind"] = index.vectors.kind
+        except Exception as exc:
+            state["index"] = f"error: {exc}"
+        state["model_name"] = self.settings.model
+        state["model"] = "loaded" if self._encoder is not None else "not loaded"
+        state["ok"] = state["database"] == "ok" and state["index"] == "ok"
+        return state
+
+
+class _IdfView(dict):
+    """idf by term, looked up lazily from the lexical vocabulary."""
+
+    def __init__(self, vocab, idf):
+        super().__init__()
+        self._vocab, self._idf = vocab, idf
+
+    def get(self, term, default=0.0):
+        col = self._vocab.get(term)
+        return float(self._idf[col]) if col is not None else default
+
+
+__all__ = ["Radar", "NotFound", "BadRequest", "SearchRequest", "Profile"]
