@@ -30,7 +30,9 @@ class _Server(BaseApplication):
 def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None):
     app = create_app(settings)
     radar = app.extensions["radar"]
-    radar.encoder            # load the model before forking
+    # Load model, spaCy tables and index before forking: workers share them copy-on-write.
+    radar.encoder
+    radar.analyzer
     radar.index
     options = {
         "bind": f"{host}:{port}",

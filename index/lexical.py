@@ -33,7 +33,7 @@ class LexicalIndex:
     """``passage_ids`` and ``profile_ids`` give the row order of the two matrices."""
 
     def __init__(self, passage_ids: np.ndarray, passage_profiles: list[str], terms: list[str],
-                 profile_ids: list[str]):
+                 profile_ids: list[str], weights: np.ndarray | None = None):
         self.passage_ids = np.asarray(passage_ids, dtype=np.int64)
         self.profile_ids = list(profile_ids)
         row_of_profile = {pid: i for i, pid in enumerate(self.profile_ids)}
@@ -46,7 +46,8 @@ class LexicalIndex:
             tf = sparse.csr_matrix((len(terms), 1), dtype=np.float32)
         self.vocabulary = self.vectorizer.vocabulary_
         membership = sparse.csr_matrix(
-            (np.ones(len(self.passage_ids), np.float32), (self.passage_profile_rows, np.arange(len(self.passage_ids)))),
+            (np.ones(len(self.passage_ids), np.float32) if weights is None else np.asarray(weights, np.float32),
+             (self.passage_profile_rows, np.arange(len(self.passage_ids)))),
             shape=(len(self.profile_ids), len(self.passage_ids)))
         self.passage_weights, self.passage_idf = _bm25(tf)
         self.profile_tf = (membership @ tf).tocsr()

@@ -21,6 +21,8 @@ from index.vectors import VectorIndex
 from store.db import Store
 
 log = logging.getLogger(__name__)
+#: A profile's "seeks" words count half in its lexical profile: they say what it lacks.
+SEEKS_WEIGHT = 0.5
 
 
 @dataclass
@@ -71,6 +73,10 @@ class SearchIndex:
         ok = (ids >= 0) & (len(self.passage_ids) > 0)
         ok &= self.passage_ids[pos] == ids if len(self.passage_ids) else False
         return np.where(ok, self.passage_rows[pos] if len(self.passage_ids) else -1, -1)
+
+    def fields_of_passages(self, ids: np.ndarray) -> np.ndarray:
+        pos = np.clip(np.searchsorted(self.passage_ids, ids), 0, max(len(self.passage_ids) - 1, 0))
+        return self.passage_fields[pos] if len(self.passage_ids) else np.array([], dtype=object)
 
     def passages_of_rows(self, rows_mask: np.ndarray) -> np.ndarray:
         return self.passage_ids[rows_mask[self.passage_rows]]
@@ -131,7 +137,8 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
         vectors.save(directory, generation)
     table = ProfileTable.from_store(store)
     passage_ids = np.concatenate(ids_all) if ids_all else np.zeros(0, dtype=np.int64)
-    lexical = LexicalIndex(passage_ids, profiles_all, terms_all, table.ids)
+    lexical = LexicalIndex(passage_ids, profiles_all, terms_all, table.ids,
+                           weights=np.where(np.array(fields_all, dtype=object) == "seeks", SEEKS_WEIGHT, 1.0))
     neighbours: dict[int, set[int]] = {}
     for a, b, _, _ in store.cooperations():
         ra, rb = table.row_of.get(a), table.row_of.get(b)

@@ -49,6 +49,11 @@ class Explainer:
             for term, surface in _term_map(self.analyzer, passage["text"]).items():
                 partner_terms.setdefault(term, surface)
         shared = [t for t in query_terms if t in partner_terms]
+        # German capitalises nouns: the nouns both sides share name the topic; shared
+        # verbs and adjectives ("stellt", "festen") are noise to a reader.
+        nouns = [t for t in shared if query_terms[t][:1].isupper() or partner_terms[t][:1].isupper()]
+        if len(nouns) >= 2 or len(nouns) == len(shared):
+            shared = nouns
         shared.sort(key=lambda t: -self.idf.get(t, 0.0))
         shared = _dedupe_surfaces(shared, query_terms)[:MAX_TERMS]
 

@@ -23,6 +23,8 @@ from matcher.request import BadRequest, SearchRequest
 #: Cosine range of the embedding model mapped to 0..1 (unrelated German texts sit near 0.15).
 SEM_FLOOR, SEM_CEIL = 0.15, 0.75
 PROXIMITY_KM = 40.0
+SEEKS_FACTOR = 0.6
+SEEKS_QUERY_WEIGHT = 2.0
 COMPLEMENT = {
     ("kmu", "research"): 1.0, ("research", "kmu"): 1.0, ("kmu", "startup"): 0.6,
     ("startup", "kmu"): 0.6, ("startup", "research"): 0.6, ("research", "startup"): 0.6,
@@ -59,6 +61,16 @@ class Query:
     sentences: list[str]
     terms: dict[str, float]             # term -> weight
     seeker_row: int = -1
+    fields: list[str] | None = None     # field of each query vector (partner mode), else a need
+
+    def field(self, q: int) -> str:
+        return self.fields[q] if self.fields else "seeks"
+
+    def vector_weights(self) -> np.ndarray:
+        """An organisation's needs say most about the partner it wants: they count double."""
+        if not self.fields:
+            return np.ones(len(self.vectors))
+        return np.array([SEEKS_QUERY_WEIGHT if f == "seeks" else 1.0 for f in self.fields])
 
 
 class Ranker:
@@ -169,21 +181,34 @@ class Ranker:
         k = max(200, limit * 30)
         scores, ids = self.index.vectors.search(query.vectors, k, allowed)
         rows = self.index.rows_of_passages(ids)
-        per_query = np.full((len(query.vectors), n), 0.0)
-        best_score = np.full(n, -np.inf)
+        per_query = np.zeros((len(query.vectors), n))
         seen = np.zeros(n, dtype=bool)
+        best_score = np.full(n, -np.inf)
         for q in range(len(query.vectors)):
             valid = rows[q] >= 0
-            r, s, pid = rows[q][valid], scores[q][valid], ids[q][valid]
-            # FAISS returns best first, so the first hit per profile is its max.
-            _, first = np.unique(r, return_index=True)
-            per_query[q, r[first]] = s[first]
-            seen[r[first]] = True
-            better = s[first] > best_score[r[first]]
-            best_score[r[first][better]] = s[first][better]
-            best[r[first][better]] = pid[first][better]
-        sem[seen] = per_query[:, seen].mean(axis=0)
+            r, pid = rows[q][valid], ids[q][valid]
+            s = scores[q][valid] * self._field_factor(query.field(q), pid)
+            np.maximum.at(per_query[q], r, s)
+            seen[r] = True
+            order = np.argsort(-s, kind="stable")
+            r_sorted, s_sorted, p_sorted = r[order], s[order], pid[order]
+            _, first = np.unique(r_sorted, return_index=True)
+            better = s_sorted[first] > best_score[r_sorted[first]]
+            best_score[r_sorted[first][better]] = s_sorted[first][better]
+            best[r_sorted[first][better]] = p_sorted[first][better]
+        sem[seen] = np.average(per_query[:, seen], axis=0, weights=query.vector_weights())
         return sem, best
+
+    def _field_factor(self, query_field: str, passage_ids: np.ndarray) -> np.ndarray:
+        """A partner's *needs* answer a need poorly: it seeks what we seek, it doesn't offer it.
+
+        Only when the query side is an offer is a partner's "seeks" passage a full match.
+        """
+        fields = self.index.fields_of_passages(passage_ids)
+        factor = np.ones(len(passage_ids))
+        if query_field != "offers":
+            factor[fields == "seeks"] = SEEKS_FACTOR
+        return factor
 
     def _exact_semantic(self, query: Query, rows: np.ndarray):
         """Semantic score for lexical-only candidates, from their stored vectors."""
@@ -194,6 +219,8 @@ class Ranker:
             return np.full(len(rows), -1.0), np.full(len(rows), -1, dtype=np.int64)
         vecs = self.index.vectors.reconstruct(pids)
         sims = query.vectors @ vecs.T                         # (m, passages)
+        for q in range(len(query.vectors)):
+            sims[q] *= self._field_factor(query.field(q), pids)
         prow = self.index.rows_of_passages(pids)
         out = np.zeros(len(rows))
         best = np.full(len(rows), -1, dtype=np.int64)
@@ -206,7 +233,7 @@ class Ranker:
             if sims[:, j].max() > top[i]:
                 top[i] = sims[:, j].max()
                 best[i] = pids[j]
-        out[:] = per_query.mean(axis=0)
+        out[:] = np.average(per_query, axis=0, weights=query.vector_weights())
         return out, best
 
     def _network(self, seeker_row: int, rows: np.ndarray) -> np.ndarray:

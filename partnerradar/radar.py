@@ -252,9 +252,17 @@ class Radar:
         req = req or SearchRequest()
         req.seeker = profile_id
         passages = self.store.passages_for(profile_id)
+        terms = index.lexical.profile_terms(row)
+        # What the organisation seeks is what a partner must offer: those words weigh most.
+        top = max(terms.values(), default=1.0)
+        for p in passages:
+            if p["field"] == "seeks":
+                for term in p["terms"].split():
+                    terms[term] = max(terms.get(term, 0.0), top)
         query = Query(vectors=np.vstack([p["vector"] for p in passages]),
                       sentences=[p["text"] for p in passages],
-                      terms=index.lexical.profile_terms(row), seeker_row=row)
+                      terms=terms, seeker_row=row,
+                      fields=[p["field"] for p in passages])
         return self._results(index, query, req, weights, explain)
 
     def _results(self, index: SearchIndex, query: Query, req: SearchRequest, weights, explain) -> list[dict]:
