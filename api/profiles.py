@@ -77,9 +77,10 @@ def _save(record: dict, status: int):
 def create_profile():
     record = json_body()
     _check_fields(record)
-    from ingest.schema import RecordError, derive_id, parse_postcode
+    from ingest.schema import RecordError, clean_text, derive_id, parse_postcode
     try:
-        profile_id = record.get("id") or derive_id(str(record.get("name") or ""), parse_postcode(record.get("postcode")))
+        profile_id = clean_text(record.get("id")) or derive_id(clean_text(record.get("name")),
+                                                               parse_postcode(record.get("postcode")))
     except RecordError as exc:
         return jsonify(error="invalid_profile", message=str(exc)), 422
     if _radar().store.get_profile(profile_id) is not None:
@@ -96,7 +97,8 @@ def update_profile(profile_id):
         raise BadRequest("the id in the body differs from the URL")
     merged = {k: existing.get(k) for k in FIELDS}
     merged.update(record)
-    merged["listed"] = "ja" if merged.get("listed") in (True, "ja", "1", 1, "true") else "nein"
+    if isinstance(merged.get("listed"), bool):   # stored flag; strings go through parse_listed
+        merged["listed"] = "ja" if merged["listed"] else "nein"
     merged["extra"] = existing.get("extra") or {}
     return _save(merged, 200)
 

@@ -49,7 +49,9 @@ class Encoder:
             raise ModelUnavailable(
                 f"cannot load embedding model {model!r} offline ({exc.__class__.__name__}: {exc}); "
                 "install it locally and set PARTNERRADAR_MODEL to its folder") from exc
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.max_tokens = int(self.model.max_seq_length)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

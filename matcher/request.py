@@ -62,7 +62,10 @@ class SearchRequest:
             raise BadRequest(f"limit must be an integer between 1 and {max_limit}")
         req.limit = limit
         req.seeker = _text(data.get("seeker"), "seeker")
-        req.include_known = bool(data.get("include_known", False))
+        include_known = data.get("include_known", False)
+        if not isinstance(include_known, bool):
+            raise BadRequest("include_known must be true or false")
+        req.include_known = include_known
         if not req.query and not req.seeker:
             raise BadRequest("query is empty: describe what you are looking for")
         return req

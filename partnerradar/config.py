@@ -31,6 +31,9 @@ class Settings:
     max_query_chars: int = 2000
     max_limit: int = 100
 
+    def __post_init__(self):
+        object.__setattr__(self, "db_path", Path(self.db_path).expanduser())
+
     @property
     def index_dir(self) -> Path:
         """The index lives beside the database: data/partnerradar.db -> data/partnerradar.index/."""
@@ -57,8 +60,6 @@ def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Set
     for key, var in _ENV.items():
         if env.get(var):
             values[key] = env[var]
-    if "db_path" in values:
-        values["db_path"] = Path(values["db_path"]).expanduser()
     settings = Settings(**values)
     if settings.index_type not in INDEX_TYPES:
         raise ValueError(f"index_type must be one of {INDEX_TYPES}, not {settings.index_type!r}")
