@@ -1,0 +1,106 @@
+"""Shared fixtures: real SQLite files, real FAISS, the real offline embedding model.
+
+The model is loaded once per session; the demo database (177 fictitious Saxon
+profiles) is built once per session for read-only tests. Tests that write use
+their own small database from ``fixtures/profile_klein.csv``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# The tests describe their own databases and models; settings from the caller's
+# environment must not leak in (and the model must never be fetched from a hub).
+for _var in ("PARTNERRADAR_DB", "PARTNERRADAR_CONFIG", "PARTNERRADAR_MODEL", "PARTNERRADAR_INDEX_TYPE"):
+    os.environ.pop(_var, None)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DEMO_CSV = ROOT / "data" / "demo" / "saxony_demo_profiles.csv"
+SMALL_CSV = FIXTURES / "profile_klein.csv"
+BROKEN_CSV = FIXTURES / "profile_fehlerhaft.csv"
+DUPES_CSV = FIXTURES / "dubletten.csv"
+JSONL = FIXTURES / "profile_zeilen.jsonl"
+
+#: Contact data in profile_klein.csv; it must never show in a public answer.
+CONTACT_MARKERS = ("Verschwiegenheitsgäßchen", "Geheimnißträger", "kontakt-geheim")
+
+DEMO_QUERY = "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?"
+
+
+def make_radar(db_path: Path, encoder):
+    from partnerradar.config import Settings
+    from partnerradar.radar import Radar
+
+    return Radar(Settings(db_path=Path(db_path)), encoder=encoder)
+
+
+def search(radar, **request):
+    """``radar.search`` with a request validated exactly as the API and CLI do."""
+    from matcher.request import SearchRequest
+
+    return radar.search(SearchRequest.from_dict(request))
+
+
+def ids_of(results) -> list[str]:
+    return [hit["id"] for hit in results]
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from index.encoder import Encoder
+
+    return Encoder()
+
+
+@pytest.fixture(scope="session")
+def demo_radar(tmp_path_factory, encoder):
+    """The demo profiles in a session-wide database. Read-only: tests must not write."""
+    radar = make_radar(tmp_path_factory.mktemp("demo") / "demo.db", encoder)
+    report = radar.ingest(DEMO_CSV)
+    assert report.rejected == [] and report.inserted == 177
+    generation = radar.store.generation()
+    yield radar
+    # Guard for the suite itself: a test that wrote to the shared database would
+    # make other tests' results depend on the order they ran in.
+    assert radar.store.generation() == generation, "a test wrote to the shared demo database"
+
+
+@pytest.fixture(scope="session")
+def small_template(tmp_path_factory, encoder) -> Path:
+    """profile_klein.csv ingested once; tests get their own copy of the files."""
+    db_path = tmp_path_factory.mktemp("klein") / "klein.db"
+    radar = make_radar(db_path, encoder)
+    report = radar.ingest(SMALL_CSV)
+    assert report.rejected == [] and report.inserted == 12
+    radar.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    radar.store.close()
+    return db_path
+
+
+@pytest.fixture
+def small_radar(tmp_path, encoder, small_template):
+    """A database of its own with the twelve profiles of profile_klein.csv (file and index copied)."""
+    db_path = copy_database(small_template, tmp_path / "klein.db")
+    return make_radar(db_path, encoder)
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    shutil.copy2(source, target)
+    shutil.copytree(source.with_suffix(".index"), target.with_suffix(".index"),
+                    ignore=shutil.ignore_patterns("write.lock"))
+    return target
+
+
+@pytest.fixture
+def cli_encoder(monkeypatch, encoder):
+    """Let in-process CLI commands use the session's (real) model instead of loading it again."""
+    import partnerradar.radar as radar_module
+
+    monkeypatch.setattr(radar_module, "Encoder", lambda *args, **kwargs: encoder)
+    return encoder

@@ -1,0 +1,148 @@
+"""The real server: ``partnerradar serve`` (gunicorn) on a socket, talked to over HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CONTACT_MARKERS, copy_database, ids_of, make_radar
+
+STARTUP_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(base, path, body=None, method=None):
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    req = urllib.request.Request(base + path, data=data, method=method or ("POST" if data else "GET"),
+                                 headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status, response.headers, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read().decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, small_template):
+    """One server for this module; each test leaves the database as it found it."""
+    tmp_path = tmp_path_factory.mktemp("server")
+    db = copy_database(small_template, tmp_path / "server.db")
+    port = free_port()
+    script = Path(sys.executable).parent / "partnerradar"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "partnerradar.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(command + ["serve", "--db", str(db), "--port", str(port), "--workers", "2"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{(tmp_path / 'server.log').read_text()}")
+            try:
+                status, _, _ = request(base, "/healthz")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not up after {STARTUP_TIMEOUT_S} s:\n{(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.3)
+        yield base, db
+    finally:
+        proc.terminate()            # gunicorn's master stops its workers on SIGTERM
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)     # workers of this server only, if any outlived it
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def test_server_answers_searches_over_a_socket(server):
+    base, _ = server
+    status, headers, text = request(base, "/api/v1/search", {
+        "query": "Laserstrahlschweißen von Aluminium im Leichtbau", "near": "Chemnitz", "radius_km": 80})
+
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    results = json.loads(text)["results"]
+    assert ids_of(results)[:2] in (["kl-laser", "kl-schweissforschung"], ["kl-schweissforschung", "kl-laser"])
+    assert all(h["distance_km"] <= 80 for h in results)
+    assert "Laserfügetechnik Mittweida GmbH" in text         # UTF-8 as is
+    for marker in CONTACT_MARKERS:
+        assert marker not in text
+
+    status, _, text = request(base, "/healthz")
+    state = json.loads(text)
+    assert status == 200 and state["ok"] is True and state["profiles"] == 12
+    assert state["model"] == "loaded"
+
+    status, _, text = request(base, "/api/v1/search", {"query": "Schweißen", "limit": 0})
+    assert status == 400 and "limit must be" in json.loads(text)["message"]
+    status, _, text = request(base, "/api/v1/profiles/gibt-es-nicht/partners")
+    assert status == 404 and "Traceback" not in text
+
+
+def test_server_sees_writes_from_another_process_without_restart(server, encoder):
+    base, db = server
+    query = "Orgelpfeifen aus Zinnlegierungen für historische Orgeln"
+    status, _, text = request(base, "/api/v1/search", {"query": query, "limit": 3})
+    assert status == 200 and "org-werkstatt" not in text
+
+    # like `partnerradar ingest` run next to the server
+    writer = make_radar(db, encoder)
+    writer.save([{"id": "org-werkstatt", "name": "Orgelbau Großschönau GmbH", "kind": "kmu",
+                  "description": "Die Werkstatt restauriert historische Orgeln und gießt Orgelpfeifen "
+                                "aus Zinnlegierungen.", "postcode": "02779", "town": "Großschönau"}])
+
+    # every worker answers with the new profile
+    for _ in range(6):
+        status, _, text = request(base, "/api/v1/search", {"query": query, "limit": 3})
+        assert status == 200
+        assert ids_of(json.loads(text)["results"])[0] == "org-werkstatt"
+
+    writer.delete(["org-werkstatt"])
+    for _ in range(6):
+        status, _, text = request(base, "/api/v1/search", {"query": query, "limit": 3})
+        assert "org-werkstatt" not in ids_of(json.loads(text)["results"])
+
+
+def test_profile_created_over_http_is_found_and_stored(server, encoder):
+    base, db = server
+    body = {"id": "http-kaelte", "name": "Kältetechnik Löbau GmbH", "kind": "kmu",
+            "description": "Wir planen Kühlhäuser für Obstbaubetriebe mit Propan als Kältemittel.",
+            "postcode": "02708", "town": "Löbau", "contact_email": "leitung@kontakt-geheim.example"}
+    status, headers, text = request(base, "/api/v1/profiles", body)
+    assert status == 201, text
+    assert headers["Location"].endswith("/api/v1/profiles/http-kaelte")
+    assert "kontakt-geheim" not in text
+
+    status, _, text = request(base, "/api/v1/search", {"query": "Kühlhäuser für Obstbaubetriebe", "limit": 1})
+    assert ids_of(json.loads(text)["results"]) == ["http-kaelte"]
+    # written to the same database and index the CLI uses
+    reader = make_radar(db, encoder)
+    assert reader.get_profile("http-kaelte")["contact_email"] == "leitung@kontakt-geheim.example"
+    assert reader.index.vectors.ntotal == reader.store.count_passages()
+
+    status, _, _ = request(base, "/api/v1/profiles/http-kaelte", method="DELETE")
+    assert status == 204
+    assert reader.store.get_profile("http-kaelte") is None
