@@ -241,5 +241,10 @@ def health(ctx):
     click.echo(json.dumps(_radar(ctx).health(), ensure_ascii=False, indent=2))
 
 
+# The yardstick's command lives with the evaluation code; the CLI only mounts it.
+from evaluation.command import evaluate  # noqa: E402
+
+main.add_command(evaluate)
+
 if __name__ == "__main__":
     main()
