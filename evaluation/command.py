@@ -1,0 +1,126 @@
+"""``partnerradar evaluate``: the leave-one-joint-project-out yardstick from the command line.
+
+Wired into the CLI with ``main.add_command(evaluate)``. Writes ``results.json`` (means,
+95% bootstrap intervals, run metadata) and ``results.md`` to ``--out``; prints the
+Markdown table, or with ``--json`` {dataset: {mode: {ranker: {recall@10, ndcg@10, mrr,
+queries}}}}.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from evaluation.baselines import NAMES as BASELINES
+from evaluation.harness import ABLATIONS, DATASETS, MODES
+
+RANKER_ORDER = (*BASELINES, "default", *ABLATIONS.values())
+SUMMARY_KEYS = ("recall@10", "ndcg@10", "mrr", "queries")
+#: The issue's targets for the default ranker (for later tuning).
+TARGET_RECALL = {"efre": 0.80, "ptdesy": 0.70}
+TARGET_NDCG_FACTOR = 1.25
+
+
+def _choices(value: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [v for v in items if v not in allowed]
+    if bad or not items:
+        raise click.BadParameter(f"unknown {what} {', '.join(bad) or '(none)'} (one of: {', '.join(allowed)})")
+    return items
+
+
+def summary(results: dict) -> dict:
+    """Only the four keys per ranker (the --json contract)."""
+    return {ds: {mode: {name: {k: values[k] for k in SUMMARY_KEYS} for name, values in rankers.items()}
+                 for mode, rankers in modes.items()} for ds, modes in results.items()}
+
+
+def _cell(values: dict, metric: str) -> str:
+    mean, ci = values[metric], values["ci95"][metric]
+    if mean is None:
+        return "–"
+    return f"{mean:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def markdown(report: dict) -> str:
+    """One table per dataset and mode: every ranker with R@10, nDCG@10 and MRR (95% CI)."""
+    meta = report["meta"]
+    lines = ["# Partner ranking: leave one joint project out", "",
+             f"Data: `{meta['data']}`, model `{meta['model']}`, seeker: {meta['seeker']}, "
+             f"seed {meta['seed']}, run time {meta['total_s']:.0f}s. "
+             "Brackets: 95% bootstrap interval over queries (1000 resamples). "
+             "MRR looks at the first 100 places.", ""]
+    for ds, modes in report["results"].items():
+        info = meta["datasets"][ds]
+        for mode, rankers in modes.items():
+            some = next(iter(rankers.values()), None)
+            n = some["queries"] if some else 0
+            lines += [f"## {ds} / {mode} ({n} queries; {info['profiles']} profiles, "
+                      f"{info['skipped'][mode]} of {info['joint_projects']} joint projects skipped)", ""]
+            if not n:
+                lines += ["No query could be asked.", ""]
+                continue
+            lines += ["| ranker | R@10 | nDCG@10 | MRR |", "|---|---|---|---|"]
+            for name in sorted(rankers, key=lambda r: RANKER_ORDER.index(r) if r in RANKER_ORDER else 99):
+                values = rankers[name]
+                label = f"**{name}**" if name == "default" else name
+                lines.append(f"| {label} | {_cell(values, 'recall@10')} | {_cell(values, 'ndcg@10')} "
+                             f"| {_cell(values, 'mrr')} |")
+            lines += ["", _target_line(ds, rankers), ""]
+    return "\n".join(lines)
+
+
+def _target_line(ds: str, rankers: dict) -> str:
+    default = rankers.get("default")
+    baselines = {k: v for k, v in rankers.items() if k in BASELINES and v["ndcg@10"] is not None}
+    if not default or default["ndcg@10"] is None or not baselines:
+        return ""
+    best = max(baselines, key=lambda k: baselines[k]["ndcg@10"])
+    ratio = default["ndcg@10"] / max(baselines[best]["ndcg@10"], 1e-9)
+    return (f"Target: R@10 {default['recall@10']:.3f} (≥ {TARGET_RECALL.get(ds, 0):.2f}); nDCG@10 "
+            f"{ratio:.2f} × best baseline {best} (≥ {TARGET_NDCG_FACTOR:.2f}).")
+
+
+@click.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="../shared/data",
+              show_default=True, help="Folder with the funding exports (or its funding/ folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--out", type=click.Path(file_okay=False), default="docs/evaluation", show_default=True,
+              help="Where results.json and results.md go.")
+@click.option("--datasets", default=",".join(DATASETS), show_default=True)
+@click.option("--modes", default=",".join(MODES), show_default=True)
+@click.option("--max-queries", type=click.IntRange(min=1), default=None,
+              help="Only the first N joint projects per dataset (quick runs).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random baseline, the tie-breaks and the bootstrap.")
+@click.option("--workdir", type=click.Path(file_okay=False), default=None,
+              help="Keep the evaluation databases here (reruns skip the embedding); default: a temporary folder.")
+@click.pass_context
+def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, workdir):
+    """Leave one joint project out: how well are its partners found? (EFRE, PT-DESY)"""
+    from evaluation.harness import evaluate as run
+    from partnerradar.config import load_settings
+
+    datasets = _choices(datasets, DATASETS, "dataset")
+    modes = _choices(modes, MODES, "mode")
+    config = (ctx.find_root().obj or {}).get("config")
+    echo = lambda message: click.echo(message, err=True)  # noqa: E731 - progress goes to stderr
+    try:
+        report = run(data_dir, datasets, modes, max_queries, seed, workdir, load_settings(config),
+                     progress=sys.stderr.isatty(), echo=echo)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    table = markdown(report)
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+                                             encoding="utf-8")
+        (folder / "results.md").write_text(table + "\n", encoding="utf-8")
+        echo(f"written: {folder / 'results.json'}, {folder / 'results.md'}")
+    if as_json:
+        click.echo(json.dumps(summary(report["results"]), ensure_ascii=False, indent=2))
+    else:
+        click.echo(table)

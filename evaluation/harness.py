@@ -1,0 +1,381 @@
+"""Leave-one-joint-project-out evaluation of the partner ranking on real funding data.
+
+Protocol (the issue's yardstick)
+--------------------------------
+For every joint project P with two or more partners:
+
+* P is removed from every profile (its sentence in the description, the keywords only
+  P contributed, one from the project count) and from the known cooperations;
+* the query is P's topic (mode ``title``) or the seeker's own remaining profile (mode
+  ``profile``), issued on behalf of the seeker, P's *first listed* partner (as in the
+  reference implementation), who is excluded from the ranking;
+* the relevant answers are P's other partners that still have a profile.
+
+Queries without a relevant answer are skipped; mode ``profile`` also skips a seeker with
+nothing left to describe it. In mode ``title`` such a seeker searches without a profile,
+like a newcomer. The seeker's known partners (from other projects) stay rankable
+(``include_known``): a repeat partner is a right answer.
+
+How, and why this way
+---------------------
+Re-ingesting per held-out project would re-embed everything. Instead each dataset is
+ingested once through the product (``import_funding`` -> ``Radar``: validate, passages,
+analyzer, encoder, store, index). For a held-out P only P's partners change: their
+masked records go through the product's ``ProfilePreparer`` again (with an encoder memo,
+so unchanged passages keep their stored vectors), and the masked index is assembled
+from the stored passages with the product's own classes (``VectorIndex``,
+``LexicalIndex``, ``ProfileTable``, ``SearchIndex``), as ``build_search_index`` does
+from the store. The product's ``Ranker`` ranks on it, and the baselines score the very
+same masked data.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evaluation import metrics
+from evaluation.baselines import Baselines, BaselineQuery, ordered
+from index.lexical import LexicalIndex
+from index.search_index import ProfileTable, SearchIndex
+from index.vectors import VectorIndex
+from ingest import funding as funding_adapter
+from ingest.funding import FundingDataset, clean_topic, find_funding_file
+from ingest.pipeline import ProfilePreparer
+from ingest.schema import MAX_FIELD_CHARS, Profile, RecordError, validate_record
+from matcher.ranker import Query, Ranker, Weights
+from matcher.request import SearchRequest
+from partnerradar.config import Settings, load_settings
+from partnerradar.funding_import import load_dataset, store_dataset
+
+log = logging.getLogger(__name__)
+
+DATASETS = ("efre", "ptdesy")
+MODES = ("title", "profile")
+#: Ablation key per ranking signal. Proximity is left out: evaluation queries name no place.
+ABLATIONS = {"semantic": "default-no-semantic", "lexical": "default-no-lexical",
+             "network": "default-no-graph", "complement": "default-no-complement",
+             "activity": "default-no-activity"}
+
+
+@dataclass
+class Case:
+    """One held-out joint project."""
+    project: str
+    title: str           # the topic without Verbund/Teilprojekt boilerplate
+    seeker: str          # the first listed partner
+    partners: list[str]  # the other partners (relevant if they keep a profile)
+
+
+@dataclass
+class MaskedView:
+    """The index as it would be had P never been funded, plus what the baselines need."""
+    index: SearchIndex
+    passage_texts: list[str]     # aligned with index.passage_ids
+    passage_vectors: np.ndarray  # aligned with index.passage_ids
+    profile_texts: list[str]     # per profile row: its passages joined (the whole profile)
+    joint_projects: np.ndarray   # per profile row: joint projects other than P
+    shared: dict[int, Counter]   # row -> partner row -> joint projects together, P left out
+
+    def seeker_row(self, case: Case) -> int:
+        return self.index.profiles.row_of.get(case.seeker, -1)
+
+
+class MemoEncoder:
+    """The encoder with a text -> vector memo, so unchanged passages are not embedded again."""
+
+    def __init__(self, encoder):
+        self.encoder, self.name, self.dim = encoder, encoder.name, encoder.dim
+        self.memo: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if missing:
+            self.memo.update(zip(missing, self.encoder.encode(missing)))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self.memo[t] for t in texts])
+
+
+class PartKeywords:
+    """An organisation's keywords without those only a held-out project contributed.
+
+    ``FundingDataset`` keeps the description per (organisation, project) but not the
+    keywords (EFRE: guideline and subject, e.g. "Verbundprojektförderung"; PT-DESY: the
+    subject label), so they would leak P. Interim: this replays the adapter's row parsing
+    and project grouping with ``ingest.funding``'s private helpers, until ``Part`` carries
+    its keywords. The replay is checked against the adapter's profiles, so a change there
+    fails loudly instead of leaking.
+    """
+
+    def __init__(self, path, fmt: str, dataset: FundingDataset):
+        self.sequence = self._replay(Path(path), fmt)
+        for org_id, org in dataset.orgs.items():
+            if self.text(org_id) != org.profile["keywords"]:
+                raise RuntimeError(f"keyword replay disagrees with ingest.funding for {org_id}")
+
+    def text(self, org_id: str, exclude=()) -> str:
+        words = funding_adapter._dedupe(k for pid, k in self.sequence.get(org_id, ()) if pid not in exclude)
+        return funding_adapter._join_limited(words, ", ", MAX_FIELD_CHARS["keywords"])
+
+    @staticmethod
+    def _replay(path: Path, fmt: str) -> dict[str, list[tuple[str, str]]]:
+        f = funding_adapter
+        if fmt == "efre":
+            table = f._read_table(path, ",")
+            col = f._numbered_columns(table[0])
+            rows = [r for r in (f._efre_row(f._NumberedCells(c, col)) for c in table[1:]) if r]
+            f._merge_truncated_titles([r for r in rows if r.joint])
+        else:
+            table = f._read_table(path, "\t")
+            col, width = f._ptdesy_columns(table[0]), len(table[0])
+            rows = [r for r in (f._ptdesy_row(c + [""] * (width - len(c)), col) for c in table[1:]) if r]
+        project_of: dict = {}
+        taken: dict = {}
+        sequence: dict[str, list[tuple[str, str]]] = {}
+        for row in rows:   # the grouping of ingest.funding._build
+            key = (row.joint, row.group)
+            if key not in project_of:
+                project_of[key] = f._unique(row.project_id, taken)
+                taken[project_of[key]] = True
+            org_id = f"{fmt}:{f._slug_id(row.org)}"
+            sequence.setdefault(org_id, []).extend((project_of[key], k) for k in row.keywords)
+        return sequence
+
+
+class Corpus:
+    """One dataset ingested into a Radar, and the masked views of it."""
+
+    def __init__(self, radar, dataset: FundingDataset, keywords: PartKeywords):
+        self.radar, self.dataset, self.keywords = radar, dataset, keywords
+        index = radar.index
+        self.generation, self.table, self.kind = index.generation, index.profiles, index.vectors.kind
+        ids, owners, fields, terms, vectors = [], [], [], [], []
+        for batch_ids, batch_owners, batch_fields, batch_terms, batch_vectors in \
+                radar.store.iter_passages(with_vectors=True):
+            ids.append(batch_ids)
+            owners += batch_owners
+            fields += batch_fields
+            terms += batch_terms
+            vectors.append(batch_vectors)
+        self.passage_ids = np.concatenate(ids)
+        self.passage_owners = np.array(owners, dtype=object)
+        self.passage_rows = np.array([self.table.row_of[o] for o in owners], dtype=np.int64)
+        self.passage_fields = np.array(fields, dtype=object)
+        self.passage_terms = np.array(terms, dtype=object)
+        self.passage_vectors = np.vstack(vectors)
+        texts = radar.store.passage_texts(self.passage_ids)
+        self.passage_texts = np.array([texts[int(i)][2] for i in self.passage_ids], dtype=object)
+        self.profile_texts = self._join_by_row(self.passage_rows, self.passage_texts, len(self.table.ids))
+        self.cooperations = [(a, b, pid) for a, b, pid, _ in radar.store.cooperations()]
+        self.encoder = MemoEncoder(radar.encoder)
+        self.encoder.memo.update(zip(self.passage_texts, self.passage_vectors))
+        self.preparer = ProfilePreparer(self.encoder, radar.analyzer, radar.gazetteer)
+
+    @staticmethod
+    def _join_by_row(rows: np.ndarray, texts, n_rows: int) -> list[str]:
+        parts: list[list[str]] = [[] for _ in range(n_rows)]
+        for row, text in zip(rows, texts):
+            parts[row].append(text)
+        return [" ".join(p) for p in parts]
+
+    def cases(self) -> list[Case]:
+        out = []
+        for project in self.dataset.joint_projects():
+            seeker, *partners = self.dataset.participants[project.id]
+            out.append(Case(project.id, clean_topic(project.title), seeker, partners))
+        return out
+
+    def masked_profile(self, org_id: str, project_id: str) -> Profile | None:
+        """The organisation's profile without the project; None when nothing is left."""
+        record = dict(self.dataset.orgs[org_id].profile)
+        record["description"] = self.dataset.description(org_id, exclude=[project_id])
+        record["keywords"] = self.keywords.text(org_id, exclude=[project_id])
+        extra = dict(record.get("extra") or {})
+        extra["projects"] = max(0, int(extra.get("projects", 0)) - 1)
+        record["extra"] = extra
+        try:
+            return validate_record(record)
+        except RecordError:   # no text left to match on: no profile
+            return None
+
+    def view(self, case: Case) -> MaskedView:
+        """The masked index for held-out project ``case.project``."""
+        changed: dict[int, Profile | None] = {}
+        for org_id in self.dataset.participants[case.project]:
+            row = self.table.row_of.get(org_id)
+            if row is not None:   # None: rejected at ingest
+                changed[row] = self.masked_profile(org_id, case.project)
+        profiles = [p for p in changed.values() if p is not None]
+        prepared = dict(zip((p.id for p in profiles), self.preparer.passages(profiles)))
+
+        n = len(self.table.ids)
+        keep = np.array([r for r in range(n) if changed.get(r, True) is not None], dtype=np.int64)
+        old = np.isin(self.passage_rows, list(changed))
+        new = [p for profile in profiles for p in prepared[profile.id]]
+        first_new = int(self.passage_ids.max()) + 1   # ids only grow, as in the store
+        ids = np.concatenate([self.passage_ids[~old], first_new + np.arange(len(new), dtype=np.int64)])
+        owners = list(self.passage_owners[~old]) + [p.profile_id for p in new]
+        terms = list(self.passage_terms[~old]) + [p.terms for p in new]
+        fields = np.concatenate([self.passage_fields[~old], np.array([p.field for p in new], dtype=object)])
+        texts = list(self.passage_texts[~old]) + [p.text for p in new]
+        vectors = np.vstack([self.passage_vectors[~old]] + [p.vector[None, :] for p in new])
+
+        activity = self.table.activity.copy()
+        for row, profile in changed.items():
+            if profile is not None:
+                activity[row] = float(profile.extra.get("projects", 0) or 0)
+        ids_kept = [self.table.ids[r] for r in keep]
+        table = ProfileTable(
+            ids=ids_kept, row_of={pid: i for i, pid in enumerate(ids_kept)},
+            kind=self.table.kind[keep], landkreis=self.table.landkreis[keep], lat=self.table.lat[keep],
+            lon=self.table.lon[keep], listed=self.table.listed[keep], activity=activity[keep])
+        lexical = LexicalIndex(ids, owners, terms, table.ids)
+        vector_index = VectorIndex(self.passage_vectors.shape[1], self.kind)
+        vector_index.add(ids, vectors)
+
+        neighbours: dict[int, set[int]] = {}
+        shared: dict[int, Counter] = {}
+        projects: dict[int, set[str]] = {}
+        for a, b, pid in self.cooperations:
+            ra, rb = table.row_of.get(a), table.row_of.get(b)
+            if pid == case.project or ra is None or rb is None:
+                continue
+            neighbours.setdefault(ra, set()).add(rb)
+            neighbours.setdefault(rb, set()).add(ra)
+            shared.setdefault(ra, Counter())[rb] += 1
+            shared.setdefault(rb, Counter())[ra] += 1
+            projects.setdefault(ra, set()).add(pid)
+            projects.setdefault(rb, set()).add(pid)
+        joint = np.array([len(projects.get(r, ())) for r in range(len(keep))], dtype=np.float64)
+
+        index = SearchIndex(self.generation, vector_index, lexical, table, ids,
+                            lexical.passage_profile_rows, fields, neighbours)
+        return MaskedView(index, texts, vectors,
+                          self._join_by_row(index.passage_rows, texts, len(keep)), joint, shared)
+
+
+def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tuple[Query, SearchRequest] | None:
+    """The query as ``Radar.search`` (title) or ``Radar.partners`` (profile) builds it."""
+    row = view.seeker_row(case)
+    req = SearchRequest(query=case.title if mode == "title" else "",
+                        seeker=case.seeker if row >= 0 else "", include_known=True)
+    if mode == "title":
+        analyzer = corpus.radar.analyzer
+        sentences = analyzer.sentences(case.title) or [case.title]
+        return Query(vectors=corpus.encoder.encode(sentences), sentences=sentences,
+                     terms={t: 1.0 for t in analyzer.terms(case.title)}, seeker_row=row), req
+    if row < 0:
+        return None
+    own = np.flatnonzero(view.index.passage_rows == row)
+    return Query(vectors=view.passage_vectors[own], sentences=[view.passage_texts[i] for i in own],
+                 terms=view.index.lexical.profile_terms(row), seeker_row=row), req
+
+
+def rank_case(corpus: Corpus, view: MaskedView, case: Case, mode: str, baselines: Baselines,
+              weights: Weights, rng: np.random.Generator) -> dict[str, list[str]] | None:
+    """Every ranker's ranking (profile ids, best first) for one query; None if it can't be asked."""
+    built = product_query(corpus, view, case, mode)
+    if built is None:
+        return None
+    query, req = built
+    ids = view.index.profiles.ids
+    rankings = {}
+    variants = {"default": weights, **{key: weights.without(signal) for signal, key in ABLATIONS.items()}}
+    ranker = Ranker(view.index, weights, corpus.radar.gazetteer)
+    for name, variant in variants.items():
+        found = ranker.rank(query, req, variant)
+        rankings[name] = [ids[r] for r in found.rows[:metrics.MRR_DEPTH]]
+    allowed, _ = ranker.allowed_rows(req, None, query.seeker_row)
+    text = case.title if mode == "title" else view.profile_texts[query.seeker_row]
+    bq = BaselineQuery(text=text, vectors=query.vectors, terms=query.terms, seeker_row=query.seeker_row)
+    tiebreak = rng.permutation(len(ids))
+    for name, scores in baselines.scores(view, bq, allowed, tiebreak).items():
+        rankings[name] = [ids[r] for r in ordered(scores, allowed, tiebreak)[:metrics.MRR_DEPTH]]
+    return rankings
+
+
+def evaluate_corpus(corpus: Corpus, modes=MODES, max_queries: int | None = None, seed: int = 0,
+                    weights: Weights | None = None, progress: bool = False) -> dict:
+    """{mode: {ranker: summary}} and counts for one dataset."""
+    weights = weights or corpus.radar.weights
+    baselines = Baselines(corpus.radar.encoder, corpus.profile_texts)
+    cases = corpus.cases()[:max_queries] if max_queries else corpus.cases()
+    per_query: dict[str, dict[str, list]] = {mode: {} for mode in modes}
+    skipped = {mode: 0 for mode in modes}
+    bar = _progress(len(cases), corpus.dataset.name) if progress else None
+    for number, case in enumerate(cases):
+        view = corpus.view(case)
+        relevant = {p for p in case.partners if p in view.index.profiles.row_of}
+        for mode in modes:
+            rng = np.random.default_rng([seed, number, MODES.index(mode)])
+            rankings = rank_case(corpus, view, case, mode, baselines, weights, rng) if relevant else None
+            if rankings is None:
+                skipped[mode] += 1
+                continue
+            for name, ranking in rankings.items():
+                per_query[mode].setdefault(name, []).append(metrics.score(ranking, relevant))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    results = {mode: {name: metrics.summarize(values, seed=seed) for name, values in per_mode.items()}
+               for mode, per_mode in per_query.items()}
+    return {"results": results, "cases": len(cases), "skipped": skipped}
+
+
+def _progress(total: int, label: str):
+    from tqdm import tqdm
+    return tqdm(total=total, desc=label, unit="Verbund", leave=False, file=sys.stderr)
+
+
+def load_corpus(radar, data_dir, name: str) -> Corpus:
+    """Find, load and ingest dataset ``name`` into ``radar`` (unchanged profiles are skipped)."""
+    path = find_funding_file(data_dir, name)
+    dataset = load_dataset(path, name)
+    keywords = PartKeywords(path, name, dataset)
+    store_dataset(radar, dataset, str(path))
+    return Corpus(radar, dataset, keywords)
+
+
+def evaluate(data_dir, datasets=DATASETS, modes=MODES, max_queries: int | None = None, seed: int = 0,
+             workdir=None, settings: Settings | None = None, progress: bool = False, echo=None) -> dict:
+    """Run the protocol on each dataset; returns {"results": {dataset: {mode: {ranker: ...}}}, "meta": ...}.
+
+    The evaluation databases live in ``workdir`` (kept, so a rerun skips the embedding of
+    unchanged profiles) or in a temporary folder.
+    """
+    from index.encoder import Encoder
+    from partnerradar.radar import Radar
+
+    echo = echo or (lambda message: None)
+    settings = settings or load_settings()
+    started = time.perf_counter()
+    encoder = Encoder(settings.model)
+    results, meta = {}, {"data": str(data_dir), "model": settings.model, "seed": seed,
+                         "seeker": "first listed partner", "datasets": {}}
+    with tempfile.TemporaryDirectory(prefix="partnerradar-eval-") as tmp:
+        base = Path(workdir) if workdir else Path(tmp)
+        for name in datasets:
+            t0 = time.perf_counter()
+            radar = Radar(settings.with_db(base / f"{name}.db"), encoder=encoder)
+            corpus = load_corpus(radar, data_dir, name)
+            t1 = time.perf_counter()
+            echo(f"{name}: {len(corpus.table.ids)} profiles, {len(corpus.passage_ids)} passages "
+                 f"ingested in {t1 - t0:.0f}s")
+            outcome = evaluate_corpus(corpus, modes, max_queries, seed, progress=progress)
+            results[name] = outcome["results"]
+            meta["datasets"][name] = {
+                "profiles": len(corpus.table.ids), "passages": len(corpus.passage_ids),
+                "joint_projects": outcome["cases"], "skipped": outcome["skipped"],
+                "ingest_s": round(t1 - t0, 1), "queries_s": round(time.perf_counter() - t1, 1)}
+            echo(f"{name}: {outcome['cases']} joint projects evaluated in {time.perf_counter() - t1:.0f}s")
+            radar.store.close()
+    meta["total_s"] = round(time.perf_counter() - started, 1)
+    return {"results": results, "meta": meta}
