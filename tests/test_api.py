@@ -1,7 +1,6 @@
 """The HTTP API through Flask's test client, on real databases."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

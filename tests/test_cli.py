@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from api import create_app
 from partnerradar.cli import main
-from tests.conftest import BROKEN_CSV, DEMO_QUERY, DUPES_CSV, SMALL_CSV, copy_database, ids_of
+from tests.conftest import BROKEN_CSV, DUPES_CSV, SMALL_CSV, copy_database, ids_of
 
 
 def run(*args):
