@@ -6,7 +6,7 @@ seeded random tie-break (alphabetical ids would favour some names).
 
 * random        - no information at all
 * activity      - number of joint projects (other than the held-out one)
-* graph         - the seeker's known partners, then their partners
+* graph         - the seeker's known partners, then their partners, then by activity
 * bm25          - BM25 of the whole profile (the product's LexicalIndex, German terms)
 * char-tfidf    - TF-IDF over character 3-5-grams of the whole profile (scikit-learn)
 * dense-profile - one embedding per whole profile (the model cuts it at its token limit)
@@ -24,8 +24,9 @@ from sklearn.preprocessing import normalize
 
 NAMES = ("random", "activity", "graph", "bm25", "char-tfidf", "dense-profile", "dense-maxsim", "rrf")
 RRF_K = 60
-#: Graph: a known partner outranks any partner of partners.
-_DIRECT = 1e6
+#: Graph score scales: a known partner outranks any partner of partners, and a path
+#: outranks any activity count (hundreds at most).
+_DIRECT, _PATH = 1e9, 1e4
 
 
 @dataclass
@@ -66,20 +67,18 @@ class CharTfidf:
 
 
 class DenseProfile:
-    """One vector per whole profile. The model reads only its first ``max_tokens``, so the
-    memo is keyed by those: masking a late project of a long profile embeds nothing."""
+    """One vector per whole profile. The model reads only its first tokens, so vectors are
+    kept by those: masking a late project of a long profile embeds nothing new."""
 
     def __init__(self, encoder):
-        self.encoder = encoder
+        self.encoder = encoder   # a harness MemoEncoder: encode() and truncated()
         self.by_text: dict[str, np.ndarray] = {}
         self.by_tokens: dict[tuple, np.ndarray] = {}
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.by_text]
         if missing:
-            tokenizer = self.encoder.model.tokenizer
-            keys = [tuple(tokenizer(t, truncation=True, max_length=self.encoder.max_tokens)["input_ids"])
-                    for t in missing]
+            keys = [self.encoder.truncated(t) for t in missing]
             todo = {k: t for k, t in zip(keys, missing) if k not in self.by_tokens}
             if todo:
                 self.by_tokens.update(zip(todo, self.encoder.encode(list(todo.values()))))
@@ -109,6 +108,7 @@ def rrf(*rankings: np.ndarray, n_rows: int, k: int = RRF_K) -> np.ndarray:
 
 class Baselines:
     def __init__(self, encoder, profile_texts: list[str]):
+        """``encoder``: a harness ``MemoEncoder``; ``profile_texts``: the unmasked whole profiles."""
         self.char = CharTfidf(profile_texts)
         self.dense = DenseProfile(encoder)
 
@@ -116,14 +116,16 @@ class Baselines:
         """Scores of every baseline for every profile row of ``view`` (a ``MaskedView``);
         ``allowed`` and ``tiebreak`` are needed for the rankings that RRF fuses."""
         n = len(view.index.profiles.ids)
-        graph = np.zeros(n)
+        # Graph: known partners (by projects together), then partners of partners (by paths),
+        # everyone else, and ties, by activity: the reference's EFRE figure (above activity
+        # alone) needs that fallback, and random order would waste the sparse EFRE graph.
+        graph = view.joint_projects.astype(np.float64)
         direct = view.shared.get(query.seeker_row, {})
         for partner, together in direct.items():
             graph[partner] += _DIRECT * together
             for other in view.shared.get(partner, {}):
-                graph[other] += 1.0
-        if query.seeker_row >= 0:
-            graph[query.seeker_row] = 0.0
+                if other != query.seeker_row:
+                    graph[other] += _PATH
         profile_vectors = self.dense.vectors(view.profile_texts)
         out = {
             "random": np.zeros(n),    # all tied: the random tie-break is the ranking

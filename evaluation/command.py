@@ -13,10 +13,8 @@ from pathlib import Path
 
 import click
 
-from evaluation.baselines import NAMES as BASELINES
-from evaluation.harness import ABLATIONS, DATASETS, MODES
-
-RANKER_ORDER = (*BASELINES, "default", *ABLATIONS.values())
+# The harness (scikit-learn, FAISS, torch) is imported only when the command runs:
+# every other ``partnerradar`` command would pay for it at start-up otherwise.
 SUMMARY_KEYS = ("recall@10", "ndcg@10", "mrr", "queries")
 #: The issue's targets for the default ranker (for later tuning).
 TARGET_RECALL = {"efre": 0.80, "ptdesy": 0.70}
@@ -44,9 +42,16 @@ def _cell(values: dict, metric: str) -> str:
     return f"{mean:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
+def _ranker_order() -> tuple[str, ...]:
+    from evaluation.baselines import NAMES
+    from evaluation.harness import ABLATIONS
+
+    return (*NAMES, "default", *ABLATIONS.values())
+
+
 def markdown(report: dict) -> str:
     """One table per dataset and mode: every ranker with R@10, nDCG@10 and MRR (95% CI)."""
-    meta = report["meta"]
+    meta, order = report["meta"], _ranker_order()
     lines = ["# Partner ranking: leave one joint project out", "",
              f"Data: `{meta['data']}`, model `{meta['model']}`, seeker: {meta['seeker']}, "
              f"seed {meta['seed']}, run time {meta['total_s']:.0f}s. "
@@ -63,7 +68,7 @@ def markdown(report: dict) -> str:
                 lines += ["No query could be asked.", ""]
                 continue
             lines += ["| ranker | R@10 | nDCG@10 | MRR |", "|---|---|---|---|"]
-            for name in sorted(rankers, key=lambda r: RANKER_ORDER.index(r) if r in RANKER_ORDER else 99):
+            for name in sorted(rankers, key=lambda r: order.index(r) if r in order else len(order)):
                 values = rankers[name]
                 label = f"**{name}**" if name == "default" else name
                 lines.append(f"| {label} | {_cell(values, 'recall@10')} | {_cell(values, 'ndcg@10')} "
@@ -73,8 +78,10 @@ def markdown(report: dict) -> str:
 
 
 def _target_line(ds: str, rankers: dict) -> str:
+    from evaluation.baselines import NAMES
+
     default = rankers.get("default")
-    baselines = {k: v for k, v in rankers.items() if k in BASELINES and v["ndcg@10"] is not None}
+    baselines = {k: v for k, v in rankers.items() if k in NAMES and v["ndcg@10"] is not None}
     if not default or default["ndcg@10"] is None or not baselines:
         return ""
     best = max(baselines, key=lambda k: baselines[k]["ndcg@10"])
@@ -89,8 +96,8 @@ def _target_line(ds: str, rankers: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--out", type=click.Path(file_okay=False), default="docs/evaluation", show_default=True,
               help="Where results.json and results.md go.")
-@click.option("--datasets", default=",".join(DATASETS), show_default=True)
-@click.option("--modes", default=",".join(MODES), show_default=True)
+@click.option("--datasets", default="efre,ptdesy", show_default=True)
+@click.option("--modes", default="title,profile", show_default=True)
 @click.option("--max-queries", type=click.IntRange(min=1), default=None,
               help="Only the first N joint projects per dataset (quick runs).")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -100,7 +107,7 @@ def _target_line(ds: str, rankers: dict) -> str:
 @click.pass_context
 def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, workdir):
     """Leave one joint project out: how well are its partners found? (EFRE, PT-DESY)"""
-    from evaluation.harness import evaluate as run
+    from evaluation.harness import DATASETS, MODES, evaluate as run
     from partnerradar.config import load_settings
 
     datasets = _choices(datasets, DATASETS, "dataset")

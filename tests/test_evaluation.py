@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from evaluation import metrics
+from evaluation import harness, metrics
 from evaluation.baselines import max_sim
-from evaluation.command import evaluate as evaluate_command
 from evaluation.harness import ABLATIONS, Case, Corpus, load_corpus, product_query
-from index.encoder import Encoder
 from matcher.ranker import Ranker
+from partnerradar.cli import main
 from partnerradar.config import Settings
 from partnerradar.radar import Radar
 
@@ -74,11 +73,6 @@ def test_summary_has_means_counts_and_intervals():
 
 
 # --------------------------------------------------------------------------- harness
-
-@pytest.fixture(scope="module")
-def encoder():
-    return Encoder()
-
 
 def radar_at(path, encoder):
     return Radar(Settings(db_path=path / "eval.db"), encoder=encoder)
@@ -172,10 +166,11 @@ def test_profile_mode_asks_with_the_seekers_remaining_profile(efre, senswind):
     assert query.seeker_row == -1 and req.seeker == "" and req.query == senswind.title
 
 
-def test_the_command_prints_every_ranker_per_dataset_and_mode_as_json(tmp_path):
+def test_the_command_prints_every_ranker_per_dataset_and_mode_as_json(tmp_path, monkeypatch, encoder):
+    monkeypatch.setattr(harness, "Encoder", lambda *args, **kwargs: encoder)   # loaded once per session
     out = tmp_path / "out"
-    result = CliRunner().invoke(evaluate_command, ["--data", str(FIXTURES), "--json", "--out", str(out),
-                                                   "--workdir", str(tmp_path / "work")])
+    result = CliRunner().invoke(main, ["evaluate", "--data", str(FIXTURES), "--json", "--out", str(out),
+                                       "--workdir", str(tmp_path / "work")])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert set(printed) == {"efre", "ptdesy"}
@@ -198,5 +193,5 @@ def test_the_command_prints_every_ranker_per_dataset_and_mode_as_json(tmp_path):
 
 
 def test_the_command_rejects_unknown_datasets():
-    result = CliRunner().invoke(evaluate_command, ["--datasets", "esf"])
+    result = CliRunner().invoke(main, ["evaluate", "--datasets", "esf"])
     assert result.exit_code != 0 and "unknown dataset" in result.output

@@ -1,11 +1,9 @@
 """Funding exports go into a real Radar: profiles like any other, joint projects as cooperations."""
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 
-from index.encoder import Encoder
 from ingest.readers import UnusableFile
 from matcher.request import SearchRequest
 from partnerradar.config import Settings
@@ -24,11 +22,6 @@ LONER = "efre:einzelkaempfer-werkzeugbau-gmbh"
 TUI = "ptdesy:technische-universitaet-dresden-fakultaet-physik-institut-fuer-festkoerper-und-materialphysik"
 MPI = "ptdesy:max-planck-institut-fuer-chemische-physik-fester-stoffe"
 HH = "ptdesy:universitaet-hamburg-fachbereich-physik-institut-fuer-experimentalphysik"
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return Encoder()   # loading the model takes seconds: once per module
 
 
 @pytest.fixture
