@@ -75,6 +75,10 @@ class LexicalIndex:
         qw = np.array([query[t] for t in query if t in self.vocabulary], dtype=np.float32)
         return np.asarray(weights[:, cols] @ qw).ravel()
 
+    def idf_of(self, term: str) -> float:
+        col = self.vocabulary.get(term)
+        return float(self.idf[col]) if col is not None else 0.0
+
     def coverage(self, terms: list[str]) -> np.ndarray:
         """Per profile: the idf-weighted share of the query's distinct terms it contains (0..1)."""
         unique = list(dict.fromkeys(terms))

@@ -33,9 +33,9 @@ def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 class Explainer:
-    def __init__(self, analyzer: GermanAnalyzer, idf: dict[str, float] | None = None):
+    def __init__(self, analyzer: GermanAnalyzer, idf_of=lambda term: 0.0):
         self.analyzer = analyzer
-        self.idf = idf or {}
+        self.idf_of = idf_of     # term -> idf, to show the most telling shared terms first
 
     def explain(self, *, query_texts: list[str], query_vectors: np.ndarray, profile: dict,
                 passages: list[dict], signals: dict[str, float], distance_km: float | None,
@@ -54,7 +54,7 @@ class Explainer:
         nouns = [t for t in shared if query_terms[t][:1].isupper() or partner_terms[t][:1].isupper()]
         if len(nouns) >= 2 or len(nouns) == len(shared):
             shared = nouns
-        shared.sort(key=lambda t: -self.idf.get(t, 0.0))
+        shared.sort(key=lambda t: -self.idf_of(t))
         shared = _dedupe_surfaces(shared, query_terms)[:MAX_TERMS]
 
         best, best_query = self._best_passage(query_texts, query_vectors, passages, set(shared))

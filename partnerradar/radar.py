@@ -22,7 +22,7 @@ from ingest.geo import Gazetteer
 from ingest.pipeline import (IngestReport, ProfilePreparer, store_profiles, validate_rows,
                              write_rejects_file)
 from ingest.readers import Row, read_rows
-from ingest.schema import Profile
+from ingest.schema import Profile, validate_record
 from matcher.explain import Explainer
 from matcher.ranker import Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
@@ -159,7 +159,6 @@ class Radar:
                 parts.append(drop[f])
             merged[f] = " ".join(p for p in parts if p)
         merged["extra"] = {**drop["extra"], **keep["extra"], "merged_from": drop["id"]}
-        from ingest.schema import validate_record
         profile = validate_record(merged)
         preparer = self.preparer
         preparer.geocode(profile)
@@ -209,7 +208,6 @@ class Radar:
         """Rebuild the index from the store; with ``reembed`` also recompute every vector."""
         with write_lock(self.settings.index_dir):
             if reembed:
-                from ingest.schema import validate_record
                 profiles = []
                 for pid in [r[0] for r in self.store.profile_table()]:
                     record = self.store.get_profile(pid)
@@ -273,7 +271,7 @@ class Radar:
         profiles = self.store.get_profiles(ids)
         seeker = self.store.get_profile(req.seeker) if req.seeker else None
         known = self.store.known_partners(req.seeker) if req.seeker else {}
-        explainer = Explainer(self.analyzer, self._idf(index)) if explain else None
+        explainer = Explainer(self.analyzer, index.lexical.idf_of) if explain else None
         results = []
         for i, pid in enumerate(ids):
             profile = profiles[pid]
@@ -292,12 +290,6 @@ class Radar:
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid))
             results.append(hit)
         return results
-
-    @staticmethod
-    def _idf(index: SearchIndex) -> dict[str, float]:
-        vocab = index.lexical.vocabulary
-        idf = index.lexical.idf
-        return _IdfView(vocab, idf)
 
     def get_profile(self, profile_id: str, with_contact: bool = True) -> dict:
         profile = self.store.get_profile(profile_id)
@@ -329,18 +321,6 @@ class Radar:
         state["model"] = "loaded" if self._encoder is not None else "not loaded"
         state["ok"] = state["database"] == "ok" and state["index"] == "ok"
         return state
-
-
-class _IdfView(dict):
-    """idf by term, looked up lazily from the lexical vocabulary."""
-
-    def __init__(self, vocab, idf):
-        super().__init__()
-        self._vocab, self._idf = vocab, idf
-
-    def get(self, term, default=0.0):
-        col = self._vocab.get(term)
-        return float(self._idf[col]) if col is not None else default
 
 
 __all__ = ["Radar", "NotFound", "BadRequest", "SearchRequest", "Profile"]

@@ -15,15 +15,7 @@ from ingest.funding import (
 )
 from ingest.schema import validate_record
 
-FIXTURES = Path(__file__).parent / "fixtures"
-EFRE = FIXTURES / "efre_sample.csv"
-PTDESY = FIXTURES / "ptdesy_sample.tsv"
-
-SENSOR = "efre:muster-sensorik-gmbh"
-TU = "efre:technische-universitaet-musterstadt"
-BEISPIEL = "efre:beispiel-produktionstechnik-gmbh"
-FRAUNHOFER = "efre:fraunhofer-gesellschaft-zur-foerderung-der-angewandten-forschung-e-v"
-LONER = "efre:einzelkaempfer-werkzeugbau-gmbh"
+from tests.funding_fixtures import BEISPIEL, EFRE, FIXTURES, FRAUNHOFER, LONER, PTDESY, SENSOR, TU  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Funding exports go into a real Radar: profiles like any other, joint projects as cooperations."""
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -10,15 +9,7 @@ from partnerradar.config import Settings
 from partnerradar.funding_import import import_funding
 from partnerradar.radar import Radar
 
-FIXTURES = Path(__file__).parent / "fixtures"
-EFRE = FIXTURES / "efre_sample.csv"
-PTDESY = FIXTURES / "ptdesy_sample.tsv"
-
-SENSOR = "efre:muster-sensorik-gmbh"
-TU = "efre:technische-universitaet-musterstadt"
-BEISPIEL = "efre:beispiel-produktionstechnik-gmbh"
-FRAUNHOFER = "efre:fraunhofer-gesellschaft-zur-foerderung-der-angewandten-forschung-e-v"
-LONER = "efre:einzelkaempfer-werkzeugbau-gmbh"
+from tests.funding_fixtures import BEISPIEL, EFRE, FIXTURES, FRAUNHOFER, LONER, PTDESY, SENSOR, TU  # noqa: F401
 TUI = "ptdesy:technische-universitaet-dresden-fakultaet-physik-institut-fuer-festkoerper-und-materialphysik"
 MPI = "ptdesy:max-planck-institut-fuer-chemische-physik-fester-stoffe"
 HH = "ptdesy:universitaet-hamburg-fachbereich-physik-institut-fuer-experimentalphysik"
