@@ -444,8 +444,13 @@ def _join_limited(items: list[str], sep: str, limit: int) -> str:
 
 
 def _join_sentences(sentences: list[str], limit: int) -> str:
-    """One sentence per project, duplicates dropped, cut to the schema's length limit."""
-    return _join_limited([_close(s) for s in _dedupe(sentences)], " ", limit)
+    """One sentence per project, duplicates dropped, cut to the schema's length limit.
+
+    "; " between projects makes each project its own passage (``ingest.passages``): a
+    project's topic scores on its own instead of blurred with its neighbours'.
+    """
+    text = _join_limited([s.rstrip(".") for s in _dedupe(sentences)], "; ", limit - 1)
+    return _close(text) if text else text
 
 
 def _close(sentence: str) -> str:

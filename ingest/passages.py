@@ -26,9 +26,11 @@ def passages_of(profile: Profile, max_words: int = MAX_WORDS) -> list[tuple[str,
             # Keywords carry the organisation's name: names like "Laserzentrum" say what it does.
             out.append((field, f"{profile.name}: {text}"))
             continue
-        sentences = [s for part in text.split("; ") for s in split_sentences(part)]
-        for chunk in _group(sentences, max_words):
-            out.append((field, chunk))
+        # "; " separates topics (a funded project each, or a list of offers): sentences
+        # are grouped within a topic, never across two.
+        for part in text.split("; "):
+            for chunk in _group(split_sentences(part), max_words):
+                out.append((field, chunk))
     if not out:
         out.append(("name", profile.name))
     return out

@@ -82,8 +82,8 @@ def test_cooperations_are_ordered_pairs_per_joint_project(efre):
 def test_an_orgs_projects_become_its_profile_text(efre):
     profile = efre.orgs[SENSOR].profile
     assert profile["description"] == (
-        "Sensorsystem für Windkraftanlagen (SENSWIND). "
-        "Hannover Messe 2015, Hannover, 13.-17.04.2015. "
+        "Sensorsystem für Windkraftanlagen (SENSWIND); "
+        "Hannover Messe 2015, Hannover, 13.-17.04.2015; "
         "Gemeinschaftsstand: Sensor+Test 2016, Nürnberg.")
     assert efre.orgs[SENSOR].projects == [p.id for p in efre.projects.values()
                                           if SENSOR in efre.participants[p.id]]
@@ -207,7 +207,7 @@ def test_org_profile_from_ptdesy(ptdesy):
     tui = ptdesy.orgs[TUI].profile
     assert tui["kind"] == "research"
     assert tui["description"] == (
-        "NANOSPIN: Spinwellen in magnetischen Nanostrukturen. Röntgenholographie an Oberflächen.")
+        "NANOSPIN: Spinwellen in magnetischen Nanostrukturen; Röntgenholographie an Oberflächen.")
     assert tui["keywords"] == "Erforschung kondensierter Materie - Synchrotronstrahlen"
     assert tui["extra"]["projects"] == 2
     assert tui["extra"]["funding_eur"] == 412000 + 120000 + 180000
