@@ -43,7 +43,7 @@ from evaluation import metrics
 from evaluation.baselines import Baselines, BaselineQuery, ordered
 from index.encoder import Encoder
 from index.lexical import LexicalIndex
-from index.search_index import ProfileTable, SearchIndex
+from index.search_index import ProfileTable, SearchIndex, cooperation_graph
 from index.vectors import VectorIndex
 from ingest import funding as funding_adapter
 from ingest.funding import FundingDataset, clean_topic, find_funding_file
@@ -260,25 +260,16 @@ class Corpus:
         vector_index = VectorIndex(self.passage_vectors.shape[1], self.kind)
         vector_index.add(ids, vectors)
 
-        neighbours: dict[int, set[int]] = {}
-        shared: dict[int, Counter] = {}
-        projects: dict[int, set[str]] = {}
-        for a, b, pid in self.cooperations:
-            ra, rb = table.row_of.get(a), table.row_of.get(b)
-            if pid == case.project or ra is None or rb is None:
-                continue
-            neighbours.setdefault(ra, set()).add(rb)
-            neighbours.setdefault(rb, set()).add(ra)
-            shared.setdefault(ra, Counter())[rb] += 1
-            shared.setdefault(rb, Counter())[ra] += 1
-            projects.setdefault(ra, set()).add(pid)
-            projects.setdefault(rb, set()).add(pid)
-        joint = np.array([len(projects.get(r, ())) for r in range(len(keep))], dtype=np.float64)
+        pairs = [(table.row_of.get(a), table.row_of.get(b), pid)
+                 for a, b, pid in self.cooperations if pid != case.project]
+        neighbours, table.joint, joint_total = cooperation_graph(pairs, len(keep))
+        shared = {row: Counter(partners) for row, partners in neighbours.items()}
 
         index = SearchIndex(self.generation, vector_index, lexical, table, ids,
-                            lexical.passage_profile_rows, fields, neighbours)
+                            lexical.passage_profile_rows, fields, neighbours, joint_total)
         return MaskedView(index, texts, vectors,
-                          self._join_by_row(index.passage_rows, texts, len(keep)), joint, shared)
+                          self._join_by_row(index.passage_rows, texts, len(keep)),
+                          table.joint.astype(np.float64), shared)
 
 
 def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tuple[Query, SearchRequest] | None:

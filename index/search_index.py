@@ -10,8 +10,9 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,11 @@ class ProfileTable:
     lon: np.ndarray
     listed: np.ndarray      # bool
     activity: np.ndarray    # number of known projects (0 for plain profiles)
+    joint: np.ndarray = field(default=None)   # joint projects with known partners
+
+    def __post_init__(self):
+        if self.joint is None:
+            self.joint = np.zeros(len(self.ids), dtype=np.float32)
 
     @classmethod
     def from_store(cls, store: Store) -> "ProfileTable":
@@ -55,9 +61,11 @@ class ProfileTable:
 class SearchIndex:
     def __init__(self, generation: int, vectors: VectorIndex, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
-                 passage_fields: np.ndarray, neighbours: dict[int, set[int]]):
+                 passage_fields: np.ndarray, neighbours: dict[int, Counter],
+                 joint_total: int = 0):
         self.generation = generation
-        self.neighbours = neighbours            # profile row -> rows of known partners
+        self.neighbours = neighbours            # profile row -> known partner row -> projects together
+        self.joint_total = joint_total          # distinct joint projects in the cooperations
         self.vectors = vectors
         self.lexical = lexical
         self.profiles = profiles
@@ -139,11 +147,29 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
     passage_ids = np.concatenate(ids_all) if ids_all else np.zeros(0, dtype=np.int64)
     lexical = LexicalIndex(passage_ids, profiles_all, terms_all, table.ids,
                            weights=np.where(np.array(fields_all, dtype=object) == "seeks", SEEKS_WEIGHT, 1.0))
-    neighbours: dict[int, set[int]] = {}
-    for a, b, _, _ in store.cooperations():
-        ra, rb = table.row_of.get(a), table.row_of.get(b)
-        if ra is not None and rb is not None:
-            neighbours.setdefault(ra, set()).add(rb)
-            neighbours.setdefault(rb, set()).add(ra)
+    neighbours, table.joint, joint_total = cooperation_graph(
+        ((table.row_of.get(a), table.row_of.get(b), project) for a, b, project, _ in store.cooperations()),
+        len(table.ids))
     return SearchIndex(generation, vectors, lexical, table, passage_ids,
-                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), neighbours)
+                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), neighbours,
+                       joint_total)
+
+
+def cooperation_graph(pairs, n_rows: int) -> tuple[dict[int, Counter], np.ndarray, int]:
+    """From (row a, row b, project) pairs: partner counts per row, joint projects per row,
+    and the number of distinct joint projects. Rows that are None (no profile) are skipped."""
+    neighbours: dict[int, Counter] = {}
+    projects: dict[int, set] = {}
+    every: set = set()
+    for ra, rb, project in pairs:
+        if ra is None or rb is None:
+            continue
+        neighbours.setdefault(ra, Counter())[rb] += 1
+        neighbours.setdefault(rb, Counter())[ra] += 1
+        projects.setdefault(ra, set()).add(project)
+        projects.setdefault(rb, set()).add(project)
+        every.add(project)
+    joint = np.zeros(n_rows, dtype=np.float32)
+    for row, done in projects.items():
+        joint[row] = len(done)
+    return neighbours, joint, len(every)

@@ -39,7 +39,8 @@ class Explainer:
 
     def explain(self, *, query_texts: list[str], query_vectors: np.ndarray, profile: dict,
                 passages: list[dict], signals: dict[str, float], distance_km: float | None,
-                seeker_name: str = "", shared_projects: list[str] | None = None) -> dict:
+                seeker_name: str = "", shared_projects: list[str] | None = None,
+                joint_projects: int = 0) -> dict:
         query_terms: dict[str, str] = {}
         for text in query_texts:
             for term, surface in _term_map(self.analyzer, text).items():
@@ -73,6 +74,7 @@ class Explainer:
             "seeks": shorten(profile.get("seeks", "")),
             "distance_km": None if distance_km is None or np.isnan(distance_km) else round(float(distance_km), 1),
             "signals": {k: round(float(v), 3) for k, v in signals.items()},
+            "joint_projects": int(joint_projects),
         }
         explanation["reasons"] = self._reasons(explanation, profile, seeker_name, shared_projects)
         return explanation
@@ -108,10 +110,14 @@ class Explainer:
             where = profile.get("town") or ""
             reasons.append(f"{expl['distance_km']:.0f} km entfernt" + (f" ({where})" if where else ""))
         signals = expl["signals"]
-        if signals.get("network", 0) > 0:
+        if signals.get("network", 0) > 0 and not shared_projects:
             reasons.append("Hat bereits mit Partnern von " + (seeker_name or "Ihnen") + " zusammengearbeitet")
         if shared_projects:
             reasons.append("Bekannter Partner aus: " + "; ".join(shared_projects[:3]))
+        if signals.get("activity", 0) > 0 and expl["joint_projects"]:
+            n = expl["joint_projects"]
+            reasons.append("Erfahren in Kooperationen: " + ("ein gemeinsames Förderprojekt" if n == 1
+                                                           else f"{n} gemeinsame Förderprojekte"))
         if signals.get("complement", 0) >= 1.0:
             reasons.append(f"Ergänzt Sie als {KIND_LABELS.get(profile.get('kind'), 'Partner')}")
         if profile.get("offers"):

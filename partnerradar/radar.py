@@ -287,7 +287,8 @@ class Radar:
                     query_texts=query.sentences, query_vectors=query.vectors, profile=profile,
                     passages=self.store.passages_for(pid),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
-                    seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid))
+                    seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
+                    joint_projects=int(index.profiles.joint[top[i]]))
             results.append(hit)
         return results
 

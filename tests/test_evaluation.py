@@ -111,7 +111,7 @@ def test_a_link_only_the_held_out_project_made_is_not_known(efre, senswind):
     base, view = efre.radar.index, efre.view(senswind)
     assert base.profiles.row_of[BEISPIEL] in base.neighbours[base.profiles.row_of[SENSOR]]
     seeker = view.index.profiles.row_of[SENSOR]
-    assert view.index.neighbours.get(seeker, set()) == set()
+    assert not view.index.neighbours.get(seeker)
     assert view.shared.get(seeker, {}) == {}
     query, req = product_query(efre, view, senswind, "title")
     found = Ranker(view.index, efre.radar.weights, efre.radar.gazetteer).rank(query, req)

@@ -233,3 +233,37 @@ def test_search_on_behalf_of_a_seeker_leaves_out_the_seeker(small_radar):
     req = SearchRequest.from_dict({"query": "Laserstrahlschweißen von Aluminium", "seeker": "kl-laser"})
     assert "kl-laser" not in ids_of(small_radar.search(req))
     assert "kl-laser" in ids_of(search(small_radar, query="Laserstrahlschweißen von Aluminium"))[:2]
+
+
+UNIVERSITY = {"id": "kl-uni", "name": "Technische Universität Erzgebirge", "kind": "research",
+              "description": "Die Universität forscht in Maschinenbau, Werkstoffen, Energie und Informatik. "
+                             "Dazu gehören auch Projekte zur Energiespeicherung.",
+              "postcode": "09599", "town": "Freiberg"}
+
+
+def _university_in_every_project(radar, partners):
+    radar.save([UNIVERSITY])
+    radar.add_cooperations([("kl-uni", other, f"p{i}", f"Verbundprojekt {i}", "test")
+                            for i, other in enumerate(partners)])
+
+
+def test_a_niche_need_finds_the_small_specialist_not_the_busiest_university(small_radar):
+    _university_in_every_project(small_radar, ["kl-instand", "kl-holz", "kl-textil", "kl-energie", "kl-pruef"])
+    hits = search(small_radar, query="Metallhydride als Wasserstoffspeicher")
+    assert ids_of(hits)[0] == "kl-wasser"
+    uni = next(h for h in hits if h["id"] == "kl-uni")
+    assert uni["explanation"]["signals"]["activity"] > 0
+
+
+def test_experience_in_joint_projects_lifts_a_partner_and_is_explained(small_radar):
+    query = "Forschung zu Energie und Werkstoffen"
+    before = ids_of(search(small_radar, query=query, limit=12))
+    _university_in_every_project(small_radar, ["kl-instand", "kl-holz", "kl-textil", "kl-energie", "kl-pruef"])
+    quiet = dict(UNIVERSITY, id="kl-uni-ohne", name="Hochschule Erzgebirge ohne Projekte")
+    small_radar.save([quiet])
+    hits = search(small_radar, query=query, limit=13)
+    ranked = ids_of(hits)
+    assert ranked.index("kl-uni") < ranked.index("kl-uni-ohne")   # same text, more cooperation
+    uni = next(h for h in hits if h["id"] == "kl-uni")
+    assert "Erfahren in Kooperationen: 5 gemeinsame Förderprojekte" in uni["explanation"]["reasons"]
+    assert "kl-uni" not in before
