@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ../shared/data
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: install run demo test eval bench clean
 
@@ -18,6 +19,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The browser tests drive Debian's chromium (never a downloaded browser): install it
+# when it is missing, with sudo only when we are not root.
+install test: $(CHROMIUM)
+$(CHROMIUM):
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/partnerradar demo
