@@ -322,7 +322,8 @@ def _preselect(radar, pool: list[str], firms: set[str]) -> list[str]:
 
 #: Cost of giving one event two talks on the same subject, in units of match.
 SUBJECT_PENALTY = 5.0
-#: Cost of a scientist giving one talk more than their fair share.
+#: Cost of a scientist giving one talk more than their fair share (high: everyone who
+#: signed up should get a stage before anyone talks twice).
 OVERUSE_PENALTY = 2.0
 _FORBIDDEN = 1e6
 
@@ -405,7 +406,7 @@ def _event_venue(radar, district: str, talk_hits: list[list[dict]]) -> str | Non
     return venue["town"] if venue else None
 
 
-def _objective(m: np.ndarray, same: np.ndarray, plan: list[list[int]], cap: int) -> float:
+def _objective(m: np.ndarray, same: np.ndarray, plan: list[list[int]], fair: int) -> float:
     total = 0.0
     uses = np.zeros(m.shape[0], dtype=int)
     for e, talks in enumerate(plan):
@@ -413,13 +414,14 @@ def _objective(m: np.ndarray, same: np.ndarray, plan: list[list[int]], cap: int)
         total -= SUBJECT_PENALTY * sum(same[a, b] for i, a in enumerate(talks) for b in talks[i + 1:])
         for s in talks:
             uses[s] += 1
-    return total - OVERUSE_PENALTY * np.maximum(uses - cap, 0).sum()
+    return total - OVERUSE_PENALTY * np.maximum(uses - fair, 0).sum()
 
 
 def _assign(m: np.ndarray, same: np.ndarray, k: int) -> list[list[int]]:
     """Round-by-round linear-sum assignment, then improving swaps (see ``tour``)."""
     n_sci, n_events = m.shape
-    cap = math.ceil(n_events * k / n_sci)
+    # Everyone signed up should talk: more than the fair share of talks costs extra.
+    fair = max(1, (n_events * k) // n_sci)
     plan: list[list[int]] = [[] for _ in range(n_events)]
     uses = np.zeros(n_sci, dtype=int)
     copies = math.ceil(n_events / n_sci)      # so every event can get a talk in every round
@@ -432,7 +434,7 @@ def _assign(m: np.ndarray, same: np.ndarray, k: int) -> list[list[int]]:
                         cost[c * n_sci + s, e] = _FORBIDDEN
                         continue
                     clash = sum(same[s, t] for t in plan[e])
-                    over = max(0, uses[s] + 1 + c - cap)
+                    over = max(0, uses[s] + 1 + c - fair)
                     cost[c * n_sci + s, e] = -m[s, e] + SUBJECT_PENALTY * clash + OVERUSE_PENALTY * over
         rows, cols = linear_sum_assignment(cost)
         for r, e in zip(rows, cols):
@@ -441,7 +443,7 @@ def _assign(m: np.ndarray, same: np.ndarray, k: int) -> list[list[int]]:
             uses[s] += 1
     # Swaps: a talk of event a and a talk of event b change places (or a talk goes to an
     # unused scientist) whenever that raises the objective.
-    best = _objective(m, same, plan, cap)
+    best = _objective(m, same, plan, fair)
     improved = True
     while improved:
         improved = False
@@ -454,7 +456,7 @@ def _assign(m: np.ndarray, same: np.ndarray, k: int) -> list[list[int]]:
                         if s == t or t in plan[a] or s in plan[b]:
                             continue
                         plan[a][i], plan[b][j] = t, s
-                        value = _objective(m, same, plan, cap)
+                        value = _objective(m, same, plan, fair)
                         if value > best + 1e-9:
                             best, improved = value, True
                         else:
@@ -464,7 +466,7 @@ def _assign(m: np.ndarray, same: np.ndarray, k: int) -> list[list[int]]:
                     if t in plan[a]:
                         continue
                     plan[a][i] = t
-                    value = _objective(m, same, plan, cap)
+                    value = _objective(m, same, plan, fair)
                     if value > best + 1e-9:
                         best, improved = value, True
                     else:
