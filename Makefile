@@ -8,7 +8,7 @@ PORT ?= 8000
 DATA ?= ../shared/data
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run demo test eval bench clean
+.PHONY: install run demo test eval bench clean screenshots
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ run: demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Photographs of the main pages over the demo data, for the README (docs/screenshots/).
+screenshots: demo $(CHROMIUM)
+	$(BIN)/python -m evaluation.screenshots
 
 eval: $(STAMP)
 	$(BIN)/partnerradar evaluate --data $(DATA)

@@ -206,9 +206,10 @@ def invitations_table(result: dict, profile_url) -> str:
     return out.getvalue()
 
 
-def bar_chart(districts: list[dict], width: int = 640, bar_height: int = 26) -> dict:
+def bar_chart(districts: list[dict], width: int = 700, bar_height: int = 26) -> dict:
     """Geometry of a horizontal bar chart (one bar per district), drawn by the template."""
-    label_width, value_width, gap = 230, 120, 8
+    # Room for the longest name, "Sächsische Schweiz-Osterzgebirge", at 14 px.
+    label_width, value_width, gap = 270, 130, 8
     top = max((d["score"] for d in districts), default=0) or 1.0
     span = width - label_width - value_width
     bars = []
