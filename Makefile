@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ../shared/data
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run demo test eval bench clean
+.PHONY: install run demo test eval bench clean screenshots
 
 install: $(STAMP)
 
@@ -19,6 +20,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium (never a downloaded browser): install it
+# when it is missing, with sudo only when we are not root.
+install test: $(CHROMIUM)
+$(CHROMIUM):
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/partnerradar demo
 
@@ -27,6 +38,10 @@ run: demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Photographs of the main pages over the demo data, for the README (docs/screenshots/).
+screenshots: demo $(CHROMIUM)
+	$(BIN)/python -m evaluation.screenshots
 
 eval: $(STAMP)
 	$(BIN)/partnerradar evaluate --data $(DATA)

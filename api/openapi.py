@@ -91,6 +91,55 @@ SPEC = {
     },
 }
 
+_FIRM = {**_HIT, "properties": {**_HIT["properties"],
+                                "venue_distance_km": {"type": ["number", "null"],
+                                                      "description": "Distance to the suggested venue."}}}
+_IDS = {"type": "array", "items": {"type": "string"}}
+_TALK = {"type": "object", "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"}, "score": {"type": "number"},
+    "expected_audience": {"type": "integer", "description": "Well-matching firms in the region."},
+    "subject": {"type": "array", "items": {"type": "string"}},
+    "firms": {"type": "array", "items": {"type": "object"}}}}
+SPEC["paths"].update({
+    "/api/v1/innoslam/audience": {"post": {
+        "summary": "Inno Slam: Saxon districts ranked for a research topic, firms to invite, venue town",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False,
+            "description": "Exactly one of topic and profile_id.",
+            "properties": {"topic": {"type": "string", "maxLength": 2000}, "profile_id": {"type": "string"},
+                           "top_districts": {"type": "integer", "minimum": 1, "maximum": 13},
+                           "firms_per_district": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
+        "responses": _ok({"type": "object", "properties": {"districts": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "name": {"type": "string"}, "score": {"type": "number"},
+                "matching_firms": {"type": "integer"}, "venue": {"type": ["string", "null"]},
+                "venue_firms_nearby": {"type": "integer"},
+                "firms": {"type": "array", "items": _FIRM}}}}}}) | _errors(400, 404)}},
+    "/api/v1/innoslam/programme": {"post": {
+        "summary": "Inno Slam: a programme of talks on different subjects for a district or town + radius",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False,
+            "description": "Either district, or town (with radius_km, default 30).",
+            "properties": {"district": {"type": "string"}, "town": {"type": "string"},
+                           "radius_km": {"type": "number", "exclusiveMinimum": 0, "maximum": 200},
+                           "n": {"type": "integer", "minimum": 1, "maximum": 10}, "candidates": _IDS}}}}},
+        "responses": _ok({"type": "object", "properties": {
+            "region": {"type": "string"}, "expected_audience": {"type": "integer"},
+            "talks": {"type": "array", "items": _TALK}}}) | _errors(400)}},
+    "/api/v1/innoslam/tour": {"post": {
+        "summary": "Inno Slam: assign signed-up scientists to events so that each has a full programme",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False, "required": ["scientist_ids", "n_events"],
+            "properties": {"scientist_ids": _IDS, "n_events": {"type": "integer", "minimum": 1, "maximum": 13},
+                           "talks_per_event": {"type": "integer", "minimum": 1, "maximum": 10},
+                           "districts": _IDS}}}}},
+        "responses": _ok({"type": "object", "properties": {
+            "events": {"type": "array", "items": {"type": "object", "properties": {
+                "district": {"type": "string"}, "venue": {"type": ["string", "null"]},
+                "score": {"type": "number"}, "talks": {"type": "array", "items": _TALK}}}},
+            "total_score": {"type": "number"}, "not_assigned": _IDS}}) | _errors(400, 404)}},
+})
+
 
 @bp.get("/api/v1/openapi.json")
 def openapi():

@@ -246,5 +246,9 @@ from evaluation.command import evaluate  # noqa: E402
 
 main.add_command(evaluate)
 
+from partnerradar.cli_innoslam import innoslam  # noqa: E402
+
+main.add_command(innoslam)
+
 if __name__ == "__main__":
     main()

@@ -282,7 +282,8 @@ class Radar:
                 "distance_km": None if distance is None or np.isnan(distance) else round(distance, 1),
                 "score": int(round(100 * min(1.0, found.fused[i] / (self.weights.semantic + self.weights.lexical)))),
             }
-            if explainer is not None:
+            # ``explain`` may name the ids worth explaining (Inno Slam ranks many, shows few).
+            if explainer is not None and (explain is True or pid in explain):
                 hit["explanation"] = explainer.explain(
                     query_texts=query.sentences, query_vectors=query.vectors, profile=profile,
                     passages=self.store.passages_for(pid),

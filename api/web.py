@@ -1,0 +1,221 @@
+"""The innovation manager's pages: search, profile, Inno Slam (server-rendered, German).
+
+Plain HTML forms with GET, so every result page has an address a person can bookmark
+or send on; no JavaScript is needed. Contact data (store.db.CONTACT_FIELDS) never
+reaches a template, and unlisted profiles have no page.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from ingest.schema import KINDS
+from matcher import innoslam
+from matcher.explain import KIND_LABELS
+from matcher.request import BadRequest, SearchRequest
+from store.db import CONTACT_FIELDS
+
+# Templates and the stylesheet live in api/templates and api/static, the app's own folders.
+bp = Blueprint("web", __name__)
+
+RESULTS_PER_PAGE = 10
+PARTNERS_ON_PROFILE = 8
+MAX_QUERY_CHARS = 2000
+#: What a spreadsheet would run as a formula (OWASP's list, tab and CR included).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _radar():
+    return current_app.extensions["radar"]
+
+
+class PageError(Exception):
+    """Something the person must correct; shown on the page, not as a stack trace."""
+
+
+@bp.app_template_filter("de_num")
+def de_num(value, digits: int = 0) -> str:
+    """1234.5 -> '1.234,5' (German number format)."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+@bp.app_template_filter("kind_label")
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind or "")
+
+
+@bp.app_template_global("highlight")
+def highlight(text: str, terms) -> Markup:
+    """``text`` escaped, with every word that starts with one of ``terms`` in <mark>."""
+    text = text or ""
+    words = sorted({t for t in (terms or []) if t and len(t) > 1}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def _form_text(name: str, max_chars: int = MAX_QUERY_CHARS) -> str:
+    value = (request.args.get(name) or "").strip()
+    if len(value) > max_chars:
+        raise PageError(f"Der Text ist zu lang ({len(value)} Zeichen, höchstens {max_chars}).")
+    return value
+
+
+def _search_form() -> dict:
+    return {"q": _form_text("q"), "art": request.args.get("art", ""),
+            "landkreis": request.args.get("landkreis", ""), "ort": _form_text("ort", 100),
+            "umkreis": (request.args.get("umkreis") or "").strip()}
+
+
+def _search_request(form: dict) -> SearchRequest:
+    radar = _radar()
+    if form["art"] and form["art"] not in KINDS:
+        raise PageError("Unbekannte Art der Organisation.")
+    if form["landkreis"] and form["landkreis"] not in radar.gazetteer.districts():
+        raise PageError("Unbekannter Landkreis.")
+    radius = None
+    if form["umkreis"]:
+        try:
+            radius = float(form["umkreis"].replace(",", "."))
+        except ValueError:
+            raise PageError("Der Umkreis muss eine Zahl in Kilometern sein.") from None
+        if not 0 < radius <= 1000:
+            raise PageError("Der Umkreis muss zwischen 1 und 1.000 km liegen.")
+        if not form["ort"]:
+            raise PageError("Für einen Umkreis bitte auch einen Ort oder eine Postleitzahl angeben.")
+    if form["ort"] and radar.gazetteer.locate(form["ort"]) is None:
+        raise PageError(f"Den Ort „{form['ort']}“ kennen wir nicht: bitte eine sächsische Stadt "
+                        "oder eine Postleitzahl angeben.")
+    return SearchRequest(query=form["q"], kinds=[form["art"]] if form["art"] else [],
+                         landkreis=form["landkreis"], near=form["ort"], radius_km=radius,
+                         limit=RESULTS_PER_PAGE)
+
+
+def _render(template: str, status: int = 200, **context):
+    radar = _radar()
+    context.setdefault("districts", radar.gazetteer.districts())
+    context.setdefault("kinds", [(k, KIND_LABELS.get(k, k)) for k in KINDS])
+    return render_template(template, **context), status
+
+
+@bp.get("/")
+def search_page():
+    form, results, error = {}, None, None
+    try:
+        form = _search_form()
+        if form["q"]:
+            results = _radar().search(_search_request(form))
+    except (PageError, BadRequest) as exc:
+        error = str(exc)
+    return _render("search.html", 400 if error else 200, form=form, results=results, error=error)
+
+
+@bp.get("/profil/<profile_id>")
+def profile_page(profile_id: str):
+    radar = _radar()
+    profile = radar.store.get_profile(profile_id)
+    if profile is None or not profile["listed"]:
+        return _render("not_found.html", 404, what=profile_id)
+    for key in CONTACT_FIELDS:
+        profile.pop(key, None)
+    partners = radar.partners(profile_id, SearchRequest(limit=PARTNERS_ON_PROFILE))
+    keywords = [k.strip() for k in (profile.get("keywords") or "").split(";") if k.strip()]
+    return _render("profile.html", profile=profile, keywords=keywords, partners=partners)
+
+
+def _audience_form() -> tuple[dict, dict | None]:
+    form = {"thema": _form_text("thema"), "profil": _form_text("profil", 200)}
+    if not form["thema"] and not form["profil"]:
+        return form, None
+    radar = _radar()
+    if form["profil"]:
+        profile = radar.store.get_profile(form["profil"])
+        if profile is None or not profile["listed"]:
+            raise PageError("Dieses Forschungsprofil gibt es nicht.")
+        form["profil_name"] = profile["name"]
+        return form, innoslam.audience(radar, profile_id=form["profil"])
+    return form, innoslam.audience(radar, topic=form["thema"])
+
+
+@bp.get("/innoslam")
+def innoslam_page():
+    form, result, error = {}, None, None
+    try:
+        form, result = _audience_form()
+    except (PageError, BadRequest) as exc:
+        error = str(exc)
+    chart = bar_chart(result["districts"]) if result else None
+    return _render("innoslam.html", 400 if error else 200, form=form, result=result, chart=chart,
+                   error=error)
+
+
+@bp.get("/innoslam/einladungen.csv")
+def invitations_csv():
+    try:
+        form, result = _audience_form()
+    except (PageError, BadRequest) as exc:
+        return Response(str(exc) + "\n", status=400, mimetype="text/plain")
+    if result is None:
+        return Response("Bitte ein Thema (thema=…) oder ein Forschungsprofil (profil=…) angeben.\n",
+                        status=400, mimetype="text/plain")
+    body = invitations_table(result, lambda pid: url_for("web.profile_page", profile_id=pid, _external=True))
+    name = "einladungen.csv"
+    return Response("\ufeff" + body, mimetype="text/csv",   # the BOM tells Excel it is UTF-8
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+CSV_HEADER = ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation", "Art", "Ort",
+              "Score", "Entfernung zum Veranstaltungsort (km)", "Gemeinsame Begriffe",
+              "Passende Aussage", "Profil"]
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def invitations_table(result: dict, profile_url) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for rank, district in enumerate(result["districts"], start=1):
+        for firm in district["firms"]:
+            explanation = firm.get("explanation") or {}
+            distance = firm.get("venue_distance_km")
+            writer.writerow([safe_cell(v) for v in (
+                rank, district["name"], district["venue"] or "", firm["name"],
+                KIND_LABELS.get(firm["kind"], firm["kind"]), firm["town"] or "", firm["score"],
+                "" if distance is None else de_num(distance, 1),
+                ", ".join(explanation.get("shared_terms", [])), explanation.get("best_sentence", ""),
+                profile_url(firm["id"]))])
+    return out.getvalue()
+
+
+def bar_chart(districts: list[dict], width: int = 700, bar_height: int = 26) -> dict:
+    """Geometry of a horizontal bar chart (one bar per district), drawn by the template."""
+    # Room for the longest name, "Sächsische Schweiz-Osterzgebirge", at 14 px.
+    label_width, value_width, gap = 270, 130, 8
+    top = max((d["score"] for d in districts), default=0) or 1.0
+    span = width - label_width - value_width
+    bars = []
+    for i, d in enumerate(districts):
+        length = span * d["score"] / top
+        bars.append({"name": d["name"], "score": d["score"], "firms": d["matching_firms"],
+                     "y": i * (bar_height + gap), "length": max(length, 2 if d["score"] else 0)})
+    return {"width": width, "height": len(districts) * (bar_height + gap), "bar_height": bar_height,
+            "label_width": label_width, "span": span, "bars": bars}

@@ -1,0 +1,116 @@
+"""``partnerradar innoslam …``: Inno Slam planning on the command line (mirrors /api/v1/innoslam)."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from matcher.request import BadRequest
+from partnerradar.cli import _fail, _radar, db_option
+
+
+def _run(action):
+    from partnerradar.radar import NotFound
+
+    try:
+        return action()
+    except (BadRequest, NotFound) as exc:
+        _fail(str(exc))
+
+
+def _echo_json(body: dict) -> None:
+    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def _num(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+@click.group()
+def innoslam():
+    """Inno Slam planen: Publikum, Programm und Tour."""
+
+
+@innoslam.command()
+@click.argument("topic", required=False, default="")
+@click.option("--profile", "profile_id", default="", help="Research profile id instead of a topic.")
+@click.option("--districts", "top_districts", type=int, default=13, show_default=True,
+              help="How many districts to list.")
+@click.option("--firms", "firms_per_district", type=int, default=8, show_default=True,
+              help="Firms to invite per district.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body.")
+@db_option
+@click.pass_context
+def audience(ctx, topic, profile_id, top_districts, firms_per_district, as_json):
+    """Landkreise mit dem passendsten Publikum für ein Thema (oder ein Forschungsprofil)."""
+    from matcher import innoslam as planner
+
+    radar = _radar(ctx)
+    body = _run(lambda: planner.audience(radar, topic=topic, profile_id=profile_id,
+                                         top_districts=top_districts, firms_per_district=firms_per_district))
+    if as_json:
+        return _echo_json(body)
+    shown = [d for d in body["districts"] if d["matching_firms"]]
+    if not shown:
+        click.echo("In keinem Landkreis passen Firmen gut zu diesem Thema.")
+    for n, d in enumerate(shown, 1):
+        venue = f"; Veranstaltungsort: {d['venue']}" if d["venue"] else ""
+        click.echo(f"{n:2d}. {d['name']}: {_num(d['score'])} ({d['matching_firms']} passende Firmen{venue})")
+        for firm in d["firms"]:
+            terms = ", ".join(firm.get("explanation", {}).get("shared_terms", [])[:4])
+            click.echo(f"      [{firm['score']:3d}] {firm['name']} ({firm['town']})  id={firm['id']}"
+                       + (f"  – {terms}" if terms else ""))
+
+
+@innoslam.command()
+@click.option("--district", default="", help="Landkreis, e.g. Erzgebirgskreis.")
+@click.option("--town", default="", help="Town or postcode (with --radius-km) instead of a district.")
+@click.option("--radius-km", type=float, default=None, help="Radius around --town (default 30).")
+@click.option("-n", "--talks", "n", type=int, default=5, show_default=True, help="Talks in the programme.")
+@click.option("--candidate", "candidates", multiple=True, help="Only these research profiles (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body.")
+@db_option
+@click.pass_context
+def programme(ctx, district, town, radius_km, n, candidates, as_json):
+    """Ein Programm aus N Vorträgen zu verschiedenen Themen für eine Region."""
+    from api.innoslam import run_programme
+
+    radar = _radar(ctx)
+    body = _run(lambda: run_programme(radar, district, town, radius_km, n, list(candidates) or None))
+    if as_json:
+        return _echo_json(body)
+    click.echo(f"Programm für {body['region']}: erwartetes Publikum {body['expected_audience']} "
+               f"von {body['firms_in_region']} Firmen")
+    if not body["talks"]:
+        click.echo("Keine Forschungsprofile passen zu den Firmen dieser Region.")
+    for i, talk in enumerate(body["talks"], 1):
+        click.echo(f"{i:2d}. {talk['name']} ({talk['town']}): {_num(talk['score'])}, "
+                   f"{talk['expected_audience']} passende Firmen – {', '.join(talk['subject'][:3])}  id={talk['id']}")
+    for skipped in body["same_subject_skipped"]:
+        click.echo(f"    ausgelassen (gleiches Thema wie {skipped['same_subject_as']}): {skipped['name']}")
+
+
+@innoslam.command()
+@click.argument("scientist_ids", nargs=-1, required=True)
+@click.option("--events", "n_events", type=int, required=True, help="Number of events.")
+@click.option("--talks-per-event", type=int, default=None, help="Default: 4-6, from the sign-ups.")
+@click.option("--district", "districts", multiple=True, help="Fix the events' districts (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body.")
+@db_option
+@click.pass_context
+def tour(ctx, scientist_ids, n_events, talks_per_event, districts, as_json):
+    """Angemeldete Wissenschaftler auf Veranstaltungen in Landkreisen verteilen."""
+    from api.innoslam import run_tour
+
+    radar = _radar(ctx)
+    body = _run(lambda: run_tour(radar, list(scientist_ids), n_events, talks_per_event, list(districts) or None))
+    if as_json:
+        return _echo_json(body)
+    for i, event in enumerate(body["events"], 1):
+        venue = f" in {event['venue']}" if event["venue"] else ""
+        click.echo(f"Veranstaltung {i}: {event['district']}{venue} (Summe {_num(event['score'])})")
+        for talk in event["talks"]:
+            click.echo(f"    {talk['name']}: {_num(talk['score'])}, {talk['expected_audience']} passende Firmen"
+                       f"  id={talk['id']}")
+    if body["not_assigned"]:
+        click.echo("Nicht eingeplant: " + ", ".join(body["not_assigned"]))

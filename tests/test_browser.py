@@ -1,0 +1,123 @@
+"""The pages in a real browser: Debian's chromium, driven by Playwright, against a live server.
+
+The server is the app on a loopback socket (werkzeug, in a thread) over the demo
+database; the browser is /usr/bin/chromium (installed by ``make install``), never a
+downloaded one.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from api import create_app
+from evaluation.screenshots import CHROMIUM, CHROMIUM_ARGS, live_server
+
+TOPIC = "Additive Fertigung von Metallbauteilen"
+NEED = "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?"
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_radar):
+    with live_server(create_app(demo_radar.settings, radar=demo_radar)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run 'make install' (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(accept_downloads=True, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def test_search_shows_explained_results_and_opens_a_profile(page, base_url, demo_radar):
+    page.goto(base_url + "/")
+    page.get_by_label("Was suchen Sie?").fill(NEED)
+    page.get_by_label("In der Nähe von").fill("Chemnitz")
+    page.get_by_label("Umkreis").fill("40")
+    page.get_by_role("button", name="Partner suchen").click()
+
+    cards = page.locator("article.card")
+    expect(cards).to_have_count(10)
+    first = cards.first
+    assert re.fullmatch(r"\d{1,3}", first.locator(".score strong").inner_text())
+    assert "km entfernt" in first.locator(".meta").inner_text()
+    assert first.locator(".terms mark").count() >= 1              # shared terms, highlighted
+    assert first.locator("blockquote.sentence mark").count() >= 1  # … in the best sentence too
+
+    name = first.locator("h3 a").inner_text()
+    first.locator("h3 a").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    assert page.get_by_role("heading", name="Vorgeschlagene Partner").is_visible()
+    assert page.locator("article.card").count() >= 1
+    # No contact data on a public page.
+    profile_id = page.url.rsplit("/", 1)[1]
+    stored = demo_radar.store.get_profile(profile_id)
+    text = page.content()
+    for field in ("contact_name", "contact_email", "street"):
+        assert stored[field] and stored[field] not in text
+
+
+def test_planner_gets_from_topic_to_districts_firms_and_csv_in_three_clicks(page, base_url):
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="Inno Slam planen").click()                 # click 1
+    page.get_by_label("Forschungsthema").fill(TOPIC)
+    page.get_by_role("button", name="Publikum finden").click()                # click 2
+
+    chart = page.get_by_role("img", name="Passendes Publikum je Landkreis")
+    expect(chart.locator("g.bar")).to_have_count(13)
+    districts = page.locator("section.district")
+    assert districts.count() >= 5
+    top = districts.first
+    assert top.locator(".venue").inner_text()
+    assert top.locator("article.card").count() >= 1
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Einladungsliste als CSV herunterladen").click()  # click 3
+    download = download_info.value
+    assert download.suggested_filename == "einladungen.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation"]
+    top_name = top.locator("h3").first.inner_text().split(". ", 1)[1].split("\n")[0].strip()
+    first_firm = top.locator("article.card h3 a").first.inner_text()
+    assert [top_name, first_firm] == rows[1][1:4:2]
+
+
+def test_search_works_with_the_keyboard_alone(page, base_url):
+    page.goto(base_url + "/")
+    page.keyboard.press("Tab")                  # "Zum Inhalt springen"
+    assert page.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")                  # the first field of the page
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("Laserstrahlschweißen von Aluminium")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("article.card").first).to_be_visible()
+    assert page.get_by_role("heading", level=2).first.inner_text().endswith("passende Partner")
+
+
+def test_an_inno_slam_for_a_research_profile_starts_from_its_page(page, base_url):
+    page.goto(base_url + "/profil/demo-072")
+    page.get_by_role("link", name="Inno Slam mit diesem Profil planen").click()
+    page.get_by_role("button", name="Publikum finden").click()
+
+    expect(page.locator("section.district").first).to_be_visible()
+    assert "Forschungsgruppe Generative Metallfertigung Dresden" in page.locator("form").inner_text()
+    assert page.locator("section.district article.card").count() >= 1
