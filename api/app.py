@@ -28,8 +28,9 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     from api.openapi import bp as openapi_bp
     from api.profiles import bp as profiles_bp
     from api.search import bp as search_bp
+    from api.subscriptions import bp as subscriptions_bp
 
-    for bp in (health_bp, search_bp, profiles_bp, openapi_bp):
+    for bp in (health_bp, search_bp, profiles_bp, openapi_bp, subscriptions_bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(BadRequest)

@@ -246,5 +246,11 @@ from evaluation.command import evaluate  # noqa: E402
 
 main.add_command(evaluate)
 
+# The weekly digest's commands live with their own module, like evaluate.
+from partnerradar.cli_digest import digest, subscriber  # noqa: E402
+
+main.add_command(digest)
+main.add_command(subscriber)
+
 if __name__ == "__main__":
     main()
