@@ -163,7 +163,7 @@ def settings_page(token):
         except BadRequest as exc:
             error = str(exc)
     return _page("abo/einstellungen.html", 422 if error else 200, firm=_firm(sub), token=token, prefs=prefs,
-                 kinds=KIND_CHOICES, error=error, saved=saved, status=sub.status)
+                 kinds=KIND_CHOICES, error=error, saved=saved, sub_status=sub.status)
 
 
 @bp.route("/abo/abmelden/<token>", methods=["GET", "POST"])
