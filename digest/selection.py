@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 #: Score points a partner gains for each stressed topic it mentions (capped at 100).
 STRESS_POINTS = 10
-FIRST_WINDOW = 200
+#: The first look goes this deep into the firm's ranking; deeper only while hits still clear the bar.
+FIRST_WINDOW = 30
 
 
 @dataclass
