@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -447,3 +448,25 @@ def test_preview_shows_the_next_digest_in_german(client, radar, inbox):
     nothing = run("--db", radar.settings.db_path, "digest", "preview", "demo-002", "--days", "0")
     assert "Keine neuen passenden Partner für" in nothing.output and "es ginge keine E-Mail raus" in nothing.output
     assert run("--db", radar.settings.db_path, "digest", "send", "--week", "2026-48").exit_code == 2
+
+
+def test_confirmation_link_expires(radar, mail_env, inbox):
+    import time
+
+    from digest.runner import Digest
+    from digest.settings import load_mail_settings
+
+    app = create_app(radar.settings, radar=radar)
+    app.extensions["digest"] = Digest(radar, replace(load_mail_settings(), confirm_max_age_s=1))
+    client = app.test_client()
+    register(client)
+    page = link(inbox.to(ADDRESS)[0], "/abo/bestaetigen/")
+    time.sleep(2.1)
+
+    expired = client.post(page)
+
+    assert expired.status_code == 400
+    assert "Dieser Bestätigungslink ist abgelaufen" in expired.get_data(as_text=True)
+    token = page.rsplit("/", 1)[1]
+    assert client.post(f"/api/v1/subscriptions/{token}/confirm").status_code == 410
+    assert send(radar).exit_code == 0 and digests(inbox) == []
