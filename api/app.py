@@ -29,9 +29,10 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     from api.profiles import bp as profiles_bp
     from api.search import bp as search_bp
     from api.innoslam import bp as innoslam_bp
+    from api.subscriptions import bp as subscriptions_bp
     from api.web import bp as web_bp
 
-    for bp in (health_bp, search_bp, profiles_bp, openapi_bp, innoslam_bp, web_bp):
+    for bp in (health_bp, search_bp, profiles_bp, openapi_bp, innoslam_bp, subscriptions_bp, web_bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(BadRequest)

@@ -141,6 +141,43 @@ SPEC["paths"].update({
 })
 
 
+# -- weekly digest (api/subscriptions.py) ----------------------------------------------
+_PREFERENCES = {"type": "object", "additionalProperties": False, "properties": {
+    "radius_km": {"type": ["number", "null"], "minimum": 1, "maximum": 500,
+                  "description": "Around the firm's own address; null: all of Saxony."},
+    "kinds": {"type": "array", "items": {"type": "string", "enum": ["kmu", "research", "startup", "other"]}},
+    "topics": {"type": "array", "items": {"type": "string"}, "description": "Partners mentioning them rank higher."},
+    "exclude_topics": {"type": "array", "items": {"type": "string"}, "description": "Partners mentioning them are left out."}}}
+_SUBSCRIPTION = {"type": "object", "properties": {
+    "id": {"type": "string"}, "profile_id": {"type": "string"},
+    "email": {"type": "string", "description": "Masked (j…@firma.example); the full address is never returned."},
+    "status": {"type": "string", "enum": ["pending", "confirmed", "paused", "unsubscribed"]},
+    "preferences": _PREFERENCES, "created_at": {"type": "number"}, "confirmed_at": {"type": ["number", "null"]},
+    "paused_reason": {"type": ["string", "null"]}}}
+_TOKEN = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "Signed link from a digest or confirmation mail."}]
+SPEC["paths"].update({
+    "/api/v1/subscriptions": {"post": {
+        "summary": "Register a firm's profile for the weekly digest (double opt-in: sends a confirmation mail)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["profile_id", "email"], "additionalProperties": False,
+            "properties": {"profile_id": {"type": "string"}, "email": {"type": "string", "format": "email"},
+                           "preferences": _PREFERENCES}}}}},
+        "responses": _ok({"type": "object"}, "202") | _errors(400, 404, 503)}},
+    "/api/v1/subscriptions/{token}/confirm": {"post": {
+        "summary": "Confirm with the token from the confirmation mail; answers with a manage token",
+        "parameters": _TOKEN, "responses": _ok(_SUBSCRIPTION) | _errors(403, 410)}},
+    "/api/v1/subscriptions/{token}": {
+        "parameters": _TOKEN,
+        "get": {"summary": "The subscription behind a manage token", "responses": _ok(_SUBSCRIPTION) | _errors(403)},
+        "patch": {"summary": "Change preferences",
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": _PREFERENCES}}},
+                  "responses": _ok(_SUBSCRIPTION) | _errors(400, 403)},
+        "delete": {"summary": "Unsubscribe at once (the address is erased)",
+                   "responses": {"204": {"description": "unsubscribed"}} | _errors(403)}},
+})
+
+
 @bp.get("/api/v1/openapi.json")
 def openapi():
     return jsonify(SPEC)

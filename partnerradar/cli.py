@@ -250,5 +250,11 @@ from partnerradar.cli_innoslam import innoslam  # noqa: E402
 
 main.add_command(innoslam)
 
+# The weekly digest's commands live with their own module, like evaluate.
+from partnerradar.cli_digest import digest, subscriber  # noqa: E402
+
+main.add_command(digest)
+main.add_command(subscriber)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""The weekly digest: subscriptions with double opt-in, selection, e-mail, exactly-once sending."""
