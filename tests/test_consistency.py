@@ -221,11 +221,14 @@ def test_switch_from_exact_to_approximate_index_when_the_collection_grows(tmp_pa
     from partnerradar.config import Settings
     from partnerradar.radar import Radar
 
-    radar = Radar(Settings(db_path=tmp_path / "p.db", approximate_above=50), encoder=encoder)
-    radar.ingest(SMALL_CSV)
-    assert radar.index.vectors.kind == "flat"        # below the threshold: exact search
+    first = Radar(Settings(db_path=tmp_path / "p.db"), encoder=encoder)
+    first.ingest(SMALL_CSV)
+    threshold = first.store.count_passages()
+    first.store.close()
+    radar = Radar(Settings(db_path=tmp_path / "p.db", approximate_above=threshold), encoder=encoder)
+    assert radar.index.vectors.kind == "flat"        # at the threshold: exact search
     radar.ingest(JSONL)                               # crosses it
-    assert radar.store.count_passages() > 50
+    assert radar.store.count_passages() > threshold
     assert radar.index.vectors.kind == "hnsw"
     assert_index_agrees_with_store(radar)
     assert ids_of(search(radar, query="Reifungsüberwachung von Rohmilchkäse", limit=1)) == ["js-kaese"]
