@@ -28,9 +28,13 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     from api.openapi import bp as openapi_bp
     from api.profiles import bp as profiles_bp
     from api.search import bp as search_bp
+    from api.access import bp as access_bp
+    from api.auth import init_auth
+    from api.login import bp as login_bp
 
-    for bp in (health_bp, search_bp, profiles_bp, openapi_bp):
+    for bp in (health_bp, search_bp, profiles_bp, openapi_bp, login_bp, access_bp):
         app.register_blueprint(bp)
+    init_auth(app)
 
     @app.errorhandler(BadRequest)
     def bad_request(exc):
