@@ -136,6 +136,9 @@ def require_role(*roles: str):
 
 
 def forbid(message: str = "Dafür fehlt Ihnen die Berechtigung."):
+    """403 for a known principal; 401 for anonymous (signing in might help)."""
+    if current_principal().role == "anonymous":
+        raise Unauthorized("Anmeldung erforderlich: " + message)
     raise Forbidden(message)
 
 
@@ -178,12 +181,17 @@ def _rate_key() -> str:
     return f"ip:{request.remote_addr or '-'}"
 
 
-def rate_limit(app, endpoint: str, config_key: str, methods: list[str] | None = None) -> None:
-    """Limit ``endpoint`` by the limit string in ``app.config[config_key]`` (read per request)."""
+def rate_limit(app, endpoint: str, config_key: str, methods: list[str] | None = None,
+               shared: str | None = None) -> None:
+    """Limit ``endpoint`` by the limit string in ``app.config[config_key]`` (read per request).
+
+    Endpoints given the same ``shared`` name draw on one budget.
+    """
     limiter: Limiter = app.extensions["partnerradar_limiter"]
-    view = app.view_functions[endpoint]
-    app.view_functions[endpoint] = limiter.limit(lambda: current_app.config[config_key],
-                                                 methods=methods)(view)
+    value = lambda: current_app.config[config_key]      # noqa: E731 - read per request
+    decorator = (limiter.shared_limit(value, scope=shared, methods=methods) if shared
+                 else limiter.limit(value, methods=methods))
+    app.view_functions[endpoint] = decorator(app.view_functions[endpoint])
 
 
 def init_auth(app) -> None:
@@ -239,7 +247,7 @@ def init_auth(app) -> None:
         return response
 
     if "search.search" in app.view_functions:
-        rate_limit(app, "search.search", "SEARCH_RATE_LIMIT")
-        rate_limit(app, "search.partners", "SEARCH_RATE_LIMIT")
+        rate_limit(app, "search.search", "SEARCH_RATE_LIMIT", shared="search")
+        rate_limit(app, "search.partners", "SEARCH_RATE_LIMIT", shared="search")
     if "login.login" in app.view_functions:
         rate_limit(app, "login.login", "LOGIN_RATE_LIMIT", methods=["POST"])

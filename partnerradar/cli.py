@@ -246,5 +246,13 @@ from evaluation.command import evaluate  # noqa: E402
 
 main.add_command(evaluate)
 
+from partnerradar.cli_access import backup, check, key, restore, user  # noqa: E402
+
+main.add_command(user)
+main.add_command(key)
+main.add_command(check)
+main.add_command(backup)
+main.add_command(restore)
+
 if __name__ == "__main__":
     main()
