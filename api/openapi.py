@@ -95,3 +95,7 @@ SPEC = {
 @bp.get("/api/v1/openapi.json")
 def openapi():
     return jsonify(SPEC)
+
+from api.openapi_access import extend  # noqa: E402 - the access model documents its own part
+
+extend(SPEC)
