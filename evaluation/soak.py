@@ -218,6 +218,11 @@ def main(argv=None) -> int:
             "index_ok": health.get("ok"),
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
+        if errors:    # the first server-side traceback says why
+            text = (tmp / "server.log").read_text(errors="replace")
+            start = text.find("Traceback")
+            if start >= 0:
+                print(text[start:start + 4000], file=sys.stderr)
         return 0 if not errors else 1
     finally:
         server.send_signal(signal.SIGTERM)

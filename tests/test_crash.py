@@ -66,6 +66,7 @@ def test_ingest_killed_at_a_random_point_loses_nothing_committed(seed, small_tem
     proc, lines, reader = start_writer("ingest", db, DEMO_CSV)
     kill_after(proc, reader, random.Random(seed).uniform(0.5, 8.0))
     committed = [pid for line in lines if line.startswith("committed") for pid in line.split()[1:]]
+    print(f"ingest seed {seed}: killed after {len(committed)} of 177 profiles committed")
 
     radar = assert_sound(db, encoder, committed)
     # every committed profile is findable by its own words
@@ -81,6 +82,7 @@ def test_reindex_killed_at_a_random_point_leaves_a_sound_index(seed, small_templ
     profiles_before = make_radar(db, encoder).store.count_profiles()
     proc, lines, reader = start_writer("reindex", db)
     kill_after(proc, reader, random.Random(seed).uniform(0.2, 4.0))
+    print(f"reindex seed {seed}: killed after {len(lines)} completed reindex runs")
 
     radar = assert_sound(db, encoder, [])
     assert radar.store.count_profiles() == profiles_before
@@ -132,6 +134,7 @@ def test_searches_answer_correctly_while_another_process_ingests_and_reindexes(
                 wrong.append((status, text[:300]))
         assert writer.returncode == 0, writer.stderr.read()
         assert answers >= 5 and wrong == []
+        print(f"{answers} searches answered correctly during ingest + reindex")
 
         # both workers picked up the new index without a restart
         for _ in range(6):
