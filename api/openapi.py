@@ -181,3 +181,7 @@ SPEC["paths"].update({
 @bp.get("/api/v1/openapi.json")
 def openapi():
     return jsonify(SPEC)
+
+from api.openapi_access import extend  # noqa: E402 - the access model documents its own part
+
+extend(SPEC)

@@ -1,9 +1,12 @@
 """Profiles over HTTP: list (paged, filterable), read, create, update, delete."""
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from api.auth import (audit, can_edit, can_see_contact, can_see_profile, current_principal, forbid,
+                      require_role, users_of)
 from api.search import json_body
 from ingest.schema import FIELDS, KINDS
 from matcher.request import BadRequest
+from store.db import CONTACT_FIELDS
 
 bp = Blueprint("profiles", __name__, url_prefix="/api/v1/profiles")
 MAX_PAGE = 100
@@ -19,6 +22,23 @@ def _radar():
 
 def public(profile: dict) -> dict:
     return {k: profile.get(k) for k in PUBLIC_FIELDS}
+
+
+def view_for(principal, profile: dict) -> dict:
+    """The public fields, plus contact data for those entitled to it."""
+    body = public(profile)
+    if can_see_contact(principal, profile):
+        body.update({k: profile.get(k) for k in CONTACT_FIELDS})
+    return body
+
+
+def _visible_profile(profile_id: str) -> dict:
+    """The profile, or 404 for one this principal may not see (its existence stays hidden)."""
+    from partnerradar.radar import NotFound
+    profile = _radar().get_profile(profile_id)
+    if not can_see_profile(current_principal(), profile):
+        raise NotFound(f"profile {profile_id} not found")
+    return profile
 
 
 def _int_arg(name, default, low, high):
@@ -48,22 +68,29 @@ def list_profiles():
         if canonical is None:
             raise BadRequest(f"unknown landkreis {landkreis!r}")
         landkreis = canonical
+    principal = current_principal()
+    include_unlisted = request.args.get("include_unlisted", "false").lower() in ("1", "true", "ja")
+    if include_unlisted and not principal.is_staff:
+        forbid("Nicht gelistete Profile sehen nur Innovationsmanager und Administratoren.")
     rows, total = _radar().store.list_profiles(kind=kind, landkreis=landkreis,
                                                town=request.args.get("town"), q=request.args.get("q"),
-                                               limit=limit, offset=offset)
-    return jsonify(total=total, limit=limit, offset=offset, profiles=[public(r) for r in rows])
+                                               listed_only=not include_unlisted, limit=limit, offset=offset)
+    return jsonify(total=total, limit=limit, offset=offset, profiles=[view_for(principal, r) for r in rows])
 
 
 @bp.get("/<profile_id>")
 def get_profile(profile_id):
-    return jsonify(public(_radar().get_profile(profile_id)))
+    return jsonify(view_for(current_principal(), _visible_profile(profile_id)))
 
 
-def _save(record: dict, status: int):
+def _save(record: dict, status: int, action: str, changed):
     report = _radar().save([record])
     if report.rejected:
         return jsonify(error="invalid_profile", message=report.rejected[0].reason), 422
     profile_id = report.ids[0]
+    if action == "profile.create" and current_principal().user_id is not None:
+        users_of().set_creator(profile_id, current_principal().user_id)
+    audit(action, profile_id, "Felder: " + ", ".join(sorted(changed)))
     body = public(_radar().get_profile(profile_id))
     body["duplicates"] = [{"id": d.b if d.a == profile_id else d.a, "reason": d.reason}
                           for d in report.duplicates]
@@ -74,6 +101,7 @@ def _save(record: dict, status: int):
 
 
 @bp.post("")
+@require_role("manager", "member")
 def create_profile():
     record = json_body()
     _check_fields(record)
@@ -83,16 +111,22 @@ def create_profile():
                                                                parse_postcode(record.get("postcode")))
     except RecordError as exc:
         return jsonify(error="invalid_profile", message=str(exc)), 422
+    principal = current_principal()
+    if principal.role == "member" and profile_id != principal.profile_id:
+        forbid(f"Als Mitglied legen Sie nur Ihr eigenes Profil an (id {principal.profile_id}).")
     if _radar().store.get_profile(profile_id) is not None:
         return jsonify(error="conflict", message=f"profile {profile_id} exists; use PUT to change it"), 409
-    return _save({**record, "id": profile_id}, 201)
+    return _save({**record, "id": profile_id}, 201, "profile.create", record)
 
 
 @bp.put("/<profile_id>")
+@require_role("manager", "member")
 def update_profile(profile_id):
     record = json_body()
     _check_fields(record)
-    existing = _radar().get_profile(profile_id)
+    existing = _visible_profile(profile_id)
+    if not can_edit(current_principal(), existing):
+        forbid("Dieses Profil dürfen Sie nicht ändern.")
     if record.get("id", profile_id) != profile_id:
         raise BadRequest("the id in the body differs from the URL")
     merged = {k: existing.get(k) for k in FIELDS}
@@ -100,13 +134,18 @@ def update_profile(profile_id):
     if isinstance(merged.get("listed"), bool):   # stored flag; strings go through parse_listed
         merged["listed"] = "ja" if merged["listed"] else "nein"
     merged["extra"] = existing.get("extra") or {}
-    return _save(merged, 200)
+    return _save(merged, 200, "profile.update", record)
 
 
 @bp.delete("/<profile_id>")
+@require_role("manager", "member")
 def delete_profile(profile_id):
-    _radar().get_profile(profile_id)
+    existing = _visible_profile(profile_id)
+    if not can_edit(current_principal(), existing):
+        forbid("Dieses Profil dürfen Sie nicht löschen.")
     _radar().delete([profile_id])
+    users_of().forget_profile(profile_id)
+    audit("profile.delete", profile_id)
     return "", 204
 
 

@@ -68,11 +68,19 @@ class GermanAnalyzer:
         words.update(fold(w) for w in _domain_words())
         self._words = frozenset(words)
         self._stops = frozenset(fold(w) for w in (nlp.Defaults.stop_words | DOMAIN_STOP_WORDS))
-        self._stemmer = snowballstemmer.stemmer("german")
-        self._stem = lru_cache(maxsize=200_000)(self._stemmer.stemWord)
+        # A Snowball stemmer keeps the word it works on in itself: one per thread, or two
+        # server threads stemming at once corrupt each other (IndexError under load).
+        self._stemmers = threading.local()
+        self._stem = lru_cache(maxsize=200_000)(self._stem_uncached)
         self._split = lru_cache(maxsize=200_000)(self._split_uncached)
 
     # -- public -----------------------------------------------------------------
+    def _stem_uncached(self, word: str) -> str:
+        stemmer = getattr(self._stemmers, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._stemmers.stemmer = snowballstemmer.stemmer("german")
+        return stemmer.stemWord(word)
+
     def tokens(self, text: str) -> list[Token]:
         """Content tokens of ``text`` in order, stop words removed."""
         out = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import faiss
@@ -82,7 +83,11 @@ class VectorIndex:
     def save(self, directory: Path, generation: int) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         final = directory / f"vectors-g{generation}.faiss"
-        tmp = directory / f".vectors-g{generation}.{os.getpid()}.tmp"
+        # A name of its own per call: a reader thread rebuilding the index and a writer
+        # thread of the same process may save the same generation at the same moment.
+        handle, name = tempfile.mkstemp(dir=directory, prefix=f".vectors-g{generation}.", suffix=".tmp")
+        os.close(handle)
+        tmp = Path(name)
         faiss.write_index(self.index, str(tmp))
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())

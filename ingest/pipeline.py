@@ -145,12 +145,18 @@ def store_profiles(store, preparer: ProfilePreparer, profiles: list[Profile], re
 
 
 def write_rejects_file(directory: Path, source_file: str, rejected: list[Rejected]) -> Path:
-    """Keep rejected rows aside as CSV (line, reason, raw) so nothing is lost."""
+    """Keep rejected rows aside as CSV (line, reason, raw) so nothing is lost.
+
+    People open this file in a spreadsheet: cells that would run as formulas get a
+    leading quote (the rejects table in the database keeps the raw row as it was).
+    """
+    from api.csv_safe import safe_cell
+
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / (Path(source_file).stem + ".rejects.csv")
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "line", "reason", "raw"])
         for r in rejected:
-            writer.writerow([r.file, r.line, r.reason, r.raw])
+            writer.writerow([safe_cell(r.file), r.line, safe_cell(r.reason), safe_cell(r.raw)])
     return path

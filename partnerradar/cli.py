@@ -256,5 +256,13 @@ from partnerradar.cli_digest import digest, subscriber  # noqa: E402
 main.add_command(digest)
 main.add_command(subscriber)
 
+from partnerradar.cli_access import backup, check, key, restore, user  # noqa: E402
+
+main.add_command(user)
+main.add_command(key)
+main.add_command(check)
+main.add_command(backup)
+main.add_command(restore)
+
 if __name__ == "__main__":
     main()

@@ -274,7 +274,9 @@ class Radar:
         explainer = Explainer(self.analyzer, index.lexical.idf_of) if explain else None
         results = []
         for i, pid in enumerate(ids):
-            profile = profiles[pid]
+            profile = profiles.get(pid)
+            if profile is None:      # deleted by another process after this index was taken
+                continue
             distance = None if found.distance_km is None else float(found.distance_km[i])
             hit = {
                 "id": pid, "name": profile["name"], "kind": profile["kind"], "town": profile["town"],

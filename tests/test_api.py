@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api import create_app
+from tests.access_helpers import api_key, as_bearer
 from tests.conftest import CONTACT_MARKERS, DEMO_QUERY, ids_of
 
 HIT_KEYS = {"id", "name", "kind", "town", "landkreis", "distance_km", "score", "explanation"}
@@ -18,8 +19,14 @@ def demo_client(demo_radar):
 
 @pytest.fixture
 def client(small_radar):
+    """An administrator's client: these tests write (tests/test_access.py covers the other roles)."""
     app = create_app(small_radar.settings, radar=small_radar)
-    return app.test_client()
+    return as_bearer(app.test_client(), api_key(small_radar, "admin"))
+
+
+@pytest.fixture
+def anonymous(small_radar):
+    return create_app(small_radar.settings, radar=small_radar).test_client()
 
 
 def search(client, **body):
@@ -320,16 +327,16 @@ def test_delete_profile(client, small_radar):
     assert client.get("/api/v1/profiles").get_json()["total"] == 10
 
 
-def test_contact_data_never_appears_in_any_answer(client, small_radar):
+def test_contact_data_never_appears_in_any_answer(client, anonymous, small_radar):
     small_radar.add_cooperations([("kl-laser", "kl-schweissforschung", "p1", "Nahtüberwachung", "test")])
     answers = [
-        client.get("/api/v1/profiles?limit=100"),
-        client.get("/api/v1/profiles/kl-laser"),
-        client.get("/api/v1/profiles/kl-verborgen"),
-        client.post("/api/v1/search", json={"query": "Ansprechpartnerin, Straße und E-Mail-Adresse für die Kontaktaufnahme"}),
-        client.post("/api/v1/search", json={"query": "Laserstrahlschweißen", "limit": 100}),
-        client.post("/api/v1/search", json={"query": "Schweißen", "near": "Chemnitz", "radius_km": 200}),
-        client.get("/api/v1/profiles/kl-laser/partners?include_known=true&limit=100"),
+        anonymous.get("/api/v1/profiles?limit=100"),
+        anonymous.get("/api/v1/profiles/kl-laser"),
+        anonymous.get("/api/v1/profiles/kl-verborgen"),
+        anonymous.post("/api/v1/search", json={"query": "Ansprechpartnerin, Straße und E-Mail-Adresse für die Kontaktaufnahme"}),
+        anonymous.post("/api/v1/search", json={"query": "Laserstrahlschweißen", "limit": 100}),
+        anonymous.post("/api/v1/search", json={"query": "Schweißen", "near": "Chemnitz", "radius_km": 200}),
+        anonymous.get("/api/v1/profiles/kl-laser/partners?include_known=true&limit=100"),
         client.post("/api/v1/profiles", json={**NEW_PROFILE, "id": "neu-kontakt"}),
         client.put("/api/v1/profiles/neu-kontakt", json={"contact_name": "Jördis Geheimnißträger-Geändert"}),
         client.put("/api/v1/profiles/kl-baeck", json={"street": "Verschwiegenheitsgäßchen 100"}),
@@ -349,7 +356,7 @@ def test_contact_data_never_appears_in_any_answer(client, small_radar):
 def test_empty_database_answers_with_empty_lists(tmp_path, encoder):
     from tests.conftest import make_radar
     radar = make_radar(tmp_path / "leer.db", encoder)
-    client = create_app(radar.settings, radar=radar).test_client()
+    client = as_bearer(create_app(radar.settings, radar=radar).test_client(), api_key(radar, "admin"))
 
     assert search(client, query="Laserstrahlschweißen", near="Chemnitz", radius_km=30) == []
     assert client.get("/api/v1/profiles").get_json()["total"] == 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.access_helpers import api_key
 from tests.conftest import CONTACT_MARKERS, copy_database, ids_of, make_radar
 
 STARTUP_TIMEOUT_S = 60
@@ -25,10 +26,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request(base, path, body=None, method=None):
+def request(base, path, body=None, method=None, key=None):
     data = None if body is None else json.dumps(body).encode("utf-8")
+    headers = {"Content-Type": "application/json"} if data else {}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
     req = urllib.request.Request(base + path, data=data, method=method or ("POST" if data else "GET"),
-                                 headers={"Content-Type": "application/json"} if data else {})
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=60) as response:
             return response.status, response.headers, response.read().decode("utf-8")
@@ -41,6 +45,8 @@ def server(tmp_path_factory, small_template):
     """One server for this module; each test leaves the database as it found it."""
     tmp_path = tmp_path_factory.mktemp("server")
     db = copy_database(small_template, tmp_path / "server.db")
+    from store.db import Store
+    key = api_key(Store(db), "admin")
     port = free_port()
     script = Path(sys.executable).parent / "partnerradar"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "partnerradar.cli"]
@@ -63,7 +69,7 @@ def server(tmp_path_factory, small_template):
             if time.monotonic() > deadline:
                 pytest.fail(f"server not up after {STARTUP_TIMEOUT_S} s:\n{(tmp_path / 'server.log').read_text()}")
             time.sleep(0.3)
-        yield base, db
+        yield base, db, key
     finally:
         proc.terminate()            # gunicorn's master stops its workers on SIGTERM
         try:
@@ -79,7 +85,7 @@ def server(tmp_path_factory, small_template):
 
 
 def test_server_answers_searches_over_a_socket(server):
-    base, _ = server
+    base, _, _ = server
     status, headers, text = request(base, "/api/v1/search", {
         "query": "Laserstrahlschweißen von Aluminium im Leichtbau", "near": "Chemnitz", "radius_km": 80})
 
@@ -103,7 +109,7 @@ def test_server_answers_searches_over_a_socket(server):
 
 
 def test_server_sees_writes_from_another_process_without_restart(server, encoder):
-    base, db = server
+    base, db, key = server
     query = "Orgelpfeifen aus Zinnlegierungen für historische Orgeln"
     status, _, text = request(base, "/api/v1/search", {"query": query, "limit": 3})
     assert status == 200 and "org-werkstatt" not in text
@@ -127,11 +133,11 @@ def test_server_sees_writes_from_another_process_without_restart(server, encoder
 
 
 def test_profile_created_over_http_is_found_and_stored(server, encoder):
-    base, db = server
+    base, db, key = server
     body = {"id": "http-kaelte", "name": "Kältetechnik Löbau GmbH", "kind": "kmu",
             "description": "Wir planen Kühlhäuser für Obstbaubetriebe mit Propan als Kältemittel.",
             "postcode": "02708", "town": "Löbau", "contact_email": "leitung@kontakt-geheim.example"}
-    status, headers, text = request(base, "/api/v1/profiles", body)
+    status, headers, text = request(base, "/api/v1/profiles", body, key=key)
     assert status == 201, text
     assert headers["Location"].endswith("/api/v1/profiles/http-kaelte")
     assert "kontakt-geheim" not in text
@@ -143,6 +149,6 @@ def test_profile_created_over_http_is_found_and_stored(server, encoder):
     assert reader.get_profile("http-kaelte")["contact_email"] == "leitung@kontakt-geheim.example"
     assert reader.index.vectors.ntotal == reader.store.count_passages()
 
-    status, _, _ = request(base, "/api/v1/profiles/http-kaelte", method="DELETE")
+    status, _, _ = request(base, "/api/v1/profiles/http-kaelte", method="DELETE", key=key)
     assert status == 204
     assert reader.store.get_profile("http-kaelte") is None

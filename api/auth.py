@@ -1,0 +1,253 @@
+"""Who is asking, and what they may do.
+
+Every request gets a ``Principal`` before any view runs (``init_auth`` installs the
+hook). Views and other blueprints use four small things:
+
+    from api.auth import current_principal, require_role, can_see_contact, can_edit
+
+    @bp.post("/api/v1/innoslam/plan")
+    @require_role("manager")              # admin always passes; anonymous -> 401, others -> 403
+    def plan():
+        who = current_principal()         # .role, .user_id, .email, .region, .profile_id, .key_id
+        audit("innoslam.plan", target=...)  # every write leaves an audit line (who, what, when)
+
+    can_see_profile(principal, profile)   # listed, or staff, or the member's own profile
+    can_see_contact(principal, profile)   # admin, manager, the member's own profile
+    can_edit(principal, profile)          # admin; manager of the profile's Landkreis or its creator;
+                                          # member for its own profile
+
+Roles: ``admin`` > ``manager`` (a list of Landkreise as region) > ``member`` (bound to
+one profile id) > ``anonymous``. Credentials: ``Authorization: Bearer prk_…`` (API keys,
+``partnerradar key create``) or the session cookie set by the login page ``/anmelden``.
+A wrong or revoked key is a 401, never a silent fall-back to anonymous.
+
+CSRF: every unsafe request without a Bearer key that comes with a login session, or
+goes to a page outside ``/api/``, must carry the form field ``csrf_token`` (or the
+header ``X-CSRFToken``); in templates use ``csrf_token()``. A JSON client with a
+Bearer key needs no token: a browser never adds that header on its own.
+
+Rate limits (Flask-Limiter, in memory, per key or else per client IP, per app
+instance — so per gunicorn worker): ``PARTNERRADAR_RATE_SEARCH`` (default
+``120 per minute``) on search and partners, ``PARTNERRADAR_RATE_LOGIN`` (default
+``10 per minute``) on login attempts; ``rate_limit(app, endpoint, config_key)`` adds
+one to another endpoint.
+
+Session cookie: HttpOnly, SameSite=Lax, Secure unless ``PARTNERRADAR_COOKIE_SECURE=0``
+(plain-HTTP development off loopback); the secret comes from ``PARTNERRADAR_SECRET_KEY``
+or is generated once and kept in the database's meta table.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, g, jsonify, redirect, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from store.users import RANK, Users
+
+STAFF = ("admin", "manager")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str = "anonymous"
+    user_id: int | None = None
+    email: str = ""
+    region: tuple[str, ...] = ()
+    profile_id: str | None = None
+    key_id: str | None = None      # set when the request came with an API key
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+    @property
+    def label(self) -> str:
+        """How the audit log names the actor."""
+        if self.role == "anonymous":
+            return "anonym"
+        return self.email + (f" (Schlüssel {self.key_id})" if self.key_id else "")
+
+    def as_dict(self) -> dict:
+        return {"role": self.role, "email": self.email or None, "region": list(self.region),
+                "profile_id": self.profile_id, "key_id": self.key_id}
+
+
+ANONYMOUS = Principal()
+
+
+def users_of(app=None) -> Users:
+    return (app or current_app).extensions["users"]
+
+
+def current_principal() -> Principal:
+    return g.get("principal", ANONYMOUS)
+
+
+# -- decisions ---------------------------------------------------------------------
+
+def can_see_profile(principal: Principal, profile: dict) -> bool:
+    """Unlisted profiles (no consent to be listed) only for staff and their own member."""
+    return bool(profile.get("listed")) or principal.is_staff or _own(principal, profile)
+
+
+def can_see_contact(principal: Principal, profile: dict) -> bool:
+    return principal.is_staff or _own(principal, profile)
+
+
+def can_edit(principal: Principal, profile: dict) -> bool:
+    if principal.role == "admin":
+        return True
+    if principal.role == "manager":
+        return (profile.get("landkreis") in principal.region
+                or users_of().creator_of(profile["id"]) == principal.user_id)
+    return _own(principal, profile)
+
+
+def _own(principal: Principal, profile: dict) -> bool:
+    return principal.role == "member" and principal.profile_id == profile.get("id")
+
+
+def require_role(*roles: str):
+    """Only these roles (admin always) may call the view; 401 for anonymous, else 403."""
+    allowed = set(roles) | {"admin"}
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if principal.role == "anonymous":
+                if not request.path.startswith("/api/") and request.method == "GET":
+                    return redirect(url_for("login.login", weiter=request.full_path.rstrip("?")))
+                raise Unauthorized("Anmeldung erforderlich: API-Schlüssel (Authorization: Bearer …) "
+                                   "oder Anmeldung unter /anmelden.")
+            if principal.role not in allowed:
+                raise Forbidden(f"Ihre Rolle ({principal.role}) darf das nicht.")
+            return view(*args, **kwargs)
+        wrapper.required_roles = tuple(sorted(allowed, key=lambda r: -RANK[r]))
+        return wrapper
+    return decorate
+
+
+def forbid(message: str = "Dafür fehlt Ihnen die Berechtigung."):
+    """403 for a known principal; 401 for anonymous (signing in might help)."""
+    if current_principal().role == "anonymous":
+        raise Unauthorized("Anmeldung erforderlich: " + message)
+    raise Forbidden(message)
+
+
+def audit(action: str, target: str = "", detail: str = "") -> None:
+    """One line in the audit log for the current request's principal."""
+    principal = current_principal()
+    users_of().audit(principal.label, principal.role, action, target, detail, request.remote_addr or "")
+
+
+# -- wiring ------------------------------------------------------------------------
+
+def _principal_from_request(users: Users) -> Principal:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Nur API-Schlüssel werden angenommen: Authorization: Bearer …")
+        found = users.resolve_key(token.strip())
+        if found is None:
+            raise Unauthorized("Ungültiger oder widerrufener API-Schlüssel.")
+        user, role, key_id = found
+        return Principal(role=role, user_id=user.id, email=user.email,
+                         region=user.region if role == "manager" else (),
+                         profile_id=user.profile_id, key_id=key_id)
+    uid = session.get("uid")
+    if uid is not None:
+        user = users.user(uid)
+        if user is None or user.disabled:
+            session.clear()
+            return ANONYMOUS
+        return Principal(role=user.role, user_id=user.id, email=user.email, region=user.region,
+                         profile_id=user.profile_id)
+    return ANONYMOUS
+
+
+def _rate_key() -> str:
+    principal = current_principal()
+    if principal.key_id:
+        return f"key:{principal.key_id}"
+    return f"ip:{request.remote_addr or '-'}"
+
+
+def rate_limit(app, endpoint: str, config_key: str, methods: list[str] | None = None,
+               shared: str | None = None) -> None:
+    """Limit ``endpoint`` by the limit string in ``app.config[config_key]`` (read per request).
+
+    Endpoints given the same ``shared`` name draw on one budget.
+    """
+    limiter: Limiter = app.extensions["partnerradar_limiter"]
+    value = lambda: current_app.config[config_key]      # noqa: E731 - read per request
+    decorator = (limiter.shared_limit(value, scope=shared, methods=methods) if shared
+                 else limiter.limit(value, methods=methods))
+    app.view_functions[endpoint] = decorator(app.view_functions[endpoint])
+
+
+def init_auth(app) -> None:
+    """Sessions, CSRF, principal per request, rate limits: call once per app, after blueprints."""
+    radar = app.extensions["radar"]
+    users = Users(radar.store)
+    app.extensions["users"] = users
+    app.config["SECRET_KEY"] = os.environ.get("PARTNERRADAR_SECRET_KEY") or users.secret_key()
+    app.config.update(
+        SESSION_COOKIE_NAME="partnerradar_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("PARTNERRADAR_COOKIE_SECURE", "1") != "0",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # Checked by hand below: unsafe requests with a Bearer key are exempt.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        SEARCH_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SEARCH", "120 per minute"),
+        LOGIN_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_LOGIN", "10 per minute"),
+    )
+    csrf = CSRFProtect(app)
+
+    @app.before_request
+    def resolve_principal():
+        g.principal = ANONYMOUS
+        g.principal = _principal_from_request(users)
+        unsafe = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+        if unsafe and g.principal.key_id is None and (
+                "uid" in session or not request.path.startswith("/api/")):
+            csrf.protect()
+
+    # After the hook above (hooks run in order), so the limit key sees the principal.
+    # One limiter per app: counters of one app (or test) never leak into another's.
+    limiter = Limiter(_rate_key, app=app, storage_uri="memory://", headers_enabled=True)
+    app.extensions["partnerradar_limiter"] = limiter
+
+    @app.errorhandler(Unauthorized)
+    def unauthorized(exc):
+        response = jsonify(error="unauthorized", message=exc.description)
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="partnerradar"'
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return jsonify(error="csrf", message="Sicherheitstoken (CSRF) fehlt oder ist abgelaufen; "
+                                             "bitte die Seite neu laden und noch einmal senden."), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(exc):
+        response = jsonify(error="too_many_requests",
+                           message=f"Zu viele Anfragen ({exc.description}); bitte kurz warten.")
+        response.status_code = 429
+        return response
+
+    if "search.search" in app.view_functions:
+        rate_limit(app, "search.search", "SEARCH_RATE_LIMIT", shared="search")
+        rate_limit(app, "search.partners", "SEARCH_RATE_LIMIT", shared="search")
+    if "login.login" in app.view_functions:
+        rate_limit(app, "login.login", "LOGIN_RATE_LIMIT", methods=["POST"])

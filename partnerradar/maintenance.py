@@ -1,0 +1,219 @@
+"""Keeping database and index sound: consistency check and repair, backup and restore.
+
+The CLI commands ``check``, ``backup`` and ``restore`` are thin layers over these
+functions. All three take the writers' lock (``index.search_index.write_lock``), so
+no ingest or API write runs in between; searches go on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.search_index import choose_kind, write_lock
+from index.vectors import VectorIndex
+
+BACKUP_DB = "partnerradar.db"
+BACKUP_INDEX = "partnerradar.index"
+MANIFEST = "manifest.json"
+#: Vectors compared between index and database (all of them for small collections).
+SAMPLE_VECTORS = 2000
+
+
+class BackupError(RuntimeError):
+    """A backup that can't be written or restored; the message is German, for people."""
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "problems": self.problems, "repaired": self.repaired, **self.facts}
+
+
+def check(radar, repair: bool = False) -> CheckReport:
+    """Does the saved index hold exactly the stored passages? With ``repair``: rebuild it."""
+    settings = radar.settings
+    with write_lock(settings.index_dir):
+        report = _inspect(radar)
+        if repair and report.problems:
+            if report.facts.get("database") != "ok":
+                report.repaired.append("Datenbank beschädigt: nicht reparierbar, bitte mit "
+                                       "'partnerradar restore' aus einer Sicherung zurückholen")
+                return report
+            for leftover in settings.index_dir.glob(".vectors-*.tmp"):
+                leftover.unlink(missing_ok=True)
+            for old in settings.index_dir.glob("vectors-g*.faiss"):
+                old.unlink()
+            with radar._lock:
+                radar._index = radar._load_index()      # rebuilt from the stored vectors and saved
+            report.repaired.append(f"Index neu aufgebaut ({radar._index.vectors.ntotal} Passagen)")
+            after = _inspect(radar)
+            report.problems, report.facts = after.problems, after.facts
+    return report
+
+
+def _inspect(radar) -> CheckReport:
+    report = CheckReport()
+    store, settings = radar.store, radar.settings
+    conn = store.conn
+    integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    report.facts["database"] = integrity
+    if integrity != "ok":
+        report.problems.append(f"Datenbank beschädigt: {integrity}")
+        return report
+    with store.snapshot():
+        generation = store.generation()
+        passages = store.passage_ids()
+        profiles = store.count_profiles()
+        orphans = conn.execute("SELECT count(*) FROM passages p LEFT JOIN profiles f ON f.id = p.profile_id "
+                               "WHERE f.id IS NULL").fetchone()[0]
+        empty = [r[0] for r in conn.execute(
+            "SELECT id FROM profiles WHERE id NOT IN (SELECT DISTINCT profile_id FROM passages) LIMIT 10")]
+        dim = store.get_meta("dim")
+        bad_vectors = (conn.execute("SELECT count(*) FROM passages WHERE length(vector) != ?",
+                                    (int(dim) * 4,)).fetchone()[0] if dim else 0)
+        rng = np.random.default_rng(0)
+        sample = (passages if len(passages) <= SAMPLE_VECTORS
+                  else np.sort(rng.choice(passages, SAMPLE_VECTORS, replace=False)))
+        stored = {}
+        for start in range(0, len(sample), 500):
+            chunk = [int(i) for i in sample[start:start + 500]]
+            marks = ",".join("?" * len(chunk))
+            for pid, blob in conn.execute(f"SELECT id, vector FROM passages WHERE id IN ({marks})", chunk):
+                stored[pid] = np.frombuffer(blob, dtype=np.float32)
+    report.facts.update(generation=generation, profiles=profiles, passages=int(len(passages)))
+    if orphans:
+        report.problems.append(f"{orphans} Passagen ohne Profil")
+    if empty:
+        report.problems.append(f"Profile ohne Passagen: {', '.join(empty)}")
+    if bad_vectors:
+        report.problems.append(f"{bad_vectors} Vektoren mit falscher Länge")
+    leftovers = sorted(p.name for p in settings.index_dir.glob(".vectors-*.tmp"))
+    if leftovers:
+        report.problems.append(f"Reste eines abgebrochenen Schreibvorgangs: {', '.join(leftovers)}")
+    kind = choose_kind(settings.index_type, len(passages), settings.approximate_above)
+    path = settings.index_dir / f"vectors-g{generation}.faiss"
+    vectors = VectorIndex.load(settings.index_dir, generation, kind)
+    report.facts["index_file"] = path.name
+    if vectors is None and len(passages) == 0:
+        return report             # nothing stored, nothing to index
+    if vectors is None:
+        saved = sorted(p.name for p in settings.index_dir.glob("vectors-g*.faiss"))
+        report.problems.append(f"kein lesbarer Index für Generation {generation} "
+                               f"(vorhanden: {', '.join(saved) or 'keiner'})")
+        return report
+    ids = np.sort(faiss.vector_to_array(vectors.index.id_map).astype(np.int64))
+    if len(ids) != len(passages) or not np.array_equal(ids, passages):
+        missing = np.setdiff1d(passages, ids)
+        extra = np.setdiff1d(ids, passages)
+        report.problems.append(f"Index und Datenbank weichen ab: {len(missing)} Passagen fehlen im Index, "
+                               f"{len(extra)} sind zu viel")
+        return report
+    differing = 0
+    for pid, vector in stored.items():
+        if not np.allclose(vectors.index.reconstruct(int(pid)), vector, atol=1e-5):
+            differing += 1
+    if differing:
+        report.problems.append(f"{differing} von {len(stored)} geprüften Vektoren im Index "
+                               f"weichen von der Datenbank ab")
+    report.facts["vectors_compared"] = len(stored)
+    return report
+
+
+# -- backup and restore -------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def backup(radar, target: str | os.PathLike) -> dict:
+    """Database (SQLite online backup) and its index into the new folder ``target``."""
+    target = Path(target)
+    if target.exists() and any(target.iterdir()):
+        raise BackupError(f"{target} ist nicht leer; bitte einen neuen Ordner angeben")
+    target.mkdir(parents=True, exist_ok=True)
+    db_copy = target / BACKUP_DB
+    with write_lock(radar.settings.index_dir):
+        destination = sqlite3.connect(db_copy)
+        try:
+            radar.store.conn.backup(destination)       # a consistent copy while readers go on
+            destination.execute("PRAGMA journal_mode=DELETE")   # one self-contained file, no -wal
+        finally:
+            destination.close()
+        generation = radar.store.generation()
+        index_file = radar.settings.index_dir / f"vectors-g{generation}.faiss"
+        files = [BACKUP_DB]
+        if index_file.exists():
+            (target / BACKUP_INDEX).mkdir()
+            shutil.copy2(index_file, target / BACKUP_INDEX / index_file.name)
+            files.append(f"{BACKUP_INDEX}/{index_file.name}")
+    copy = sqlite3.connect(db_copy)
+    try:
+        profiles = copy.execute("SELECT count(*) FROM profiles").fetchone()[0]
+    finally:
+        copy.close()
+    manifest = {"format": 1, "created_at": time.time(), "generation": generation, "profiles": profiles,
+                "files": {name: _sha256(target / name) for name in files}}
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return manifest
+
+
+def restore(radar, source: str | os.PathLike) -> dict:
+    """Replace the database's content by the backup in ``source``; running servers follow.
+
+    The restored database gets a generation above every one the live database had, so
+    no process keeps an index of the old content believing it current.
+    """
+    source = Path(source)
+    try:
+        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BackupError(f"{source} ist keine Partnerradar-Sicherung ({MANIFEST} fehlt oder ist kaputt)") from exc
+    for name, digest in files.items():
+        path = source / name
+        if not path.is_file() or _sha256(path) != digest:
+            raise BackupError(f"Sicherung beschädigt: {name} fehlt oder wurde verändert")
+    backup_conn = sqlite3.connect(f"file:{source / BACKUP_DB}?mode=ro", uri=True)
+    try:
+        integrity = backup_conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if integrity != "ok":
+            raise BackupError(f"Sicherung beschädigt: {integrity}")
+        settings = radar.settings
+        with write_lock(settings.index_dir):
+            live = radar.store.generation()
+            backup_conn.backup(radar.store.conn)
+            generation = max(live, int(manifest["generation"])) + 1
+            radar.store.conn.execute("UPDATE meta SET value=? WHERE key='generation'", (str(generation),))
+            for old in settings.index_dir.glob("vectors-g*.faiss"):
+                old.unlink()
+            saved = [n for n in files if n.startswith(BACKUP_INDEX + "/")]
+            if saved:
+                tmp = settings.index_dir / f".vectors-g{generation}.{os.getpid()}.tmp"
+                shutil.copy2(source / saved[0], tmp)
+                os.replace(tmp, settings.index_dir / f"vectors-g{generation}.faiss")
+            with radar._lock:
+                radar._index = None
+    finally:
+        backup_conn.close()
+    return {"generation": generation, "profiles": radar.store.count_profiles()}

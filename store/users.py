@@ -1,0 +1,250 @@
+"""Who may do what: users, API keys, profile creators and the audit log.
+
+These tables live in the same SQLite file as the profiles (``store.db.Store``), so a
+backup holds both and one ``Store`` connection serves both. They are written outside
+``Store.transaction()`` on purpose: that bumps the index generation, and a new API key
+or an audit line must not make every worker reload its search index.
+
+Passwords are hashed with Argon2id (argon2-cffi): memory-hard, so a stolen database
+does not give up weak passwords to a GPU in minutes. API keys are 256 random bits;
+for a secret that cannot be guessed, a plain SHA-256 is enough and keeps every API
+request fast (a memory-hard hash per request would cost ~50 ms and 64 MiB).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from store.db import Store
+
+#: Strongest first: a key may be scoped to its user's role or a weaker one.
+ROLES = ("admin", "manager", "member")
+RANK = {"admin": 3, "manager": 2, "member": 1, "anonymous": 0}
+MIN_PASSWORD_CHARS = 10
+KEY_PREFIX = "prk"
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'member')),
+    region TEXT NOT NULL DEFAULT '[]',
+    profile_id TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    revoked_at REAL);
+CREATE TABLE IF NOT EXISTS profile_creators (
+    profile_id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    ip TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
+"""
+
+
+class AccessError(ValueError):
+    """A user or key request that can't be carried out; the message is German, for people."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    role: str
+    region: tuple[str, ...] = ()
+    profile_id: str | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    user_id: int
+    role: str
+    label: str
+    created_at: float
+    revoked_at: float | None = None
+    email: str = field(default="")
+
+
+class Users:
+    """Users, keys, creators and audit lines on a ``Store``'s connection."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.store.conn.executescript(SCHEMA)
+
+    @property
+    def conn(self):
+        return self.store.conn
+
+    # -- users --------------------------------------------------------------------
+    def add_user(self, email: str, password: str, role: str, region=(), profile_id: str | None = None) -> User:
+        email = (email or "").strip()
+        if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+            raise AccessError(f"ungültige E-Mail-Adresse {email!r}")
+        if role not in ROLES:
+            raise AccessError(f"unbekannte Rolle {role!r} (erlaubt: {', '.join(ROLES)})")
+        if len(password or "") < MIN_PASSWORD_CHARS:
+            raise AccessError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_CHARS} Zeichen)")
+        region = tuple(region or ())
+        if role == "manager" and not region:
+            raise AccessError("ein Innovationsmanager braucht mindestens einen Landkreis (--region)")
+        if role == "member" and not profile_id:
+            raise AccessError("ein Mitglied gehört zu genau einem Profil (--profile)")
+        if self.user_by_email(email) is not None:
+            raise AccessError(f"Benutzer {email} gibt es schon")
+        cursor = self.conn.execute(
+            "INSERT INTO users (email, password_hash, role, region, profile_id, created_at) VALUES (?,?,?,?,?,?)",
+            (email, _hasher.hash(password), role, json.dumps(list(region), ensure_ascii=False),
+             profile_id if role == "member" else None, time.time()))
+        return self.user(cursor.lastrowid)
+
+    def user(self, user_id: int) -> User | None:
+        row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users WHERE id=?",
+                                (user_id,)).fetchone()
+        return _user(row)
+
+    def user_by_email(self, email: str) -> User | None:
+        row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users WHERE email=?",
+                                ((email or "").strip(),)).fetchone()
+        return _user(row)
+
+    def users(self) -> list[User]:
+        rows = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users ORDER BY id")
+        return [_user(r) for r in rows]
+
+    def count_admins(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM users WHERE role='admin' AND disabled=0").fetchone()[0]
+
+    def set_disabled(self, user_id: int, disabled: bool = True) -> None:
+        self.conn.execute("UPDATE users SET disabled=? WHERE id=?", (int(disabled), user_id))
+
+    def authenticate(self, email: str, password: str) -> User | None:
+        """The user for a correct e-mail and password, else None (same work either way)."""
+        row = self.conn.execute("SELECT id, password_hash FROM users WHERE email=? AND disabled=0",
+                                ((email or "").strip(),)).fetchone()
+        stored = row[1] if row else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password or "")
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            self.conn.execute("UPDATE users SET password_hash=? WHERE id=?", (_hasher.hash(password), row[0]))
+        return self.user(row[0])
+
+    # -- API keys -----------------------------------------------------------------
+    def create_key(self, user: User, role: str | None = None, label: str = "") -> tuple[ApiKey, str]:
+        """A new key for ``user``, scoped to ``role`` (default: the user's). Returns (key, secret).
+
+        The secret is returned once and stored only as a hash.
+        """
+        role = role or user.role
+        if role not in ROLES:
+            raise AccessError(f"unbekannte Rolle {role!r} (erlaubt: {', '.join(ROLES)})")
+        if RANK[role] > RANK[user.role]:
+            raise AccessError(f"ein Schlüssel kann nicht mehr dürfen als sein Benutzer ({user.role})")
+        if role == "member" and not user.profile_id:
+            raise AccessError("ein Mitglieds-Schlüssel braucht einen Benutzer mit Profil")
+        key_id = secrets.token_hex(6)
+        secret = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        now = time.time()
+        self.conn.execute(
+            "INSERT INTO api_keys (id, user_id, role, key_hash, label, created_at) VALUES (?,?,?,?,?,?)",
+            (key_id, user.id, role, _key_hash(secret), label, now))
+        return ApiKey(key_id, user.id, role, label, now, None, user.email), secret
+
+    def revoke_key(self, key_id: str) -> bool:
+        cursor = self.conn.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL",
+                                   (time.time(), key_id))
+        return cursor.rowcount == 1
+
+    def keys(self) -> list[ApiKey]:
+        rows = self.conn.execute(
+            "SELECT k.id, k.user_id, k.role, k.label, k.created_at, k.revoked_at, u.email "
+            "FROM api_keys k JOIN users u ON u.id = k.user_id ORDER BY k.created_at")
+        return [ApiKey(*r) for r in rows]
+
+    def resolve_key(self, secret: str) -> tuple[User, str, str] | None:
+        """(user, scoped role, key id) for a valid, unrevoked key of an active user; else None."""
+        parts = (secret or "").split("_", 2)
+        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+            return None
+        row = self.conn.execute(
+            "SELECT k.key_hash, k.role, k.user_id FROM api_keys k JOIN users u ON u.id = k.user_id "
+            "WHERE k.id=? AND k.revoked_at IS NULL AND u.disabled=0", (parts[1],)).fetchone()
+        if row is None or not hmac.compare_digest(row[0], _key_hash(secret)):
+            return None
+        user = self.user(row[2])
+        return user, row[1], parts[1]
+
+    # -- who created a profile ------------------------------------------------------
+    def set_creator(self, profile_id: str, user_id: int) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO profile_creators VALUES (?, ?)", (profile_id, user_id))
+
+    def creator_of(self, profile_id: str) -> int | None:
+        row = self.conn.execute("SELECT user_id FROM profile_creators WHERE profile_id=?", (profile_id,)).fetchone()
+        return row[0] if row else None
+
+    def forget_profile(self, profile_id: str) -> None:
+        self.conn.execute("DELETE FROM profile_creators WHERE profile_id=?", (profile_id,))
+
+    # -- audit log ----------------------------------------------------------------
+    def audit(self, actor: str, role: str, action: str, target: str = "", detail: str = "", ip: str = "") -> None:
+        self.conn.execute(
+            "INSERT INTO audit_log (at, actor, role, action, target, detail, ip) VALUES (?,?,?,?,?,?,?)",
+            (time.time(), actor, role, action, target, detail[:2000], ip))
+
+    def audit_entries(self, limit: int = 50, offset: int = 0, action: str | None = None) -> tuple[list[dict], int]:
+        where, params = ("WHERE action = ?", [action]) if action else ("", [])
+        total = self.conn.execute(f"SELECT count(*) FROM audit_log {where}", params).fetchone()[0]
+        rows = self.conn.execute(
+            f"SELECT id, at, actor, role, action, target, detail, ip FROM audit_log {where} "
+            f"ORDER BY id DESC LIMIT ? OFFSET ?", params + [limit, offset])
+        names = ("id", "at", "actor", "role", "action", "target", "detail", "ip")
+        return [dict(zip(names, r)) for r in rows], total
+
+    # -- the session secret ---------------------------------------------------------
+    def secret_key(self) -> str:
+        """Generated once per database and kept in its meta table, never in the repository."""
+        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('session_secret', ?)", (secrets.token_hex(32),))
+        return self.store.get_meta("session_secret")
+
+
+def _key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _user(row) -> User | None:
+    if row is None:
+        return None
+    return User(id=row[0], email=row[1], role=row[2], region=tuple(json.loads(row[3] or "[]")),
+                profile_id=row[4], disabled=bool(row[5]))
