@@ -81,14 +81,94 @@ class SearchIndex:
     def passages_of_rows(self, rows_mask: np.ndarray) -> np.ndarray:
         return self.passage_ids[rows_mask[self.passage_rows]]
 
+    # -- filtered vector search ---------------------------------------------------
+    #: Up to this many profiles taken out of the listed ones (the seeker, its known
+    #: partners, ``exclude``) are dropped after the search instead of by a fresh filter.
+    POST_FILTER_ROWS = 64
+
+    def search_passages(self, queries: np.ndarray, k: int, mask: np.ndarray):
+        """Top-``k`` passages per query among profiles in ``mask``: (scores, ids, rows).
+
+        Rows of padding are -1. The common filters cost no per-request set-up: no filter,
+        or "listed profiles" (a bitmap selector cached with the index) with a few profiles
+        removed afterwards (the search asks for as many more passages as they own). Any other
+        filter becomes a bitmap over passage ids (one bit each) for FAISS to test.
+        """
+        n_passages = len(self.passage_ids)
+        if mask.all():
+            selector, fraction, drop = None, 1.0, None
+        else:
+            listed = self.profiles.listed
+            removed = np.flatnonzero(listed & ~mask)
+            if not (mask & ~listed).any() and len(removed) <= self.POST_FILTER_ROWS:
+                selector, fraction = self._listed_selector()
+                drop = removed
+            else:
+                allowed = mask[self.passage_rows]
+                selector, fraction, drop = self._bitmap(allowed), allowed.mean() if n_passages else 0.0, None
+                if not allowed.any():
+                    return (np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64),
+                            np.zeros((len(queries), 0), np.int64))
+        extra = int(self.passage_counts[drop].sum()) if drop is not None and len(drop) else 0
+        allowed_passages = int(round(fraction * n_passages))
+        k = max(1, min(k, allowed_passages if selector is not None else n_passages))
+        scores, ids = self.vectors.search(queries, k + extra, selector=selector, fraction=fraction)
+        rows = self.rows_of_passages(ids)
+        if extra:
+            ok = rows >= 0
+            ok[ok] = mask[rows[ok]]
+            # keep the first k allowed hits of each query (FAISS returns them best first)
+            keep = ok & (np.cumsum(ok, axis=1) <= k)
+            order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+            scores = np.take_along_axis(np.where(keep, scores, -np.inf), order, axis=1)
+            ids = np.take_along_axis(np.where(keep, ids, -1), order, axis=1)
+            rows = np.take_along_axis(np.where(keep, rows, -1), order, axis=1)
+        return scores, ids, rows
+
+    @property
+    def passage_counts(self) -> np.ndarray:
+        counts = getattr(self, "_passage_counts", None)
+        if counts is None:
+            counts = self._passage_counts = np.bincount(self.passage_rows, minlength=self.size)
+        return counts
+
+    def _bitmap(self, allowed_passages: np.ndarray):
+        """A FAISS selector letting through the passage ids where ``allowed_passages`` is set."""
+        import faiss
+
+        top = int(self.passage_ids[-1]) + 1 if len(self.passage_ids) else 1
+        bits = np.zeros(top, dtype=bool)
+        bits[self.passage_ids[allowed_passages]] = True
+        packed = np.packbits(bits, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
+        selector.referenced_objects = [packed]     # FAISS keeps only a pointer
+        return selector
+
+    def _listed_selector(self):
+        cached = getattr(self, "_listed", None)
+        if cached is None:
+            listed = self.profiles.listed
+            if listed.all():
+                cached = (None, 1.0)
+            else:
+                allowed = listed[self.passage_rows]
+                cached = (self._bitmap(allowed), float(allowed.mean()))
+            self._listed = cached
+        return cached
+
     @property
     def size(self) -> int:
         return len(self.profiles.ids)
 
 
+#: The approximate kind ``auto`` switches to: IVF with 8-bit codes (see index/vectors.py).
+APPROXIMATE = "ivf"
+
+
 def choose_kind(index_type: str, passages: int, approximate_above: int) -> str:
+    """``auto``: exact search while it is cheap, IVF-SQ8 above ``approximate_above`` passages."""
     if index_type == "auto":
-        return "hnsw" if passages > approximate_above else "flat"
+        return APPROXIMATE if passages > approximate_above else "flat"
     return index_type
 
 
@@ -125,10 +205,12 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
     rebuild = vectors is None
     if rebuild:
         vectors = VectorIndex(dim, kind)
+        if kind == "ivf" and total:
+            vectors.train(store.sample_vectors(vectors.training_size(total)), total)
     ids_all, profiles_all, fields_all, terms_all = [], [], [], []
     for ids, profile_ids, fields, terms, vecs in store.iter_passages(with_vectors=rebuild):
         if rebuild:
-            vectors.add(ids, vecs)
+            vectors.add(ids, vecs, expected=total)
         ids_all.append(ids)
         profiles_all.extend(profile_ids)
         fields_all.extend(fields)

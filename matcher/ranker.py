@@ -134,8 +134,7 @@ class Ranker:
         bm25 = np.where(mask, bm25, 0.0)
 
         # Candidates: everything the dense stage saw, plus the best lexical matches.
-        lexical_top = np.argsort(-bm25)[: max(200, req.limit * 20)]
-        lexical_top = lexical_top[bm25[lexical_top] > 0]
+        lexical_top = _top_positive(bm25, max(200, req.limit * 20))
         rows = np.union1d(np.flatnonzero(sem > -1), lexical_top)
         rows = rows[mask[rows]]
         missing = rows[sem[rows] <= -1]
@@ -177,26 +176,27 @@ class Ranker:
         best = np.full(n, -1, dtype=np.int64)
         if not len(query.vectors) or self.index.vectors.ntotal == 0:
             return sem, best
-        allowed = None if mask.all() else self.index.passages_of_rows(mask)
         k = max(200, limit * 30)
-        scores, ids = self.index.vectors.search(query.vectors, k, allowed)
-        rows = self.index.rows_of_passages(ids)
-        per_query = np.zeros((len(query.vectors), n))
-        seen = np.zeros(n, dtype=bool)
-        best_score = np.full(n, -np.inf)
+        scores, ids, rows = self.index.search_passages(query.vectors, k, mask)
+        # Work on the retrieved profiles only (a few hundred), not on every profile.
+        valid = rows >= 0
+        seen = np.unique(rows[valid])
+        per_query = np.zeros((len(query.vectors), len(seen)))
+        best_score = np.full(len(seen), -np.inf)
+        best_local = np.full(len(seen), -1, dtype=np.int64)
         for q in range(len(query.vectors)):
-            valid = rows[q] >= 0
-            r, pid = rows[q][valid], ids[q][valid]
-            s = scores[q][valid] * self._field_factor(query.field(q), pid)
-            np.maximum.at(per_query[q], r, s)
-            seen[r] = True
+            r, pid = rows[q][valid[q]], ids[q][valid[q]]
+            s = scores[q][valid[q]] * self._field_factor(query.field(q), pid)
+            local = np.searchsorted(seen, r)
+            np.maximum.at(per_query[q], local, s)
             order = np.argsort(-s, kind="stable")
-            r_sorted, s_sorted, p_sorted = r[order], s[order], pid[order]
-            _, first = np.unique(r_sorted, return_index=True)
-            better = s_sorted[first] > best_score[r_sorted[first]]
-            best_score[r_sorted[first][better]] = s_sorted[first][better]
-            best[r_sorted[first][better]] = p_sorted[first][better]
-        sem[seen] = np.average(per_query[:, seen], axis=0, weights=query.vector_weights())
+            l_sorted, s_sorted, p_sorted = local[order], s[order], pid[order]
+            _, first = np.unique(l_sorted, return_index=True)
+            better = s_sorted[first] > best_score[l_sorted[first]]
+            best_score[l_sorted[first][better]] = s_sorted[first][better]
+            best_local[l_sorted[first][better]] = p_sorted[first][better]
+        sem[seen] = np.average(per_query, axis=0, weights=query.vector_weights())
+        best[seen] = best_local
         return sem, best
 
     def _field_factor(self, query_field: str, passage_ids: np.ndarray) -> np.ndarray:
@@ -221,19 +221,17 @@ class Ranker:
         sims = query.vectors @ vecs.T                         # (m, passages)
         for q in range(len(query.vectors)):
             sims[q] *= self._field_factor(query.field(q), pids)
-        prow = self.index.rows_of_passages(pids)
-        out = np.zeros(len(rows))
-        best = np.full(len(rows), -1, dtype=np.int64)
-        position = {r: i for i, r in enumerate(rows)}
+        position = np.searchsorted(rows, self.index.rows_of_passages(pids))   # rows are sorted
         per_query = np.zeros((len(query.vectors), len(rows)))
-        top = np.full(len(rows), -np.inf)
-        for j, r in enumerate(prow):
-            i = position[r]
-            per_query[:, i] = np.maximum(per_query[:, i], sims[:, j])
-            if sims[:, j].max() > top[i]:
-                top[i] = sims[:, j].max()
-                best[i] = pids[j]
-        out[:] = np.average(per_query, axis=0, weights=query.vector_weights())
+        for q in range(len(query.vectors)):
+            np.maximum.at(per_query[q], position, sims[q])
+        # best passage per row: highest max-over-queries, the first passage on ties
+        top = sims.max(axis=0)
+        order = np.lexsort((np.arange(len(pids)), -top, position))
+        first = order[np.r_[True, position[order][1:] != position[order][:-1]]]
+        best = np.full(len(rows), -1, dtype=np.int64)
+        best[position[first]] = pids[first]
+        out = np.average(per_query, axis=0, weights=query.vector_weights())
         return out, best
 
     def _network(self, seeker_row: int, rows: np.ndarray) -> np.ndarray:
@@ -244,4 +242,13 @@ class Ranker:
         for partner in direct:
             second |= neighbours.get(partner, set())
         second.discard(seeker_row)
-        return np.array([1.0 if (r in second or r in direct) else 0.0 for r in rows], dtype=np.float32)
+        linked = np.fromiter(second | direct, dtype=np.int64)
+        return np.isin(rows, linked).astype(np.float32)
+
+
+def _top_positive(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the (up to) ``k`` largest positive values, in no particular order."""
+    positive = np.flatnonzero(values > 0)
+    if len(positive) <= k:
+        return positive
+    return positive[np.argpartition(-values[positive], k - 1)[:k]]
