@@ -169,8 +169,6 @@ class VectorIndex:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.kind == "ivf":
-            return np.vstack([self.index.reconstruct(int(i)) for i in ids])
         return self.index.reconstruct_batch(ids)
 
     def outgrown(self, total: int) -> bool:
