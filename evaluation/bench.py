@@ -475,43 +475,54 @@ def bench_quality(encoder, data_dir: Path, workdir: Path, max_queries: int | Non
 
 
 # -- the run ------------------------------------------------------------------------------
-def run(args) -> dict:
+SECTIONS = ("ingest", "sizes", "http", "quality")
+
+
+def run(args, results: dict, save) -> dict:
+    """Run the chosen sections into ``results`` (figures of other sections are kept), saving
+    after each, so a failure late in a long run loses nothing measured before it."""
     from index.encoder import Encoder
 
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     encoder = Encoder()
-    results: dict = {"meta": {
+    sections = set(args.sections.split(","))
+    results.setdefault("meta", {}).update({
         "command": f"make bench MAX_N={args.max_n}", "max_n": args.max_n, "repeats": args.repeats,
         "cpu_count": os.cpu_count(), "python": platform.python_version(),
         "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "load_average_at_start": os.getloadavg(), "sample_profiles": args.sample}}
+        "load_average_at_start": os.getloadavg(), "sample_profiles": args.sample})
     say = lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True)
 
-    say(f"ingest: {args.ingest_n} profiles x {args.repeats} repeats (raw encoder, Partnerradar, txtai)")
-    results["ingest"] = bench_ingest(encoder, workdir, args.ingest_n, args.repeats, args.txtai)
-    say(json.dumps(results["ingest"]))
+    if "ingest" in sections:
+        say(f"ingest: {args.ingest_n} profiles x {args.repeats} repeats (raw encoder, Partnerradar, txtai)")
+        results["ingest"] = bench_ingest(encoder, workdir, args.ingest_n, args.repeats, args.txtai)
+        say(json.dumps(results["ingest"]))
+        save(results)
 
-    say(f"embedded sample: {args.sample} synthetic profiles")
     sample = embedded_sample(workdir, args.sample, encoder)
-    results["sizes"] = []
-    sizes = [args.sample] + [n for n in SIZES if args.sample < n <= args.max_n]
-    for n in sizes:
-        say(f"N = {n}")
-        radar, info = (sample, {"profiles": n, "derived": False}) if n == args.sample else \
-            scaled_store(workdir, n, sample)
-        row = {**info, **bench_size(radar, encoder, args.repeats)}
-        row["build_s"] = bench_build(radar)
-        row["recall@10"] = bench_recall(radar, encoder)
-        row["memory"] = bench_memory(radar.settings.db_path)
-        results["sizes"].append(row)
-        say(json.dumps(row))
-        if n == args.sample and args.txtai:
-            results["txtai"] = bench_txtai_same_data(sample, args.repeats, workdir, row)
-            say(json.dumps(results["txtai"]))
-        radar.store.close()
-    if args.http:
-        largest = results["sizes"][-1]
+    if "sizes" in sections:
+        results["sizes"] = []
+        sizes = [args.sample] + [n for n in SIZES if args.sample < n <= args.max_n]
+        for n in sizes:
+            say(f"N = {n}")
+            radar, info = (sample, {"profiles": n, "derived": False}) if n == args.sample else \
+                scaled_store(workdir, n, sample)
+            row = {**info, **bench_size(radar, encoder, args.repeats)}
+            row["recall@10"] = bench_recall(radar, encoder)
+            row["memory"] = bench_memory(radar.settings.db_path)
+            row["build_s"] = bench_build(radar)
+            results["sizes"].append(row)
+            say(json.dumps(row))
+            save(results)
+            if n == args.sample and args.txtai:
+                results["txtai"] = bench_txtai_same_data(sample, args.repeats, workdir, row)
+                say(json.dumps(results["txtai"]))
+                save(results)
+            if radar is not sample:
+                radar.store.close()
+    if "http" in sections and results.get("sizes"):
+        largest = max(results["sizes"], key=lambda r: r["profiles"])
         db = workdir / ("sample-%d.db" % args.sample if largest["profiles"] == args.sample
                         else "scaled-%d.db" % largest["profiles"])
         say(f"HTTP at N = {largest['profiles']}")
@@ -520,7 +531,8 @@ def run(args) -> dict:
         short = largest["short"]["embed_p50_ms"] / 1000
         results["http"]["target_requests_per_s"] = round(0.9 * os.cpu_count() / short, 1)
         say(json.dumps(results["http"]))
-    if args.quality:
+        save(results)
+    if "quality" in sections:
         data = Path(args.data)
         if (data / "funding").is_dir():
             say("quality: issue-3 protocol on EFRE, Partnerradar and txtai")
@@ -529,6 +541,7 @@ def run(args) -> dict:
         else:
             say(f"quality skipped: {data}/funding not found")
     results["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    save(results)
     return results
 
 
@@ -547,6 +560,10 @@ def main(argv=None) -> None:
     parser.add_argument("--no-quality", dest="quality", action="store_false")
     parser.add_argument("--http-seconds", type=float, default=20.0)
     parser.add_argument("--http-clients", type=int, default=4)
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help="comma-separated subset of " + ",".join(SECTIONS))
+    parser.add_argument("--keep", action="store_true",
+                        help="merge into an existing results.json (re-run some sections only)")
     parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     parser.add_argument("--txtai-memory-probe", help=argparse.SUPPRESS)
     parser.add_argument("--index-type", default="auto", help=argparse.SUPPRESS)
@@ -556,12 +573,18 @@ def main(argv=None) -> None:
         return memory_probe(args.memory_probe, args.index_type, args.mmap)
     if args.txtai_memory_probe:
         return txtai_memory_probe(args.txtai_memory_probe)
-    results = run(args)
+    from evaluation.bench_report import write_report
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    from evaluation.bench_report import write_report
-    write_report(results, out)
+    path = out / "results.json"
+    results = json.loads(path.read_text("utf-8")) if args.keep and path.exists() else {}
+
+    def save(current: dict) -> None:
+        path.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        write_report(current, out)
+
+    run(args, results, save)
     print(f"[bench] written: {out / 'results.json'}, {out / 'README.md'}, {out / 'latency_memory.png'}",
           file=sys.stderr)
 

@@ -94,3 +94,11 @@ def test_partners_never_include_the_organisation_itself_on_the_approximate_index
     seeker = derived_radar.index.profiles.ids[5]
     hits = derived_radar.partners(seeker)
     assert len(hits) == 10 and seeker not in ids_of(hits)
+
+
+def test_faiss_index_implements_the_backend_protocol_other_engines_plug_into():
+    from index.backend import PassageVectors
+    from index.vectors import VectorIndex
+
+    for kind in ("flat", "hnsw", "ivf"):
+        assert isinstance(VectorIndex(8, kind), PassageVectors)
