@@ -172,7 +172,7 @@ def txtai_rank(embeddings, query: str, owner_of: dict[str, str], limit: int, exc
 
 # -- one size ---------------------------------------------------------------------------
 def bench_size(radar, encoder, repeats: int, partners_n: int = 20) -> dict:
-    from index.encoder import _single_thread
+    from index.encoder import SMALL_BATCH, _single_thread
 
     index = radar.index
     n = index.size
@@ -183,7 +183,7 @@ def bench_size(radar, encoder, repeats: int, partners_n: int = 20) -> dict:
         for _ in range(repeats):
             for q in queries:
                 sentences = radar.analyzer.sentences(q) or [q]
-                with _single_thread(len(sentences) <= 8):
+                with _single_thread(len(sentences) <= SMALL_BATCH):
                     embed.append(timed(encoder.model.encode, sentences, normalize_embeddings=True,
                                        convert_to_numpy=True, show_progress_bar=False)[0])
                 search.append(timed(radar.search, SearchRequest(query=q))[0])

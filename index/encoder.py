@@ -16,8 +16,9 @@ import numpy as np
 from partnerradar.config import DEFAULT_MODEL
 
 
-#: Up to this many texts (a query's sentences) are embedded on one thread.
-SMALL_BATCH = 8
+#: Up to this many texts (a query's sentences, a long profile as a query) are embedded on
+#: one thread; ingest batches are larger and keep PyTorch's threads.
+SMALL_BATCH = 64
 
 
 @contextmanager
