@@ -41,10 +41,13 @@ class ProfileTable:
         rows = store.profile_table()
         ids = [r[0] for r in rows]
         extras = [json.loads(r[6] or "{}") for r in rows]
+        # SQLite hands out a new str per row: one shared object per kind and district saves
+        # ~100 bytes per profile in a long-running server.
+        shared: dict[str, str] = {}
         return cls(
             ids=ids, row_of={pid: i for i, pid in enumerate(ids)},
-            kind=np.array([r[1] for r in rows], dtype=object),
-            landkreis=np.array([r[2] or "" for r in rows], dtype=object),
+            kind=np.array([shared.setdefault(r[1], r[1]) for r in rows], dtype=object),
+            landkreis=np.array([shared.setdefault(r[2] or "", r[2] or "") for r in rows], dtype=object),
             lat=np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=np.float64),
             lon=np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=np.float64),
             listed=np.array([bool(r[5]) for r in rows], dtype=bool),
@@ -85,6 +88,8 @@ class SearchIndex:
     #: Up to this many profiles taken out of the listed ones (the seeker, its known
     #: partners, ``exclude``) are dropped after the search instead of by a fresh filter.
     POST_FILTER_ROWS = 64
+    #: Up to this many excluded passages in all, no FAISS filter is used at all.
+    POST_FILTER_PASSAGES = 2048
 
     def search_passages(self, queries: np.ndarray, k: int, mask: np.ndarray):
         """Top-``k`` passages per query among profiles in ``mask``: (scores, ids, rows).
@@ -95,8 +100,13 @@ class SearchIndex:
         filter becomes a bitmap over passage ids (one bit each) for FAISS to test.
         """
         n_passages = len(self.passage_ids)
-        if mask.all():
+        excluded = np.flatnonzero(~mask)
+        if not len(excluded):
             selector, fraction, drop = None, 1.0, None
+        elif self.passage_counts[excluded].sum() <= self.POST_FILTER_PASSAGES:
+            # Few passages excluded: search unfiltered and drop them. A filtered FAISS search
+            # tests every candidate and (flat) gives up the BLAS path: ~10x slower at 40k.
+            selector, fraction, drop = None, 1.0, excluded
         else:
             listed = self.profiles.listed
             removed = np.flatnonzero(listed & ~mask)
@@ -165,6 +175,10 @@ class SearchIndex:
 APPROXIMATE = "ivf"
 
 
+#: One str object per field name ("description", "offers", ...) for all passages.
+_FIELD_NAMES: dict[str, str] = {}
+
+
 def choose_kind(index_type: str, passages: int, approximate_above: int) -> str:
     """``auto``: exact search while it is cheap, IVF-SQ8 above ``approximate_above`` passages."""
     if index_type == "auto":
@@ -213,7 +227,7 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
             vectors.add(ids, vecs, expected=total)
         ids_all.append(ids)
         profiles_all.extend(profile_ids)
-        fields_all.extend(fields)
+        fields_all.extend(_FIELD_NAMES.setdefault(f, f) for f in fields)
         terms_all.extend(terms)
     if rebuild and save:
         vectors.save(directory, generation)
