@@ -423,6 +423,7 @@ def bench_quality(encoder, data_dir: Path, workdir: Path, max_queries: int | Non
     cases = corpus.cases()[:max_queries] if max_queries else corpus.cases()
 
     owner_of = {str(i): o for i, o in zip(corpus.passage_ids, corpus.passage_owners)}
+    text_of = {str(i): t for i, t in zip(corpus.passage_ids, corpus.passage_texts)}
     passages_of_org: dict[str, list[str]] = {}
     for pid, owner in owner_of.items():
         passages_of_org.setdefault(owner, []).append(pid)
@@ -434,21 +435,26 @@ def bench_quality(encoder, data_dir: Path, workdir: Path, max_queries: int | Non
     per_mode: dict[str, list[dict]] = {m: [] for m in modes}
     for case in cases:
         changed = [o for o in corpus.dataset.participants[case.project] if o in corpus.table.row_of]
-        # mask P: the partners' passages are replaced by those of their profiles without P
-        removed = [pid for o in changed for pid in passages_of_org.get(o, [])]
-        added, masked_text = [], {}
+        # Mask P: each partner's passages become those of its profile without P. Passages
+        # whose text stays are kept (txtai would embed them again for nothing).
+        removed, added, masked_text = [], [], {}
         for org in changed:
             profile = corpus.masked_profile(org, case.project)
-            if profile is None:
-                continue
-            texts = [t for _, t in passages_of(profile)]
-            masked_text[org] = " ".join(texts)
-            for t in texts:
-                added.append((str(next_id), t))
-                owner_of[str(next_id)] = org
-                next_id += 1
-        embeddings.delete(removed)
-        embeddings.upsert([(i, t, None) for i, t in added])
+            texts = [t for _, t in passages_of(profile)] if profile is not None else []
+            if texts:
+                masked_text[org] = " ".join(texts)
+            kept = set(texts)
+            original = {text_of[pid]: pid for pid in passages_of_org.get(org, [])}
+            removed += [pid for text, pid in original.items() if text not in kept]
+            for t in dict.fromkeys(texts):
+                if t not in original:
+                    added.append((str(next_id), t))
+                    owner_of[str(next_id)] = org
+                    next_id += 1
+        if removed:
+            embeddings.delete(removed)
+        if added:
+            embeddings.upsert([(i, t, None) for i, t in added])
         relevant = {p for p in case.partners if p in masked_text}
         if relevant:
             for mode in modes:
@@ -460,9 +466,10 @@ def bench_quality(encoder, data_dir: Path, workdir: Path, max_queries: int | Non
                         continue
                 ranking = txtai_rank(embeddings, query, owner_of, metrics.MRR_DEPTH, exclude={case.seeker})
                 per_mode[mode].append(metrics.score(ranking, relevant))
-        embeddings.delete([i for i, _ in added])
-        embeddings.upsert([(pid, corpus.passage_texts[np.searchsorted(corpus.passage_ids, int(pid))], None)
-                           for pid in removed])
+        if added:
+            embeddings.delete([i for i, _ in added])
+        if removed:
+            embeddings.upsert([(pid, text_of[pid], None) for pid in removed])
     out = {"dataset": "efre", "profiles": len(corpus.table.ids), "cases": len(cases), "txtai_build_s": round(txtai_build, 1)}
     for mode in modes:
         mine = ours["results"][mode]["default"]
