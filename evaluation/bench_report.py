@@ -66,8 +66,9 @@ def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
         if "ours_vs_txtai" in results.get("ingest", {}):
             ours_better.append(results["ingest"]["ours_vs_txtai"] > 1)
         for label in ("short", "long"):
-            ours_better.append(sample[label]["search_p50_ms"] < tx[label]["search_p50_ms"])
-            ours_better.append(sample[label]["search_p99_ms"] < tx[label]["search_p99_ms"])
+            mine = _paired(tx, sample, label)
+            ours_better.append(mine[0] < tx[label]["search_p50_ms"])
+            ours_better.append(mine[1] < tx[label]["search_p99_ms"])
         if "memory" in tx:
             ours_better.append(sample["memory"]["rss_per_profile_bytes"] < tx["memory"]["rss_per_profile_bytes"])
         quality = results.get("quality", {})
@@ -86,6 +87,13 @@ def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
                      f"N = {http['profiles']:,}, {http['clients']} loader processes",
                      http["requests_per_s"] >= http["target_requests_per_s"]))
     return rows
+
+
+def _paired(tx: dict, sample: dict, label: str) -> tuple[float, float]:
+    """Our p50/p99 measured interleaved with txtai's (older results: the size row's)."""
+    if "ours_p50_ms" in tx[label]:
+        return tx[label]["ours_p50_ms"], tx[label]["ours_p99_ms"]
+    return sample[label]["search_p50_ms"], sample[label]["search_p99_ms"]
 
 
 def markdown(results: dict) -> str:
@@ -140,8 +148,9 @@ def markdown(results: dict) -> str:
         if tx and sample:
             for label in ("short", "long"):
                 name = "short query" if label == "short" else "profile-length query"
-                row(f"{name} p50, ms (N = {tx['profiles']:,})", sample[label]["search_p50_ms"], tx[label]["search_p50_ms"])
-                row(f"{name} p99, ms", sample[label]["search_p99_ms"], tx[label]["search_p99_ms"])
+                mine = _paired(tx, sample, label)
+                row(f"{name} p50, ms (N = {tx['profiles']:,}, interleaved)", mine[0], tx[label]["search_p50_ms"])
+                row(f"{name} p99, ms", mine[1], tx[label]["search_p99_ms"])
             if "memory" in tx:
                 row("memory per profile in the process, bytes (RSS delta beyond the model)",
                     sample["memory"]["rss_per_profile_bytes"], tx["memory"]["rss_per_profile_bytes"], digits=0)
