@@ -531,7 +531,7 @@ def run(args, results: dict, save) -> dict:
                 save(results)
             if radar is not sample:
                 radar.store.close()
-    if "http" in sections and results.get("sizes"):
+    if "http" in sections and args.http and results.get("sizes"):
         largest = max(results["sizes"], key=lambda r: r["profiles"])
         db = workdir / ("sample-%d.db" % args.sample if largest["profiles"] == args.sample
                         else "scaled-%d.db" % largest["profiles"])
@@ -542,7 +542,7 @@ def run(args, results: dict, save) -> dict:
         results["http"]["target_requests_per_s"] = round(0.9 * os.cpu_count() / short, 1)
         say(json.dumps(results["http"]))
         save(results)
-    if "quality" in sections:
+    if "quality" in sections and args.quality:
         data = Path(args.data)
         if (data / "funding").is_dir():
             say("quality: issue-3 protocol on EFRE, Partnerradar and txtai")
