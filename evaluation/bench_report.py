@@ -164,8 +164,10 @@ def markdown(results: dict) -> str:
                     ours, theirs = q["ours"].get(metric), q["txtai"].get(metric)
                     ours = ours["mean"] if isinstance(ours, dict) else ours
                     theirs = theirs["mean"] if isinstance(theirs, dict) else theirs
-                    row(f"{metric}, EFRE leave-one-project-out, query = {mode} "
-                        f"({quality['cases']} joint projects)", ours, theirs, lower_is_better=False, digits=3)
+                    asked = q["ours"].get("queries", "?")
+                    row(f"{metric}, EFRE leave-one-joint-project-out, query = {mode} "
+                        f"({asked} queries of {quality['cases']} joint projects)", ours, theirs,
+                        lower_is_better=False, digits=3)
         lines += ["", "txtai ranks passages; a profile takes its best passage's hybrid score. Its query "
                   "embedding runs on one thread like ours (on a busy machine multi-threaded PyTorch "
                   "waits at barriers for most of the time)."]
