@@ -203,7 +203,11 @@ def markdown(results: dict) -> str:
 
 
 def plot(results: dict, path: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:   # the 'bench' extra is not installed: table only
+        print("[bench] matplotlib missing (pip install -e '.[bench]'): no plot", file=sys.stderr)
+        return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
