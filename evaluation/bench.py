@@ -502,6 +502,8 @@ def run(args, results: dict, save) -> dict:
         "cpu_count": os.cpu_count(), "python": platform.python_version(),
         "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "load_average_at_start": os.getloadavg(), "sample_profiles": args.sample})
+    results["meta"].setdefault("runs", []).append(
+        {"sections": sorted(sections), "started": results["meta"]["started"]})
     say = lambda message: print(f"[bench] {message}", file=sys.stderr, flush=True)
 
     if "ingest" in sections:

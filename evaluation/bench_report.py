@@ -111,7 +111,9 @@ def markdown(results: dict) -> str:
         f"{', '.join(f'{x:.1f}' for x in meta['load_average_at_start'])}), Python {meta['python']}, "
         f"{meta['repeats']} repeats. Latencies are medians (p50) and 99th percentiles over all "
         "queries × repeats; each figure has its yardstick measured in the same run. Raw figures: "
-        "[results.json](results.json).",
+        "[results.json](results.json)." + "".join(
+            f" Sections {', '.join(r['sections'])} from the run started {r['started']}."
+            for r in meta.get("runs", [])[-4:] if len(meta.get("runs", [])) > 1),
         "",
         "**How the data are made.** Profiles are synthetic German organisations "
         "(`evaluation/synthetic.py`: 16 technology fields, compounds, umlauts, 1–14 sentences, "
