@@ -46,5 +46,11 @@ screenshots: demo $(CHROMIUM)
 eval: $(STAMP)
 	$(BIN)/partnerradar evaluate --data $(DATA)
 
+# The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.
+MAX_N ?= 10000
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m evaluation.bench --max-n $(MAX_N) --data $(DATA)
+
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/*.index data/*.rejects

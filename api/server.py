@@ -28,7 +28,11 @@ class _Server(BaseApplication):
 
 
 def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None):
-    app = create_app(settings)
+    from partnerradar.radar import Radar
+
+    # Memory-mapped index: every worker maps the same file (page cache) instead of holding
+    # its own copy, also after a write makes them reload the next generation.
+    app = create_app(settings, Radar(settings, mmap=True))
     radar = app.extensions["radar"]
     # Load model, spaCy tables and index before forking: workers share them copy-on-write.
     radar.encoder

@@ -8,11 +8,35 @@ fetched from a hub at run time.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from partnerradar.config import DEFAULT_MODEL
+
+
+#: Up to this many texts (a query's sentences, a long profile as a query) are embedded on
+#: one thread; ingest batches are larger and keep PyTorch's threads.
+SMALL_BATCH = 64
+
+
+@contextmanager
+def _single_thread(active: bool):
+    """A query of a few words gains nothing from intra-op threads, and on a busy machine
+    (or with several server workers per core) their barrier waits cost 10-20x the work
+    itself: measured median 750 ms vs 30 ms for one short query on 2 shared cores."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if not active or previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class ModelUnavailable(RuntimeError):
@@ -57,8 +81,9 @@ class Encoder:
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
+        with _single_thread(len(texts) <= SMALL_BATCH):
+            vectors = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:

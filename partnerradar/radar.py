@@ -194,10 +194,10 @@ class Radar:
             total = self.store.count_passages()
         kind = choose_kind(self.settings.index_type, total, self.settings.approximate_above)
         vectors = None
-        if kind == before.vectors.kind:
+        if kind == before.vectors.kind and not before.vectors.outgrown(total):
             vectors = before.vectors.copy()
             if vectors.remove(removed):
-                vectors.add(new_ids, new_vectors)
+                vectors.add(new_ids, new_vectors, expected=total)
                 vectors.save(self.settings.index_dir, generation)
             else:
                 vectors = None   # HNSW can't remove: rebuilt from the stored vectors

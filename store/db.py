@@ -283,6 +283,15 @@ class Store:
         return (np.array([r[0] for r in rows], dtype=np.int64),
                 np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
 
+    def sample_vectors(self, count: int) -> np.ndarray:
+        """About ``count`` passage vectors spread over the whole table (for training an index)."""
+        total = self.count_passages()
+        step = max(1, total // max(count, 1))
+        rows = self.conn.execute("SELECT vector FROM passages WHERE id % ? = 0 LIMIT ?", (step, count)).fetchall()
+        if len(rows) < min(count, total) // 2:   # ids with gaps in an unlucky pattern: take the first ones
+            rows = self.conn.execute("SELECT vector FROM passages LIMIT ?", (count,)).fetchall()
+        return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 0), np.float32)
+
     def count_passages(self) -> int:
         return self.conn.execute("SELECT count(*) FROM passages").fetchone()[0]
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import shutil
 
-import faiss
 import numpy as np
 import pytest
 
 import ingest.pipeline
+from index.search_index import APPROXIMATE
 from ingest.schema import validate_record
 from store.db import Store
 from tests.conftest import JSONL, SMALL_CSV, ids_of, make_radar, search
@@ -16,8 +16,7 @@ LASER_QUERY = "Laserstrahlschweißen von Aluminium im Leichtbau"
 
 
 def index_ids(radar) -> np.ndarray:
-    vectors = radar.index.vectors
-    return np.sort(faiss.vector_to_array(vectors.index.id_map).astype(np.int64))
+    return radar.index.vectors.ids()
 
 
 def assert_index_agrees_with_store(radar):
@@ -25,8 +24,9 @@ def assert_index_agrees_with_store(radar):
     assert radar.index.vectors.ntotal == radar.store.count_passages()
     assert np.array_equal(index_ids(radar), radar.store.passage_ids())
     # the file saved for this generation holds exactly the stored passages ...
-    saved = faiss.read_index(str(radar.settings.index_dir / f"vectors-g{radar.store.generation()}.faiss"))
-    assert np.array_equal(np.sort(faiss.vector_to_array(saved.id_map)), radar.store.passage_ids())
+    from index.vectors import VectorIndex
+    saved = VectorIndex.load(radar.settings.index_dir, radar.store.generation(), radar.index.vectors.kind)
+    assert np.array_equal(saved.ids(), radar.store.passage_ids())
     # ... and a process starting now, loading what is on disk, sees the same
     fresh = make_radar(radar.settings.db_path, radar.encoder)
     assert fresh.index.vectors.ntotal == radar.store.count_passages()
@@ -198,8 +198,10 @@ def test_reindex_rebuilds_the_same_index(small_radar):
     assert_index_agrees_with_store(small_radar)
 
 
-def test_approximate_index_stays_consistent_through_update_and_delete(tmp_path, encoder):
-    index_type = "hnsw"       # can't remove vectors: every update and delete rebuilds from the store
+# hnsw can't remove vectors: every update and delete rebuilds it from the store;
+# ivf removes and adds in place.
+@pytest.mark.parametrize("index_type", ["hnsw", "ivf"])
+def test_approximate_index_stays_consistent_through_update_and_delete(tmp_path, encoder, index_type):
     from partnerradar.config import Settings
     from partnerradar.radar import Radar
 
@@ -229,6 +231,6 @@ def test_switch_from_exact_to_approximate_index_when_the_collection_grows(tmp_pa
     assert radar.index.vectors.kind == "flat"        # at the threshold: exact search
     radar.ingest(JSONL)                               # crosses it
     assert radar.store.count_passages() > threshold
-    assert radar.index.vectors.kind == "hnsw"
+    assert radar.index.vectors.kind == APPROXIMATE
     assert_index_agrees_with_store(radar)
     assert ids_of(search(radar, query="Reifungsüberwachung von Rohmilchkäse", limit=1)) == ["js-kaese"]
