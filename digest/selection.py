@@ -19,9 +19,6 @@ log = logging.getLogger(__name__)
 
 #: Score points a partner gains for each stressed topic it mentions (capped at 100).
 STRESS_POINTS = 10
-#: The first look goes this deep into the firm's ranking; deeper only while hits still clear the bar.
-FIRST_WINDOW = 30
-
 
 @dataclass
 class Pick:
@@ -107,19 +104,12 @@ class Selector:
         req = self.request(subscription)
         # A stressed topic can lift a partner by STRESS_POINTS, so look that far below the bar.
         floor = self.min_score - (STRESS_POINTS * len(prefs.topics) if prefs.topics else 0)
-        wanted = set(candidates)
-        scored: dict[str, dict] = {}
-        limit = min(FIRST_WINDOW, len(index.profiles.ids))
-        while True:
-            req.limit = limit
-            hits = self.radar.partners(subscription.profile_id, req, explain=False)
-            for hit in hits:
-                if hit["id"] in wanted:
-                    scored[hit["id"]] = hit
-            # Hits come best first: once one falls below the floor, no later one can make it.
-            if len(hits) < limit or not hits or hits[-1]["score"] < floor or limit >= len(index.profiles.ids):
-                break
-            limit = min(limit * 4, len(index.profiles.ids))
+        # Only the new profiles are ranked, each scored exactly as in the firm's full partner
+        # list (``SearchRequest.only``): one small ranking per subscriber, not one of everyone.
+        req.only = candidates
+        req.limit = len(candidates)
+        scored = {hit["id"]: hit for hit in self.radar.partners(subscription.profile_id, req, explain=False)
+                  if hit["score"] >= floor}
         picks = []
         for pid, hit in scored.items():
             topics = [t for t in prefs.topics if self.mentions(index, pid, t)]
@@ -134,8 +124,7 @@ class Selector:
 
     def _explain(self, subscription, req: SearchRequest, picks: list[Pick]) -> None:
         """Explanations for the chosen few only (they don't depend on the other candidates)."""
-        chosen = {p.id for p in picks}
-        req.exclude = [pid for pid in self.radar.index.profiles.ids if pid not in chosen]
+        req.only = [p.id for p in picks]
         req.limit = len(picks)
         explained = {h["id"]: h for h in self.radar.partners(subscription.profile_id, req, explain=True)}
         for pick in picks:
@@ -152,7 +141,7 @@ class Selector:
         req = self.request(subscription)
         req.radius_km = None
         req.kinds = []
-        req.exclude = [pid for pid in index.profiles.ids if pid not in set(alive)]
+        req.only = alive
         req.limit = len(alive)
         try:
             hits = {h["id"]: h for h in self.radar.partners(subscription.profile_id, req, explain=True)}

@@ -139,15 +139,21 @@ class Ranker:
         weights = weights or self.weights
         origin = self.origin(req.near)
         mask, distance = self.allowed_rows(req, origin, query.seeker_row)
+        reference = mask      # what the lexical scale refers to, also when ranking only some
+        if req.only:
+            rows_of = self.index.profiles.row_of
+            chosen = np.zeros(len(mask), dtype=bool)
+            chosen[[rows_of[pid] for pid in req.only if pid in rows_of]] = True
+            mask = mask & chosen
         n_profiles = len(mask)
         if not mask.any() or n_profiles == 0:
             return Candidates(rows=np.zeros(0, dtype=np.int64))
 
         sem, best_passage = self._semantic(query, mask, req.limit)
         lexical = self.index.lexical
-        bm25 = lexical.profile_scores(query.terms)
+        lexical_scores = lexical.profile_scores(query.terms)
         coverage = lexical.coverage(list(query.terms))
-        bm25 = np.where(mask, bm25, 0.0)
+        bm25 = np.where(mask, lexical_scores, 0.0)
 
         # Candidates: everything the dense stage saw, the best lexical matches, and those
         # the graph and activity signals could lift into the top whatever their text says.
@@ -163,7 +169,8 @@ class Ranker:
 
         # Coverage (how much of the query a profile names) ranks better than BM25 alone,
         # which favours long profiles that repeat one word: 3 to 1, tuned.
-        top_bm25 = bm25[rows].max() if len(rows) else 0.0
+        # The best BM25 among all allowed profiles (always a candidate of a full ranking).
+        top_bm25 = float(np.where(reference, lexical_scores, 0.0).max(initial=0.0))
         signals = {
             "semantic": np.clip((sem[rows] - SEM_FLOOR) / (SEM_CEIL - SEM_FLOOR), 0.0, 1.0),
             "lexical": 0.75 * np.clip(coverage[rows], 0, 1)

@@ -22,12 +22,15 @@ class SearchRequest:
     seeker: str = ""                # profile on whose behalf we search: excluded, enables graph signals
     include_known: bool = False     # show the seeker's known partners too
     include_unlisted: bool = False  # only for roles that may see unlisted profiles
+    # Rank only these profiles, each scored exactly as in a ranking of all (the weekly
+    # digest scores a week's new profiles for each subscriber). Internal: not in the API.
+    only: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict, max_limit: int = 100, max_query_chars: int = 2000) -> "SearchRequest":
         if not isinstance(data, dict):
             raise BadRequest("request body must be a JSON object")
-        known = {f for f in cls.__dataclass_fields__ if f != "include_unlisted"}
+        known = {f for f in cls.__dataclass_fields__ if f not in ("include_unlisted", "only")}
         unknown = set(data) - known
         if unknown:
             raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")

@@ -267,3 +267,11 @@ def test_experience_in_joint_projects_lifts_a_partner_and_is_explained(small_rad
     uni = next(h for h in hits if h["id"] == "kl-uni")
     assert "Erfahren in Kooperationen: 5 gemeinsame Förderprojekte" in uni["explanation"]["reasons"]
     assert "kl-uni" not in before
+
+
+def test_ranking_only_some_profiles_scores_them_as_the_full_ranking_does(demo_radar):
+    full = {h["id"]: h["score"] for h in demo_radar.partners("demo-005", SearchRequest(limit=100), explain=False)}
+    some = [pid for pid in list(full)[3:40:6]]          # a handful from the middle of the list
+    only = demo_radar.partners("demo-005", SearchRequest(limit=100, only=some), explain=False)
+    assert {h["id"]: h["score"] for h in only} == {pid: full[pid] for pid in some}
+    assert [h["score"] for h in only] == sorted((h["score"] for h in only), reverse=True)
