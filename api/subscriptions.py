@@ -13,6 +13,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from api.auth import csrf_exempt_when
 from api.search import json_body
 from digest.mailer import SendFailure
 from digest.render import describe_preferences
@@ -166,7 +167,17 @@ def settings_page(token):
                  kinds=KIND_CHOICES, error=error, saved=saved, sub_status=sub.status)
 
 
+def _one_click() -> bool:
+    return request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click"
+
+
 @bp.route("/abo/abmelden/<token>", methods=["GET", "POST"])
+# RFC 8058: a mail client's one-click unsubscribe is a bare POST with the body
+# ``List-Unsubscribe=One-Click`` -- it never loaded our page, so it can't carry a CSRF
+# token. It needs none: the signed token in the URL is the authorisation (no session
+# is used), and a forged cross-site post could only unsubscribe a link the forger holds.
+# Every other POST here (the page's own button) still needs the CSRF token.
+@csrf_exempt_when(_one_click)
 def unsubscribe_page(token):
     """GET asks, POST unsubscribes; POST is also the RFC 8058 one-click target of mail clients."""
     sub = _subscription(token, "manage")
