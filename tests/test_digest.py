@@ -415,6 +415,27 @@ def test_api_shows_the_subscription_to_its_link_holder_only_masked(client, radar
     assert client.get(f"/api/v1/subscriptions/{token}").get_json()["status"] == "unsubscribed"
 
 
+@pytest.mark.parametrize("role", ["anonymous", "member", "manager", "admin"])
+def test_any_role_may_register_and_only_the_link_authorises(client, radar, inbox, role):
+    """README role matrix: registration is open (the confirmation mail protects it); the
+    signed link is the subscriber's authorisation, for every role alike -- a role is no key."""
+    headers = {} if role == "anonymous" else {
+        "Authorization": f"Bearer {api_key(radar, role, profile_id=FIRM, region=('Chemnitz',))}"}
+    registered = client.post("/api/v1/subscriptions", headers=headers,
+                             json={"profile_id": FIRM, "email": ADDRESS, "preferences": {}})
+    assert registered.status_code == 202
+    token = link(inbox.to(ADDRESS)[-1], "/abo/bestaetigen/").rsplit("/", 1)[1]
+
+    assert client.post(f"/api/v1/subscriptions/{token[:-3]}abc/confirm", headers=headers).status_code == 403
+    confirmed = client.post(f"/api/v1/subscriptions/{token}/confirm", headers=headers)
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "confirmed"
+    manage = confirmed.get_json()["manage_token"]
+    assert client.get(f"/api/v1/subscriptions/{manage[:-3]}abc", headers=headers).status_code == 403
+    assert client.get(f"/abo/einstellungen/{manage[:-3]}abc", headers=headers).status_code == 400
+    assert client.get(f"/api/v1/subscriptions/{manage}", headers=headers).get_json()["status"] == "confirmed"
+    assert client.get(f"/abo/einstellungen/{manage}", headers=headers).status_code == 200
+
+
 def test_export_and_erase_from_the_command_line(client, radar, inbox):
     subscribe_and_confirm(client, inbox)
     add_profiles(radar, NEW_PARTNERS[:1])
