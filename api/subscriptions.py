@@ -13,7 +13,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from api.auth import csrf_exempt_when
+from api.auth import can_see_profile, csrf_exempt_when, current_principal
 from api.search import json_body
 from digest.mailer import SendFailure
 from digest.render import describe_preferences
@@ -21,6 +21,7 @@ from digest.subscriptions import Preferences
 from digest.tokens import TokenError
 from ingest.schema import KINDS
 from matcher.request import BadRequest
+from partnerradar.radar import NotFound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("subscriptions", __name__)
@@ -64,7 +65,11 @@ def register():
     if "email" not in body:
         raise BadRequest("email fehlt")
     prefs = Preferences.from_dict(body.get("preferences"))
-    current_app.extensions["radar"].get_profile(profile_id.strip())   # 404 for an unknown profile
+    profile = current_app.extensions["radar"].get_profile(profile_id.strip())   # 404 for an unknown profile
+    if not can_see_profile(current_principal(), profile):
+        # An unlisted profile is answered like a missing one (as everywhere in the API):
+        # otherwise the confirmation mail would tell anyone its name.
+        raise NotFound(f"profile {profile_id.strip()} not found")
     sub, needs_confirmation = digest().subscriptions.register(profile_id.strip(), body["email"], prefs)
     if needs_confirmation:
         try:

@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import Forbidden
 
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
-
+# One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
+from api.csv_safe import safe_cell
 from ingest.schema import KINDS
 from matcher import innoslam
 from matcher.explain import KIND_LABELS
@@ -29,8 +30,6 @@ bp = Blueprint("web", __name__)
 RESULTS_PER_PAGE = 10
 PARTNERS_ON_PROFILE = 8
 MAX_QUERY_CHARS = 2000
-#: What a spreadsheet would run as a formula (OWASP's list, tab and CR included).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _radar():
@@ -199,12 +198,6 @@ def invitations_csv():
 CSV_HEADER = ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation", "Art", "Ort",
               "Score", "Entfernung zum Veranstaltungsort (km)", "Gemeinsame Begriffe",
               "Passende Aussage", "Profil"]
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def invitations_table(result: dict, profile_url) -> str:

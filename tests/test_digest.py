@@ -436,6 +436,16 @@ def test_any_role_may_register_and_only_the_link_authorises(client, radar, inbox
     assert client.get(f"/abo/einstellungen/{manage}", headers=headers).status_code == 200
 
 
+def test_an_unlisted_firm_is_registered_only_by_staff(client, radar, inbox):
+    unlisted = {"profile_id": "demo-018", "email": ADDRESS, "preferences": {}}   # "listed = nein"
+    anonymous = client.post("/api/v1/subscriptions", json=unlisted)
+    missing = client.post("/api/v1/subscriptions", json={**unlisted, "profile_id": "gibt-es-nicht"})
+    assert anonymous.status_code == 404 and inbox.to(ADDRESS) == []
+    assert anonymous.get_json()["message"] == missing.get_json()["message"].replace("gibt-es-nicht", "demo-018")
+    admin = {"Authorization": f"Bearer {api_key(radar, 'admin')}"}
+    assert client.post("/api/v1/subscriptions", json=unlisted, headers=admin).status_code == 202
+
+
 def test_export_and_erase_from_the_command_line(client, radar, inbox):
     subscribe_and_confirm(client, inbox)
     add_profiles(radar, NEW_PARTNERS[:1])
