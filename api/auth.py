@@ -24,7 +24,9 @@ A wrong or revoked key is a 401, never a silent fall-back to anonymous.
 CSRF: every unsafe request without a Bearer key that comes with a login session, or
 goes to a page outside ``/api/``, must carry the form field ``csrf_token`` (or the
 header ``X-CSRFToken``); in templates use ``csrf_token()``. A JSON client with a
-Bearer key needs no token: a browser never adds that header on its own.
+Bearer key needs no token: a browser never adds that header on its own. A view that is
+authorised by something else than the session (a signed link) and must accept posts
+from clients that never saw a form may declare ``@csrf_exempt_when(predicate)``.
 
 Rate limits (Flask-Limiter, in memory, per key or else per client IP, per app
 instance — so per gunicorn worker): ``PARTNERRADAR_RATE_SEARCH`` (default
@@ -135,6 +137,18 @@ def require_role(*roles: str):
     return decorate
 
 
+def csrf_exempt_when(predicate):
+    """Skip the CSRF check for this view when ``predicate()`` is true for the request.
+
+    Only for views whose authorisation is not the session cookie (a signed token in
+    the URL), so a forged cross-site post gains nothing the attacker did not hold already.
+    """
+    def decorate(view):
+        view.csrf_exempt_when = predicate
+        return view
+    return decorate
+
+
 def forbid(message: str = "Dafür fehlt Ihnen die Berechtigung."):
     """403 for a known principal; 401 for anonymous (signing in might help)."""
     if current_principal().role == "anonymous":
@@ -220,7 +234,9 @@ def init_auth(app) -> None:
         unsafe = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
         if unsafe and g.principal.key_id is None and (
                 "uid" in session or not request.path.startswith("/api/")):
-            csrf.protect()
+            exempt = getattr(app.view_functions.get(request.endpoint), "csrf_exempt_when", None)
+            if exempt is None or not exempt():
+                csrf.protect()
 
     # After the hook above (hooks run in order), so the limit key sees the principal.
     # One limiter per app: counters of one app (or test) never leak into another's.

@@ -1,8 +1,12 @@
-"""Inno Slam planning over HTTP: audience, programme and tour (see matcher/innoslam.py)."""
+"""Inno Slam planning over HTTP: audience, programme and tour (see matcher/innoslam.py).
+
+Planning is an innovation manager's job (issue 6): manager or admin only.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from api.auth import require_role
 from matcher import innoslam
 from matcher.request import BadRequest
 
@@ -92,15 +96,18 @@ def run_tour(radar, scientist_ids, n_events, talks_per_event=None, districts=Non
 
 
 @bp.post("/audience")
+@require_role("manager")
 def audience():
     return jsonify(innoslam.audience(_radar(), **audience_args(body(AUDIENCE_FIELDS))))
 
 
 @bp.post("/programme")
+@require_role("manager")
 def programme():
     return jsonify(run_programme(_radar(), **programme_args(body(PROGRAMME_FIELDS))))
 
 
 @bp.post("/tour")
+@require_role("manager")
 def tour():
     return jsonify(run_tour(_radar(), **tour_args(body(TOUR_FIELDS))))

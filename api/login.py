@@ -35,6 +35,7 @@ PAGE = """<!doctype html>
     <p><button type="submit">Anmelden</button></p>
   </form>
 {% endif %}
+<p><a href="{{ url_for('web.search_page') }}">Zur Partnersuche</a></p>
 </main>
 </body>
 </html>

@@ -25,6 +25,10 @@ def extend(spec: dict) -> dict:
             if method in ("put", "post", "delete") and path.startswith("/api/v1/profiles"):
                 operation["responses"]["403"] = _error("the role may not change this profile")
                 operation["responses"]["400"] = _error("bad request or missing CSRF token")
+            if path.startswith("/api/v1/innoslam/"):
+                # Inno Slam planning is the innovation managers' work: no anonymous access.
+                operation["security"] = [{"apiKey": []}, {"session": []}]
+                operation["responses"]["403"] = _error("managers and admins only")
             if path in ("/api/v1/search", "/api/v1/profiles/{id}/partners"):
                 operation["responses"]["429"] = _error("rate limit reached")
     partners = spec["paths"]["/api/v1/profiles/{id}/partners"]["get"]

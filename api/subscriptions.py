@@ -13,6 +13,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from api.auth import can_see_profile, csrf_exempt_when, current_principal
 from api.search import json_body
 from digest.mailer import SendFailure
 from digest.render import describe_preferences
@@ -20,6 +21,7 @@ from digest.subscriptions import Preferences
 from digest.tokens import TokenError
 from ingest.schema import KINDS
 from matcher.request import BadRequest
+from partnerradar.radar import NotFound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("subscriptions", __name__)
@@ -63,7 +65,11 @@ def register():
     if "email" not in body:
         raise BadRequest("email fehlt")
     prefs = Preferences.from_dict(body.get("preferences"))
-    current_app.extensions["radar"].get_profile(profile_id.strip())   # 404 for an unknown profile
+    profile = current_app.extensions["radar"].get_profile(profile_id.strip())   # 404 for an unknown profile
+    if not can_see_profile(current_principal(), profile):
+        # An unlisted profile is answered like a missing one (as everywhere in the API):
+        # otherwise the confirmation mail would tell anyone its name.
+        raise NotFound(f"profile {profile_id.strip()} not found")
     sub, needs_confirmation = digest().subscriptions.register(profile_id.strip(), body["email"], prefs)
     if needs_confirmation:
         try:
@@ -166,7 +172,17 @@ def settings_page(token):
                  kinds=KIND_CHOICES, error=error, saved=saved, sub_status=sub.status)
 
 
+def _one_click() -> bool:
+    return request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click"
+
+
 @bp.route("/abo/abmelden/<token>", methods=["GET", "POST"])
+# RFC 8058: a mail client's one-click unsubscribe is a bare POST with the body
+# ``List-Unsubscribe=One-Click`` -- it never loaded our page, so it can't carry a CSRF
+# token. It needs none: the signed token in the URL is the authorisation (no session
+# is used), and a forged cross-site post could only unsubscribe a link the forger holds.
+# Every other POST here (the page's own button) still needs the CSRF token.
+@csrf_exempt_when(_one_click)
 def unsubscribe_page(token):
     """GET asks, POST unsubscribes; POST is also the RFC 8058 one-click target of mail clients."""
     sub = _subscription(token, "manage")

@@ -1,8 +1,9 @@
 """The innovation manager's pages: search, profile, Inno Slam (server-rendered, German).
 
 Plain HTML forms with GET, so every result page has an address a person can bookmark
-or send on; no JavaScript is needed. Contact data (store.db.CONTACT_FIELDS) never
-reaches a template, and unlisted profiles have no page.
+or send on; no JavaScript is needed. Who sees what follows api/auth.py: contact data
+(store.db.CONTACT_FIELDS) and unlisted profiles only for staff (and a member's own
+profile); Inno Slam planning (page and CSV) for managers and admins.
 """
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ import re
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
+from werkzeug.exceptions import Forbidden
 
+from api.auth import can_see_contact, can_see_profile, current_principal, require_role
+# One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
+from api.csv_safe import safe_cell
 from ingest.schema import KINDS
 from matcher import innoslam
 from matcher.explain import KIND_LABELS
@@ -25,8 +30,6 @@ bp = Blueprint("web", __name__)
 RESULTS_PER_PAGE = 10
 PARTNERS_ON_PROFILE = 8
 MAX_QUERY_CHARS = 2000
-#: What a spreadsheet would run as a formula (OWASP's list, tab and CR included).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _radar():
@@ -105,6 +108,16 @@ def _search_request(form: dict) -> SearchRequest:
                          limit=RESULTS_PER_PAGE)
 
 
+@bp.app_context_processor
+def _who():
+    return {"principal": current_principal()}
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc):
+    return _render("forbidden.html", 403, message=exc.description)
+
+
 def _render(template: str, status: int = 200, **context):
     radar = _radar()
     context.setdefault("districts", radar.gazetteer.districts())
@@ -128,13 +141,15 @@ def search_page():
 def profile_page(profile_id: str):
     radar = _radar()
     profile = radar.store.get_profile(profile_id)
-    if profile is None or not profile["listed"]:
+    principal = current_principal()
+    if profile is None or not can_see_profile(principal, profile):
         return _render("not_found.html", 404, what=profile_id)
-    for key in CONTACT_FIELDS:
-        profile.pop(key, None)
+    contact = {key: profile.pop(key, None) for key in CONTACT_FIELDS}
+    if not can_see_contact(principal, profile) or not any(contact.values()):
+        contact = None
     partners = radar.partners(profile_id, SearchRequest(limit=PARTNERS_ON_PROFILE))
     keywords = [k.strip() for k in (profile.get("keywords") or "").split(";") if k.strip()]
-    return _render("profile.html", profile=profile, keywords=keywords, partners=partners)
+    return _render("profile.html", profile=profile, keywords=keywords, partners=partners, contact=contact)
 
 
 def _audience_form() -> tuple[dict, dict | None]:
@@ -152,6 +167,7 @@ def _audience_form() -> tuple[dict, dict | None]:
 
 
 @bp.get("/innoslam")
+@require_role("manager")
 def innoslam_page():
     form, result, error = {}, None, None
     try:
@@ -164,6 +180,7 @@ def innoslam_page():
 
 
 @bp.get("/innoslam/einladungen.csv")
+@require_role("manager")
 def invitations_csv():
     try:
         form, result = _audience_form()
@@ -181,12 +198,6 @@ def invitations_csv():
 CSV_HEADER = ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation", "Art", "Ort",
               "Score", "Entfernung zum Veranstaltungsort (km)", "Gemeinsame Begriffe",
               "Passende Aussage", "Profil"]
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def invitations_table(result: dict, profile_url) -> str:

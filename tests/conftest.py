@@ -104,3 +104,19 @@ def cli_encoder(monkeypatch, encoder):
 
     monkeypatch.setattr(radar_module, "Encoder", lambda *args, **kwargs: encoder)
     return encoder
+
+
+@pytest.fixture(scope="session")
+def demo_accounts(demo_radar):
+    """One user and API key per role in the demo database: {role: (email, key)}.
+
+    Users live outside the profile tables and don't bump the store's generation,
+    so the demo database stays read-only for what the tests compare.
+    """
+    from tests.access_helpers import api_key
+
+    accounts = {"manager": ("planerin@demo.test", {"region": ("Chemnitz",)}),
+                "member": ("firma@demo.test", {"profile_id": "demo-001"}),
+                "admin": ("chef@demo.test", {})}
+    return {role: (email, api_key(demo_radar, role, email, **kwargs))
+            for role, (email, kwargs) in accounts.items()}

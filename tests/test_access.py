@@ -206,6 +206,24 @@ def test_me_names_the_role(reader, role):
     assert client(role, "GET", "/api/v1/me").get_json()["role"] == role
 
 
+# -- Inno Slam planning: managers' work -------------------------------------------------
+
+INNOSLAM_CALLS = [("audience", {"topic": "Laserstrahlschweißen von Aluminium", "top_districts": 3}),
+                  ("programme", {"district": "Mittelsachsen", "n": 2}),
+                  ("tour", {"scientist_ids": ["kl-schweissforschung"], "n_events": 1})]
+
+
+@pytest.mark.parametrize("role, status", [("anonymous", 401), ("member", 403), ("manager", 200), ("admin", 200)])
+@pytest.mark.parametrize("path, body", INNOSLAM_CALLS, ids=[c[0] for c in INNOSLAM_CALLS])
+def test_inno_slam_planning_is_for_managers(reader, role, status, path, body):
+    client, _ = reader
+    response = client(role, "POST", f"/api/v1/innoslam/{path}", json=body)
+    assert response.status_code == status, response.get_json()
+    if status != 200:
+        assert response.get_json()["message"] and "Laserfüge" not in response.get_data(as_text=True)
+    assert leaks(response) == []
+
+
 # -- writing ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role, status", [("anonymous", 401), ("member", 403), ("manager", 201), ("admin", 201)])

@@ -16,6 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from api import create_app
 from evaluation.screenshots import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.access_helpers import PASSWORD
 
 TOPIC = "Additive Fertigung von Metallbauteilen"
 NEED = "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?"
@@ -23,7 +24,9 @@ NEED = "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?"
 
 @pytest.fixture(scope="module")
 def base_url(demo_radar):
-    with live_server(create_app(demo_radar.settings, radar=demo_radar)) as url:
+    app = create_app(demo_radar.settings, radar=demo_radar)
+    app.config["SESSION_COOKIE_SECURE"] = False      # plain HTTP on loopback
+    with live_server(app) as url:
         yield url
 
 
@@ -44,6 +47,19 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def planner(page, base_url, demo_accounts):
+    """A page whose browser has logged in as an innovation manager, through the real login form."""
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="Anmelden").click()
+    page.get_by_label("E-Mail-Adresse").fill(demo_accounts["manager"][0])
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()   # back on the search page
+    assert page.url == base_url + "/"
+    return page
 
 
 def test_search_shows_explained_results_and_opens_a_profile(page, base_url, demo_radar):
@@ -74,7 +90,8 @@ def test_search_shows_explained_results_and_opens_a_profile(page, base_url, demo
         assert stored[field] and stored[field] not in text
 
 
-def test_planner_gets_from_topic_to_districts_firms_and_csv_in_three_clicks(page, base_url):
+def test_planner_gets_from_topic_to_districts_firms_and_csv_in_three_clicks(planner, base_url):
+    page = planner
     page.goto(base_url + "/")
     page.get_by_role("link", name="Inno Slam planen").click()                 # click 1
     page.get_by_label("Forschungsthema").fill(TOPIC)
@@ -113,11 +130,27 @@ def test_search_works_with_the_keyboard_alone(page, base_url):
     assert page.get_by_role("heading", level=2).first.inner_text().endswith("passende Partner")
 
 
-def test_an_inno_slam_for_a_research_profile_starts_from_its_page(page, base_url):
+def test_an_inno_slam_for_a_research_profile_starts_from_its_page(planner, base_url):
+    page = planner
     page.goto(base_url + "/profil/demo-072")
     page.get_by_role("link", name="Inno Slam mit diesem Profil planen").click()
     page.get_by_role("button", name="Publikum finden").click()
 
     expect(page.locator("section.district").first).to_be_visible()
-    assert "Forschungsgruppe Generative Metallfertigung Dresden" in page.locator("form").inner_text()
+    assert "Forschungsgruppe Generative Metallfertigung Dresden" in page.locator("main form").inner_text()
     assert page.locator("section.district article.card").count() >= 1
+
+
+def test_anonymous_planner_is_sent_to_the_login_and_back(page, base_url, demo_accounts):
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="Inno Slam planen").click()
+    expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    page.get_by_label("E-Mail-Adresse").fill(demo_accounts["manager"][0])
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inno Slam planen")
+    page.get_by_role("button", name="Abmelden").click()                   # a POST with the CSRF token
+    expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    page.goto(base_url + "/innoslam")
+    assert "/anmelden" in page.url

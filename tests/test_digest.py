@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from api import create_app
 from partnerradar.cli import main
+from tests.access_helpers import api_key
 from tests.conftest import copy_database, make_radar
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 
@@ -82,7 +83,19 @@ def radar(tmp_path, encoder, demo_template):
 
 @pytest.fixture
 def client(radar, mail_env):
-    return create_app(radar.settings, radar=radar).test_client()
+    app = create_app(radar.settings, radar=radar)
+    app.config["SESSION_COOKIE_SECURE"] = False     # the test client speaks plain HTTP
+    return app.test_client()
+
+
+def csrf_token(page) -> str:
+    """The form's CSRF token, as a browser would send it back."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def submit(client, path, data=None):
+    """Open the page, then send its form (with the token the page carried)."""
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client.get(path))})
 
 
 def register(client, email=ADDRESS, firm=FIRM, **preferences):
@@ -106,7 +119,7 @@ def subscribe_and_confirm(client, inbox, email=ADDRESS, firm=FIRM, **preferences
     page = link(confirmation, "/abo/bestaetigen/")
     asked = client.get(page)
     assert asked.status_code == 200 and "Ja, Digest bestätigen" in asked.get_data(as_text=True)
-    done = client.post(page)
+    done = client.post(page, data={"csrf_token": csrf_token(asked)})
     assert done.status_code == 200 and "Ihr Digest ist bestätigt" in done.get_data(as_text=True)
     return done
 
@@ -208,6 +221,8 @@ def test_one_click_unsubscribe_stops_all_mail(client, radar, inbox):
 
     asked = client.get(target)                      # a link scanner opening the URL changes nothing
     assert "Ja, abmelden" in asked.get_data(as_text=True)
+    forged = client.post(target)                    # the page's button without its CSRF token
+    assert forged.status_code == 400 and forged.get_json()["error"] == "csrf"
     one_click = client.post(target, data={"List-Unsubscribe": "One-Click"})   # what the mail client sends
 
     assert one_click.status_code == 200
@@ -235,10 +250,10 @@ def test_preferences_from_the_settings_page_shape_the_digest(client, radar, inbo
     confirmed_page = subscribe_and_confirm(client, inbox).get_data(as_text=True)
     settings_path = re.search(r'href="(/abo/einstellungen/[^"]+)"', confirmed_page).group(1)
 
-    saved = client.post(settings_path, data={"radius_km": "30", "kinds": ["kmu", "research"],
-                                             "topics": "", "exclude_topics": "Motorspindel"})
+    saved = submit(client, settings_path, {"radius_km": "30", "kinds": ["kmu", "research"],
+                                           "topics": "", "exclude_topics": "Motorspindel"})
     assert saved.status_code == 200 and "Gespeichert" in saved.get_data(as_text=True)
-    bad = client.post(settings_path, data={"radius_km": "viel"})
+    bad = submit(client, settings_path, {"radius_km": "viel"})
     assert bad.status_code == 422 and "radius_km muss eine Zahl" in bad.get_data(as_text=True)
 
     add_profiles(radar, NEW_PARTNERS)
@@ -350,7 +365,8 @@ def test_deleting_the_firm_erases_its_subscription_and_stops_mail(client, radar,
     confirmation = inbox.to(ADDRESS)[0]
     add_profiles(radar, NEW_PARTNERS)
 
-    assert client.delete(f"/api/v1/profiles/{FIRM}").status_code == 204
+    admin = {"Authorization": f"Bearer {api_key(radar, 'admin')}"}
+    assert client.delete(f"/api/v1/profiles/{FIRM}", headers=admin).status_code == 204
 
     assert send(radar).exit_code == 0
     assert digests(inbox) == []
@@ -397,6 +413,37 @@ def test_api_shows_the_subscription_to_its_link_holder_only_masked(client, radar
 
     assert client.delete(f"/api/v1/subscriptions/{token}").status_code == 204
     assert client.get(f"/api/v1/subscriptions/{token}").get_json()["status"] == "unsubscribed"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "manager", "admin"])
+def test_any_role_may_register_and_only_the_link_authorises(client, radar, inbox, role):
+    """README role matrix: registration is open (the confirmation mail protects it); the
+    signed link is the subscriber's authorisation, for every role alike -- a role is no key."""
+    headers = {} if role == "anonymous" else {
+        "Authorization": f"Bearer {api_key(radar, role, profile_id=FIRM, region=('Chemnitz',))}"}
+    registered = client.post("/api/v1/subscriptions", headers=headers,
+                             json={"profile_id": FIRM, "email": ADDRESS, "preferences": {}})
+    assert registered.status_code == 202
+    token = link(inbox.to(ADDRESS)[-1], "/abo/bestaetigen/").rsplit("/", 1)[1]
+
+    assert client.post(f"/api/v1/subscriptions/{token[:-3]}abc/confirm", headers=headers).status_code == 403
+    confirmed = client.post(f"/api/v1/subscriptions/{token}/confirm", headers=headers)
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "confirmed"
+    manage = confirmed.get_json()["manage_token"]
+    assert client.get(f"/api/v1/subscriptions/{manage[:-3]}abc", headers=headers).status_code == 403
+    assert client.get(f"/abo/einstellungen/{manage[:-3]}abc", headers=headers).status_code == 400
+    assert client.get(f"/api/v1/subscriptions/{manage}", headers=headers).get_json()["status"] == "confirmed"
+    assert client.get(f"/abo/einstellungen/{manage}", headers=headers).status_code == 200
+
+
+def test_an_unlisted_firm_is_registered_only_by_staff(client, radar, inbox):
+    unlisted = {"profile_id": "demo-018", "email": ADDRESS, "preferences": {}}   # "listed = nein"
+    anonymous = client.post("/api/v1/subscriptions", json=unlisted)
+    missing = client.post("/api/v1/subscriptions", json={**unlisted, "profile_id": "gibt-es-nicht"})
+    assert anonymous.status_code == 404 and inbox.to(ADDRESS) == []
+    assert anonymous.get_json()["message"] == missing.get_json()["message"].replace("gibt-es-nicht", "demo-018")
+    admin = {"Authorization": f"Bearer {api_key(radar, 'admin')}"}
+    assert client.post("/api/v1/subscriptions", json=unlisted, headers=admin).status_code == 202
 
 
 def test_export_and_erase_from_the_command_line(client, radar, inbox):
@@ -458,12 +505,14 @@ def test_confirmation_link_expires(radar, mail_env, inbox):
 
     app = create_app(radar.settings, radar=radar)
     app.extensions["digest"] = Digest(radar, replace(load_mail_settings(), confirm_max_age_s=1))
+    app.config["SESSION_COOKIE_SECURE"] = False
     client = app.test_client()
     register(client)
     page = link(inbox.to(ADDRESS)[0], "/abo/bestaetigen/")
+    opened = client.get(page)                 # the page is opened in time, the button pressed too late
     time.sleep(2.1)
 
-    expired = client.post(page)
+    expired = client.post(page, data={"csrf_token": csrf_token(opened)})
 
     assert expired.status_code == 400
     assert "Dieser Bestätigungslink ist abgelaufen" in expired.get_data(as_text=True)

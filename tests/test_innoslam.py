@@ -15,6 +15,7 @@ from matcher import innoslam
 from matcher.request import BadRequest
 from partnerradar.cli import main
 from partnerradar.radar import NotFound
+from tests.access_helpers import as_bearer
 
 AM_TOPIC = "Additive Fertigung von Metallbauteilen"
 #: Unlisted in the demo data; it would otherwise fit the plastics topic.
@@ -22,8 +23,9 @@ UNLISTED_PLASTICS_FIRM = "demo-018"
 
 
 @pytest.fixture(scope="module")
-def client(demo_radar):
-    return create_app(demo_radar.settings, radar=demo_radar).test_client()
+def client(demo_radar, demo_accounts):
+    """An innovation manager's client: planning is theirs (tests/test_access.py: the other roles)."""
+    return as_bearer(create_app(demo_radar.settings, radar=demo_radar).test_client(), demo_accounts["manager"][1])
 
 
 # -- topic -> audience ---------------------------------------------------------------

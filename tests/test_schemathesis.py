@@ -31,7 +31,12 @@ def app_and_key(small_template, tmp_path_factory, encoder):
 
 LABELS = ["GET /healthz", "POST /api/v1/search", "GET /api/v1/profiles/{id}/partners", "GET /api/v1/profiles",
           "POST /api/v1/profiles", "GET /api/v1/profiles/{id}", "PUT /api/v1/profiles/{id}",
-          "DELETE /api/v1/profiles/{id}", "GET /api/v1/me", "GET /api/v1/audit"]
+          "DELETE /api/v1/profiles/{id}", "GET /api/v1/me", "GET /api/v1/audit",
+          # Inno Slam planning (managers; anonymous calls get 401) and the digest subscriptions
+          "POST /api/v1/innoslam/audience", "POST /api/v1/innoslam/programme", "POST /api/v1/innoslam/tour",
+          "POST /api/v1/subscriptions", "POST /api/v1/subscriptions/{token}/confirm",
+          "GET /api/v1/subscriptions/{token}", "PATCH /api/v1/subscriptions/{token}",
+          "DELETE /api/v1/subscriptions/{token}"]
 
 
 def test_the_spec_names_every_operation(app_and_key):
