@@ -67,13 +67,7 @@ class Selector:
         row = index.profiles.row_of.get(profile_id)
         if row is None or not terms:
             return False
-        lexical = index.lexical
-        tf = lexical.profile_tf
-        for term in terms:
-            col = lexical.vocabulary.get(term)
-            if col is None or tf[row, col] <= 0:
-                return False
-        return True
+        return index.lexical.has_terms(row, terms)
 
     # -- selection ------------------------------------------------------------------
     def request(self, subscription) -> SearchRequest:

@@ -101,3 +101,9 @@ class LexicalIndex:
             self._names = self.vectorizer.get_feature_names_out()
         names = self._names
         return {str(names[weights.indices[i]]): float(weights.data[i]) for i in order}
+
+    def has_terms(self, row: int, terms) -> bool:
+        """Does the profile in ``row`` use every one of ``terms``?"""
+        present = self.profile_weights_rows[row]
+        columns = set(present.indices[present.data > 0].tolist())
+        return all(self.vocabulary.get(t) in columns for t in terms)
