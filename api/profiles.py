@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from api.auth import (audit, can_edit, can_see_contact, can_see_profile, current_principal, forbid,
                       require_role, users_of)
+from api.params import int_arg
 from api.search import json_body
 from ingest.schema import FIELDS, KINDS
 from matcher.request import BadRequest
@@ -41,26 +42,13 @@ def _visible_profile(profile_id: str) -> dict:
     return profile
 
 
-def _int_arg(name, default, low, high):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}")
-    return value
-
-
 @bp.get("")
 def list_profiles():
     kind = request.args.get("kind")
     if kind and kind not in KINDS:
         raise BadRequest(f"unknown kind {kind!r} (allowed: {', '.join(KINDS)})")
-    limit = _int_arg("limit", 20, 1, MAX_PAGE)
-    offset = _int_arg("offset", 0, 0, 10**9)
+    limit = int_arg("limit", 20, 1, MAX_PAGE)
+    offset = int_arg("offset", 0, 0, 10**9)
     landkreis = request.args.get("landkreis")
     if landkreis:
         from ingest.geo import normalise_district

@@ -1,0 +1,20 @@
+"""Query-string parameters shared by the JSON endpoints."""
+from __future__ import annotations
+
+from flask import request
+
+from matcher.request import BadRequest
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high], or a 400 that says which."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}")
+    return value
