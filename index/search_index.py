@@ -174,6 +174,15 @@ class SearchIndex:
             self._listed = cached
         return cached
 
+    def most_active(self, k: int) -> np.ndarray:
+        """Rows of the ``k`` organisations in most joint projects (computed once per index)."""
+        cached = getattr(self, "_most_active", None)
+        if cached is None or len(cached) < k:
+            joint = self.profiles.joint
+            top = np.argsort(-joint, kind="stable")[:k]
+            cached = self._most_active = top[joint[top] > 0]
+        return cached[:k]
+
     @property
     def size(self) -> int:
         return len(self.profiles.ids)

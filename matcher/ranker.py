@@ -282,9 +282,7 @@ class Ranker:
                 found.add(partner)
                 found.update(neighbours.get(partner, ()))
         if weights.activity and self.index.joint_total > 0:
-            joint = self.index.profiles.joint
-            top = np.argsort(-joint, kind="stable")[:ACTIVE_CANDIDATES]
-            found.update(top[joint[top] > 0].tolist())
+            found.update(self.index.most_active(ACTIVE_CANDIDATES).tolist())
         found.discard(seeker_row)
         return np.array(sorted(found), dtype=np.int64)
 
