@@ -54,7 +54,20 @@ class LexicalIndex:
         profile_tf = (membership @ tf).tocsr()
         self.profile_weights, self.idf = _bm25(profile_tf)
         self.profile_weights_rows = self.profile_weights.tocsr()
+        self.need_only = self._need_only(membership, tf, weights)
         self._names = None
+
+    @staticmethod
+    def _need_only(membership, tf, weights) -> sparse.csc_matrix:
+        """(profile, term) pairs whose term the profile uses only where it says what it needs
+        (passages weighted below 1): such a word says little about what it can offer."""
+        shape = (membership.shape[0], tf.shape[1])
+        if weights is None or not (np.asarray(weights) < 1).any():
+            return sparse.csc_matrix(shape, dtype=np.float32)
+        need = np.asarray(weights) < 1
+        in_needs = (membership[:, need] @ tf[need]) > 0
+        in_rest = (membership[:, ~need] @ tf[~need]) > 0
+        return (in_needs.astype(np.float32) - in_needs.multiply(in_rest).astype(np.float32)).tocsc()
 
     def columns(self, terms) -> np.ndarray:
         return np.array(sorted({self.vocabulary[t] for t in terms if t in self.vocabulary}), dtype=np.int64)
@@ -78,8 +91,11 @@ class LexicalIndex:
         col = self.vocabulary.get(term)
         return float(self.idf[col]) if col is not None else 0.0
 
-    def coverage(self, terms: list[str]) -> np.ndarray:
-        """Per profile: the idf-weighted share of the query's distinct terms it contains (0..1)."""
+    def coverage(self, terms: list[str], need_factor: float = 1.0) -> np.ndarray:
+        """Per profile: the idf-weighted share of the query's distinct terms it contains (0..1).
+
+        A term the profile uses only in what it seeks counts ``need_factor``.
+        """
         unique = list(dict.fromkeys(terms))
         cols = self.columns(unique)
         unseen_idf = float(self.idf.max(initial=1.0))
@@ -91,7 +107,10 @@ class LexicalIndex:
         # slices of the CSC matrix cost the matches only, not a pass over every profile.
         present = self.profile_weights[:, cols]
         present.data = (present.data > 0).astype(np.float32)
-        return np.asarray(present @ self.idf[cols]).ravel() / total
+        found = np.asarray(present @ self.idf[cols]).ravel()
+        if need_factor != 1.0 and self.need_only.nnz:
+            found -= (1.0 - need_factor) * np.asarray(self.need_only[:, cols] @ self.idf[cols]).ravel()
+        return found / total
 
     def profile_terms(self, row: int, top: int = 40) -> dict[str, float]:
         """A profile's most distinctive terms with their BM25 weight, for "partners of" queries."""

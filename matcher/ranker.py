@@ -152,7 +152,8 @@ class Ranker:
         sem, best_passage = self._semantic(query, mask, req.limit)
         lexical = self.index.lexical
         lexical_scores = lexical.profile_scores(query.terms)
-        coverage = lexical.coverage(list(query.terms))
+        # A need is answered by what a partner offers: its own needs count less (as below).
+        coverage = lexical.coverage(list(query.terms), need_factor=1.0 if query.fields else SEEKS_FACTOR)
         bm25 = np.where(mask, lexical_scores, 0.0)
 
         # Candidates: everything the dense stage saw, the best lexical matches, and those

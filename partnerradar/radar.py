@@ -272,6 +272,10 @@ class Radar:
         seeker = self.store.get_profile(req.seeker) if req.seeker else None
         known = self.store.known_partners(req.seeker) if req.seeker else {}
         explainer = Explainer(self.analyzer, index.lexical.idf_of) if explain else None
+        # 100 = a perfect match in content (and place, when there is one); the seeker-side
+        # signals (network, complement, activity) lift a hit towards 100 but are no part of it.
+        used = weights or self.weights
+        scale = used.semantic + used.lexical + (used.proximity if "proximity" in found.signals else 0.0)
         results = []
         for i, pid in enumerate(ids):
             profile = profiles.get(pid)
@@ -282,7 +286,7 @@ class Radar:
                 "id": pid, "name": profile["name"], "kind": profile["kind"], "town": profile["town"],
                 "landkreis": profile["landkreis"],
                 "distance_km": None if distance is None or np.isnan(distance) else round(distance, 1),
-                "score": int(round(100 * min(1.0, found.fused[i] / (self.weights.semantic + self.weights.lexical)))),
+                "score": int(round(100 * min(1.0, found.fused[i] / scale))) if scale > 0 else 0,
             }
             # ``explain`` may name the ids worth explaining (Inno Slam ranks many, shows few).
             if explainer is not None and (explain is True or pid in explain):

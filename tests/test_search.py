@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from matcher.request import BadRequest, SearchRequest
@@ -275,3 +276,14 @@ def test_ranking_only_some_profiles_scores_them_as_the_full_ranking_does(demo_ra
     only = demo_radar.partners("demo-005", SearchRequest(limit=100, only=some), explain=False)
     assert {h["id"]: h["score"] for h in only} == {pid: full[pid] for pid in some}
     assert [h["score"] for h in only] == sorted((h["score"] for h in only), reverse=True)
+
+
+def test_a_word_a_firm_only_seeks_covers_a_need_less_than_one_it_offers():
+    from index.lexical import LexicalIndex
+    # Two firms, one passage each that says "Instandhaltung": one offers it, one seeks it.
+    lexical = LexicalIndex(np.array([1, 2]), ["bietet", "sucht"], ["instandhalt digital", "instandhalt digital"],
+                           ["bietet", "sucht"], weights=np.array([1.0, 0.5]))
+    full = lexical.coverage(["instandhalt", "digital"])
+    as_need = lexical.coverage(["instandhalt", "digital"], need_factor=0.6)
+    assert full[0] == full[1] == pytest.approx(1.0)
+    assert as_need[0] == pytest.approx(1.0) and as_need[1] == pytest.approx(0.6)
