@@ -150,3 +150,10 @@ def test_csv_download_lists_the_firms_shown_on_the_page(manager):
     for row in rows:
         assert row["Organisation"] in page.replace("&amp;", "&")
         assert row["Profil"].startswith("http://localhost/profil/")
+
+
+def test_partner_suggestions_on_a_profile_page_say_how_far_away_they_are(client, demo_radar):
+    page = client.get("/profil/demo-005").get_data(as_text=True)      # a laser lab in Chemnitz
+    first = demo_radar.partners("demo-005")[0]
+    assert first["distance_km"] is not None
+    assert first["name"] in page and "km entfernt" in page
