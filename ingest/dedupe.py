@@ -44,18 +44,26 @@ def acronyms(name: str) -> set[str]:
 
 
 def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
-                    threshold: float = THRESHOLD) -> list[DuplicatePair]:
-    """Pairs of ids whose names probably denote one organisation, best first."""
+                    threshold: float = THRESHOLD, among=None) -> list[DuplicatePair]:
+    """Pairs of ids whose names probably denote one organisation, best first.
+
+    ``among``: only pairs with at least one of these ids (a new file against the store
+    costs incoming x all comparisons, not all x all); the same pairs, in the same order,
+    as filtering the full result.
+    """
     ids = list(names)
     normal = [normalise_name(names[i]) for i in ids]
+    wanted = None if among is None else set(among)
+    rows = range(len(ids)) if wanted is None else [i for i, pid in enumerate(ids) if pid in wanted]
     pairs: dict[tuple[str, str], DuplicatePair] = {}
-    if len(ids) >= 2:
-        matrix = process.cdist(normal, normal, scorer=fuzz.token_sort_ratio, score_cutoff=threshold,
-                               workers=1)
-        for i, j in zip(*matrix.nonzero()):
-            if i < j:
-                pairs[(ids[i], ids[j])] = DuplicatePair(ids[i], ids[j], float(matrix[i, j]),
-                                                        "similar names")
+    if len(ids) >= 2 and rows:
+        # token_sort_ratio is symmetric: score (i, j) once, with i before j as in the full matrix.
+        matrix = process.cdist([normal[i] for i in rows], normal, scorer=fuzz.token_sort_ratio,
+                               score_cutoff=threshold, workers=1)
+        found = {(min(rows[r], j), max(rows[r], j)): float(matrix[r, j])
+                 for r, j in zip(*matrix.nonzero()) if rows[r] != j}
+        for i, j in sorted(found):
+            pairs[(ids[i], ids[j])] = DuplicatePair(ids[i], ids[j], found[(i, j)], "similar names")
     # Same acronym and same first word: "Fraunhofer IWS" ~ "Fraunhofer-Institut ... IWS".
     by_key: dict[tuple[str, str], list[str]] = {}
     for pid, norm in zip(ids, normal):
@@ -65,6 +73,8 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
     for (_, acro), members in by_key.items():
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
+                if wanted is not None and members[x] not in wanted and members[y] not in wanted:
+                    continue
                 a, b = sorted((members[x], members[y]))
                 if (a, b) not in pairs:
                     pairs[(a, b)] = DuplicatePair(a, b, 95.0, f"same acronym {acro}")

@@ -124,8 +124,7 @@ class Radar:
             self.store.add_rejects((r.file, r.line, r.reason, r.raw) for r in report.rejected)
             report.rejects_file = str(write_rejects_file(
                 self.settings.db_path.with_suffix(".rejects"), report.file or source, report.rejected))
-        incoming = {p.id for p in profiles}
-        report.duplicates = [d for d in self.duplicates() if d.a in incoming or d.b in incoming]
+        report.duplicates = self.duplicates(among=[p.id for p in profiles])
         if merge_duplicates:
             for pair in report.duplicates:
                 kept, removed = self.merge(pair.a, pair.b)
@@ -308,9 +307,10 @@ class Radar:
                 profile.pop(key, None)
         return profile
 
-    def duplicates(self):
+    def duplicates(self, among=None):
+        """Probable duplicate organisations; with ``among``, only pairs involving those ids."""
         rows = self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall()
-        return find_duplicates({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows})
+        return find_duplicates({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}, among=among)
 
     def health(self) -> dict:
         state = {"database": "ok", "index": "ok", "model": "ok"}

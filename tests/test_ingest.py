@@ -344,3 +344,14 @@ def test_near_duplicates_are_merged_with_merge_duplicates(tmp_path, encoder):
     assert hits[0]["id"] == "d-tud-lang"
     assert "d-tud-kurz" not in ids_of(hits)
     assert radar.duplicates() == []
+
+
+def test_duplicates_of_new_names_are_those_of_the_whole_store_that_involve_them():
+    from ingest.dedupe import find_duplicates
+    names = {"a": "Technische Universität Dresden", "b": "TU Dresden", "c": "Fraunhofer IWS",
+             "d": "Fraunhofer-Institut für Werkstoff- und Strahltechnik IWS", "e": "Bäckerei Süßmilch GmbH",
+             "f": "Bäckerei Süßmilch", "g": "Fraunhofer IWS Dresden"}
+    everything = find_duplicates(names)
+    assert len(everything) >= 4
+    for new in (["b"], ["d", "f"], ["g"], ["a", "c", "e"]):
+        assert find_duplicates(names, among=new) == [p for p in everything if p.a in new or p.b in new]
