@@ -65,7 +65,6 @@ class Weights:
 class Candidates:
     rows: np.ndarray
     signals: dict[str, np.ndarray] = field(default_factory=dict)
-    best_passage: np.ndarray | None = None
     distance_km: np.ndarray | None = None
     fused: np.ndarray | None = None
 
@@ -149,7 +148,7 @@ class Ranker:
         if not mask.any() or n_profiles == 0:
             return Candidates(rows=np.zeros(0, dtype=np.int64))
 
-        sem, best_passage = self._semantic(query, mask, req.limit)
+        sem = self._semantic(query, mask, req.limit)
         lexical = self.index.lexical
         lexical_scores = lexical.profile_scores(query.terms)
         # A need is answered by what a partner offers: its own needs count less (as below).
@@ -164,9 +163,7 @@ class Ranker:
         rows = rows[mask[rows]]
         missing = rows[sem[rows] <= -1]
         if len(missing):
-            exact, exact_best = self._exact_semantic(query, missing)
-            sem[missing] = exact
-            best_passage[missing] = exact_best
+            sem[missing] = self._exact_semantic(query, missing)
 
         # Coverage (how much of the query a profile names) ranks better than BM25 alone,
         # which favours long profiles that repeat one word: 3 to 1, tuned.
@@ -195,7 +192,6 @@ class Ranker:
         order = np.argsort(-fused, kind="stable")
         return Candidates(
             rows=rows[order], signals={k: np.asarray(v)[order] for k, v in signals.items()},
-            best_passage=best_passage[rows][order],
             distance_km=None if row_distance is None else row_distance[order], fused=fused[order])
 
     def _from_seeker(self, seeker_row: int, rows: np.ndarray) -> np.ndarray | None:
@@ -210,33 +206,21 @@ class Ranker:
 
     def _semantic(self, query: Query, mask: np.ndarray, limit: int):
         """Per profile: mean over query vectors of the best passage cosine (-1 = not retrieved)."""
-        n = len(mask)
-        sem = np.full(n, -1.0)
-        best = np.full(n, -1, dtype=np.int64)
+        sem = np.full(len(mask), -1.0)
         if not len(query.vectors) or self.index.vectors.ntotal == 0:
-            return sem, best
+            return sem
         k = max(200, limit * 30)
         scores, ids, rows = self.index.search_passages(query.vectors, k, mask)
         # Work on the retrieved profiles only (a few hundred), not on every profile.
         valid = rows >= 0
         seen = np.unique(rows[valid])
         per_query = np.zeros((len(query.vectors), len(seen)))
-        best_score = np.full(len(seen), -np.inf)
-        best_local = np.full(len(seen), -1, dtype=np.int64)
         for q in range(len(query.vectors)):
             r, pid = rows[q][valid[q]], ids[q][valid[q]]
             s = scores[q][valid[q]] * self._field_factor(query.field(q), pid)
-            local = np.searchsorted(seen, r)
-            np.maximum.at(per_query[q], local, s)
-            order = np.argsort(-s, kind="stable")
-            l_sorted, s_sorted, p_sorted = local[order], s[order], pid[order]
-            _, first = np.unique(l_sorted, return_index=True)
-            better = s_sorted[first] > best_score[l_sorted[first]]
-            best_score[l_sorted[first][better]] = s_sorted[first][better]
-            best_local[l_sorted[first][better]] = p_sorted[first][better]
+            np.maximum.at(per_query[q], np.searchsorted(seen, r), s)
         sem[seen] = np.average(per_query, axis=0, weights=query.vector_weights())
-        best[seen] = best_local
-        return sem, best
+        return sem
 
     def _field_factor(self, query_field: str, passage_ids: np.ndarray) -> np.ndarray:
         """A partner's *needs* answer a need poorly: it seeks what we seek, it doesn't offer it.
@@ -255,7 +239,7 @@ class Ranker:
         mask[rows] = True
         pids = self.index.passages_of_rows(mask)
         if not len(pids):
-            return np.full(len(rows), -1.0), np.full(len(rows), -1, dtype=np.int64)
+            return np.full(len(rows), -1.0)
         sims = query.vectors @ self.index.vectors.reconstruct(pids).T     # (m, passages)
         for q in range(len(query.vectors)):
             sims[q] *= self._field_factor(query.field(q), pids)
@@ -263,16 +247,11 @@ class Ranker:
         per_query = np.zeros((len(query.vectors), len(rows)))
         for q in range(len(query.vectors)):
             np.maximum.at(per_query[q], position, sims[q])
-        # best passage per row: highest max-over-queries, the first passage on ties
-        top = sims.max(axis=0)
-        order = np.lexsort((np.arange(len(pids)), -top, position))
-        first = order[np.r_[True, position[order][1:] != position[order][:-1]]]
-        best = np.full(len(rows), -1, dtype=np.int64)
-        best[position[first]] = pids[first]
         out = np.full(len(rows), -1.0)
-        covered = best >= 0     # a candidate without passages has no semantic score
+        # A candidate without passages has no semantic score.
+        covered = np.bincount(position, minlength=len(rows)) > 0
         out[covered] = np.average(per_query[:, covered], axis=0, weights=query.vector_weights())
-        return out, best
+        return out
 
     def _structural_candidates(self, seeker_row: int, weights: Weights) -> np.ndarray:
         """Rows the network and activity signals could rank high without a text match."""
