@@ -263,17 +263,19 @@ class Radar:
         return self._results(index, query, req, weights, explain)
 
     def _results(self, index: SearchIndex, query: Query, req: SearchRequest, weights, explain) -> list[dict]:
-        ranker = Ranker(index, weights or self.weights, self.gazetteer)
-        found = ranker.rank(query, req, weights)
+        used = weights or self.weights
+        found = Ranker(index, used, self.gazetteer).rank(query, req)
         top = found.rows[: req.limit]
         ids = [index.profiles.ids[r] for r in top]
         profiles = self.store.get_profiles(ids)
         seeker = self.store.get_profile(req.seeker) if req.seeker else None
         known = self.store.known_partners(req.seeker) if req.seeker else {}
         explainer = Explainer(self.analyzer, index.lexical.idf_of) if explain else None
+        # ``explain`` may name the ids worth explaining (Inno Slam ranks many, shows few).
+        explained = {pid for pid in ids if explain is True or (explain and pid in explain)}
+        passages = self.store.passages_for_many(explained) if explained else {}
         # 100 = a perfect match in content (and place, when there is one); the seeker-side
         # signals (network, complement, activity) lift a hit towards 100 but are no part of it.
-        used = weights or self.weights
         scale = used.semantic + used.lexical + (used.proximity if "proximity" in found.signals else 0.0)
         results = []
         for i, pid in enumerate(ids):
@@ -287,11 +289,10 @@ class Radar:
                 "distance_km": None if distance is None or np.isnan(distance) else round(distance, 1),
                 "score": int(round(100 * min(1.0, found.fused[i] / scale))) if scale > 0 else 0,
             }
-            # ``explain`` may name the ids worth explaining (Inno Slam ranks many, shows few).
-            if explainer is not None and (explain is True or pid in explain):
+            if pid in explained:
                 hit["explanation"] = explainer.explain(
                     query_texts=query.sentences, query_vectors=query.vectors, profile=profile,
-                    passages=self.store.passages_for(pid),
+                    passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
                     joint_projects=int(index.profiles.joint[top[i]]))

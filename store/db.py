@@ -188,15 +188,17 @@ class Store:
         row = self.conn.execute("SELECT * FROM profiles WHERE id=?", (profile_id,)).fetchone()
         return self._row_dict(row) if row else None
 
+    def _rows_in(self, sql: str, values: list):
+        """Rows of ``sql`` (with one ``IN ({marks})``) for many values, in chunks SQLite accepts."""
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            yield from self.conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
     def get_profiles(self, ids: Iterable[str]) -> dict[str, dict]:
-        ids = list(ids)
         out = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(f"SELECT * FROM profiles WHERE id IN ({marks})", chunk):
-                record = self._row_dict(row)
-                out[record["id"]] = record
+        for row in self._rows_in("SELECT * FROM profiles WHERE id IN ({marks})", list(ids)):
+            record = self._row_dict(row)
+            out[record["id"]] = record
         return out
 
     def list_profiles(self, *, kind=None, landkreis=None, town=None, q=None,
@@ -238,22 +240,22 @@ class Store:
 
     # -- passages ---------------------------------------------------------------
     def passages_for(self, profile_id: str) -> list[dict]:
-        rows = self.conn.execute(
-            "SELECT id, field, position, text, terms, vector FROM passages WHERE profile_id=? ORDER BY id",
-            (profile_id,))
-        return [{"id": r[0], "field": r[1], "position": r[2], "text": r[3], "terms": r[4],
-                 "vector": np.frombuffer(r[5], dtype=np.float32)} for r in rows]
+        return self.passages_for_many([profile_id]).get(profile_id, [])
+
+    def passages_for_many(self, profile_ids: Iterable[str]) -> dict[str, list[dict]]:
+        """Profile id -> its passages in order (one query per 500 profiles, not one each)."""
+        out: dict[str, list[dict]] = {}
+        sql = ("SELECT profile_id, id, field, position, text, terms, vector FROM passages "
+               "WHERE profile_id IN ({marks}) ORDER BY id")
+        for r in self._rows_in(sql, list(profile_ids)):
+            out.setdefault(r[0], []).append({"id": r[1], "field": r[2], "position": r[3], "text": r[4],
+                                             "terms": r[5], "vector": np.frombuffer(r[6], dtype=np.float32)})
+        return out
 
     def passage_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
-        ids = [int(i) for i in ids]
-        out = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for pid, profile_id, field, text in self.conn.execute(
-                    f"SELECT id, profile_id, field, text FROM passages WHERE id IN ({marks})", chunk):
-                out[pid] = (profile_id, field, text)
-        return out
+        sql = "SELECT id, profile_id, field, text FROM passages WHERE id IN ({marks})"
+        return {pid: (profile_id, field, text)
+                for pid, profile_id, field, text in self._rows_in(sql, [int(i) for i in ids])}
 
     def iter_passages(self, batch: int = 20000, with_vectors: bool = True):
         """(ids, profile_ids, fields, terms, vectors) in batches, for building indexes."""
