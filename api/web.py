@@ -7,8 +7,6 @@ profile); Inno Slam planning (page and CSV) for managers and admins.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -17,7 +15,7 @@ from werkzeug.exceptions import Forbidden
 
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
-from api.csv_safe import safe_cell
+from api.csv_safe import csv_response, csv_text
 from ingest.schema import KINDS
 from matcher import innoslam
 from matcher.explain import KIND_LABELS
@@ -189,10 +187,8 @@ def invitations_csv():
     if result is None:
         return Response("Bitte ein Thema (thema=…) oder ein Forschungsprofil (profil=…) angeben.\n",
                         status=400, mimetype="text/plain")
-    body = invitations_table(result, lambda pid: url_for("web.profile_page", profile_id=pid, _external=True))
-    name = "einladungen.csv"
-    return Response("\ufeff" + body, mimetype="text/csv",   # the BOM tells Excel it is UTF-8
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    rows = invitation_rows(result, lambda pid: url_for("web.profile_page", profile_id=pid, _external=True))
+    return csv_response(CSV_HEADER, rows, "einladungen.csv")
 
 
 CSV_HEADER = ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation", "Art", "Ort",
@@ -200,21 +196,22 @@ CSV_HEADER = ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation"
               "Passende Aussage", "Profil"]
 
 
-def invitations_table(result: dict, profile_url) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+def invitation_rows(result: dict, profile_url):
+    """One row per firm to invite, districts in their ranking order."""
     for rank, district in enumerate(result["districts"], start=1):
         for firm in district["firms"]:
             explanation = firm.get("explanation") or {}
             distance = firm.get("venue_distance_km")
-            writer.writerow([safe_cell(v) for v in (
-                rank, district["name"], district["venue"] or "", firm["name"],
-                KIND_LABELS.get(firm["kind"], firm["kind"]), firm["town"] or "", firm["score"],
-                "" if distance is None else de_num(distance, 1),
-                ", ".join(explanation.get("shared_terms", [])), explanation.get("best_sentence", ""),
-                profile_url(firm["id"]))])
-    return out.getvalue()
+            yield (rank, district["name"], district["venue"] or "", firm["name"],
+                   KIND_LABELS.get(firm["kind"], firm["kind"]), firm["town"] or "", firm["score"],
+                   "" if distance is None else de_num(distance, 1),
+                   ", ".join(explanation.get("shared_terms", [])), explanation.get("best_sentence", ""),
+                   profile_url(firm["id"]))
+
+
+def invitations_table(result: dict, profile_url) -> str:
+    """The invitation list as CSV text (``;``, formulas defused)."""
+    return csv_text(CSV_HEADER, invitation_rows(result, profile_url))
 
 
 def bar_chart(districts: list[dict], width: int = 700, bar_height: int = 26) -> dict:

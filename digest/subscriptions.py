@@ -21,7 +21,6 @@ import json
 import re
 import secrets
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from ingest.schema import KINDS
@@ -201,16 +200,8 @@ class SubscriptionStore:
     def conn(self):
         return self.store.conn
 
-    @contextmanager
     def _tx(self):
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        return self.store.transaction(bump_generation=False)
 
     # -- subscriptions ------------------------------------------------------------
     def get(self, subscription_id: str) -> Subscription | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from ingest.csv_safe import safe_cell
 from ingest.dedupe import DuplicatePair
 from ingest.passages import passages_of
 from ingest.readers import Row
@@ -150,7 +151,6 @@ def write_rejects_file(directory: Path, source_file: str, rejected: list[Rejecte
     People open this file in a spreadsheet: cells that would run as formulas get a
     leading quote (the rejects table in the database keeps the raw row as it was).
     """
-    from api.csv_safe import safe_cell
 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / (Path(source_file).stem + ".rejects.csv")

@@ -73,13 +73,18 @@ class Store:
             self._local.conn = None
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that also bumps the generation (all or nothing)."""
+    def transaction(self, bump_generation: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction that also bumps the generation (all or nothing).
+
+        ``bump_generation=False`` for writes the search index does not depend on
+        (subscriptions, deliveries): they must not make servers rebuild it.
+        """
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            if bump_generation:
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

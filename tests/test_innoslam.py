@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from api import create_app
-from api.web import invitations_table, safe_cell
+from api.csv_safe import safe_cell
+from api.web import invitations_table
 from matcher import innoslam
 from matcher.request import BadRequest
 from partnerradar.cli import main
