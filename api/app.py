@@ -59,7 +59,3 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
                        message="Interner Fehler; der Vorfall wurde protokolliert."), 500
 
     return app
-
-
-def radar_of(app):
-    return app.extensions["radar"]

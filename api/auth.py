@@ -51,7 +51,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from store.users import RANK, Users
+from store.users import Users
 
 STAFF = ("admin", "manager")
 
@@ -132,7 +132,6 @@ def require_role(*roles: str):
             if principal.role not in allowed:
                 raise Forbidden(f"Ihre Rolle ({principal.role}) darf das nicht.")
             return view(*args, **kwargs)
-        wrapper.required_roles = tuple(sorted(allowed, key=lambda r: -RANK[r]))
         return wrapper
     return decorate
 

@@ -207,9 +207,3 @@ class Digest:
                 unreachable = 0
             if progress is not None:
                 progress(sub.id)
-
-
-def send_week(radar, week: str | None = None, dry_run: bool = False, out_dir=None,
-              settings: MailSettings | None = None, progress=None) -> RunReport:
-    """One weekly run (see ``Digest.send_week``)."""
-    return Digest(radar, settings).send_week(week, dry_run=dry_run, out_dir=out_dir, progress=progress)

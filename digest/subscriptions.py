@@ -219,9 +219,6 @@ class SubscriptionStore:
                                  "WHERE status='confirmed' ORDER BY id")
         return [_subscription(r) for r in rows]
 
-    def counts(self) -> dict[str, int]:
-        return dict(self.conn.execute("SELECT status, count(*) FROM subscriptions GROUP BY status"))
-
     def register(self, profile_id: str, email: str, preferences: Preferences) -> tuple[Subscription, bool]:
         """A new pending subscription, or the existing one for this address.
 
@@ -274,11 +271,6 @@ class SubscriptionStore:
             conn.execute("UPDATE subscriptions SET status='unsubscribed', email='', unsubscribed_at=?, "
                          "updated_at=? WHERE id=?", (now, now, subscription_id))
         return self.get(subscription_id)
-
-    def pause(self, subscription_id: str, reason: str) -> None:
-        with self._tx() as conn:
-            conn.execute("UPDATE subscriptions SET status='paused', paused_reason=?, updated_at=? "
-                         "WHERE id=? AND status='confirmed'", (reason, time.time(), subscription_id))
 
     def export_profile(self, profile_id: str) -> dict:
         """Everything kept about the subscribers of one firm (for a data-subject request)."""

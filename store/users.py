@@ -140,9 +140,6 @@ class Users:
         rows = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users ORDER BY id")
         return [_user(r) for r in rows]
 
-    def count_admins(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM users WHERE role='admin' AND disabled=0").fetchone()[0]
-
     def set_disabled(self, user_id: int, disabled: bool = True) -> None:
         self.conn.execute("UPDATE users SET disabled=? WHERE id=?", (int(disabled), user_id))
 
