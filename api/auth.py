@@ -148,6 +148,22 @@ def csrf_exempt_when(predicate):
     return decorate
 
 
+def visible_profile(profile_id: str) -> dict:
+    """The profile, or 404 for one this principal may not see (its existence stays hidden)."""
+    from partnerradar.radar import NotFound
+    profile = current_app.extensions["radar"].store.get_profile(profile_id)
+    if profile is None or not can_see_profile(current_principal(), profile):
+        raise NotFound(f"profile {profile_id} not found")
+    return profile
+
+
+def allow_unlisted(requested: bool) -> bool:
+    """``include_unlisted`` as asked; only staff may ask."""
+    if requested and not current_principal().is_staff:
+        forbid("Nicht gelistete Profile sehen nur Innovationsmanager und Administratoren.")
+    return requested
+
+
 def forbid(message: str = "Dafür fehlt Ihnen die Berechtigung."):
     """403 for a known principal; 401 for anonymous (signing in might help)."""
     if current_principal().role == "anonymous":

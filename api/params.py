@@ -18,3 +18,8 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise BadRequest(f"{name} must be between {low} and {high}")
     return value
+
+
+def bool_arg(name: str) -> bool:
+    """A yes/no query parameter: 1, true or ja mean yes."""
+    return request.args.get(name, "false").lower() in ("1", "true", "ja")

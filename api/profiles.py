@@ -1,9 +1,9 @@
 """Profiles over HTTP: list (paged, filterable), read, create, update, delete."""
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from api.auth import (audit, can_edit, can_see_contact, can_see_profile, current_principal, forbid,
-                      require_role, users_of)
-from api.params import int_arg
+from api.auth import (allow_unlisted, audit, can_edit, can_see_contact, current_principal, forbid,
+                      require_role, users_of, visible_profile)
+from api.params import bool_arg, int_arg
 from api.search import json_body
 from ingest.schema import FIELDS, KINDS
 from matcher.request import BadRequest
@@ -33,15 +33,6 @@ def view_for(principal, profile: dict) -> dict:
     return body
 
 
-def _visible_profile(profile_id: str) -> dict:
-    """The profile, or 404 for one this principal may not see (its existence stays hidden)."""
-    from partnerradar.radar import NotFound
-    profile = _radar().get_profile(profile_id)
-    if not can_see_profile(current_principal(), profile):
-        raise NotFound(f"profile {profile_id} not found")
-    return profile
-
-
 @bp.get("")
 def list_profiles():
     kind = request.args.get("kind")
@@ -57,9 +48,7 @@ def list_profiles():
             raise BadRequest(f"unknown landkreis {landkreis!r}")
         landkreis = canonical
     principal = current_principal()
-    include_unlisted = request.args.get("include_unlisted", "false").lower() in ("1", "true", "ja")
-    if include_unlisted and not principal.is_staff:
-        forbid("Nicht gelistete Profile sehen nur Innovationsmanager und Administratoren.")
+    include_unlisted = allow_unlisted(bool_arg("include_unlisted"))
     rows, total = _radar().store.list_profiles(kind=kind, landkreis=landkreis,
                                                town=request.args.get("town"), q=request.args.get("q"),
                                                listed_only=not include_unlisted, limit=limit, offset=offset)
@@ -68,7 +57,7 @@ def list_profiles():
 
 @bp.get("/<profile_id>")
 def get_profile(profile_id):
-    return jsonify(view_for(current_principal(), _visible_profile(profile_id)))
+    return jsonify(view_for(current_principal(), visible_profile(profile_id)))
 
 
 def _save(record: dict, status: int, action: str, changed):
@@ -112,7 +101,7 @@ def create_profile():
 def update_profile(profile_id):
     record = json_body()
     _check_fields(record)
-    existing = _visible_profile(profile_id)
+    existing = visible_profile(profile_id)
     if not can_edit(current_principal(), existing):
         forbid("Dieses Profil dürfen Sie nicht ändern.")
     if record.get("id", profile_id) != profile_id:
@@ -128,7 +117,7 @@ def update_profile(profile_id):
 @bp.delete("/<profile_id>")
 @require_role("manager", "member")
 def delete_profile(profile_id):
-    existing = _visible_profile(profile_id)
+    existing = visible_profile(profile_id)
     if not can_edit(current_principal(), existing):
         forbid("Dieses Profil dürfen Sie nicht löschen.")
     _radar().delete([profile_id])

@@ -8,7 +8,8 @@ explanation's ``query_sentence``.
 """
 from flask import Blueprint, current_app, jsonify, request
 
-from api.auth import can_see_profile, current_principal, forbid
+from api.auth import allow_unlisted, current_principal, visible_profile
+from api.params import bool_arg
 from matcher.request import BadRequest, SearchRequest
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
@@ -33,7 +34,7 @@ def search():
     req = SearchRequest.from_dict(body, settings.max_limit, settings.max_query_chars)
     req.include_unlisted = include_unlisted
     if req.seeker:
-        _check_seeker(req.seeker)
+        visible_profile(req.seeker)
     results = current_app.extensions["radar"].search(req)
     return jsonify(results=results)
 
@@ -45,26 +46,17 @@ def partners(profile_id: str):
     data = {"seeker": profile_id, "kinds": args.getlist("kind") or args.getlist("kinds"),
             "near": args.get("near"), "landkreis": args.get("landkreis"),
             "exclude": args.getlist("exclude"),
-            "include_known": args.get("include_known", "false").lower() in ("1", "true", "ja")}
+            "include_known": bool_arg("include_known")}
     for key, cast in (("radius_km", float), ("limit", int)):
         if args.get(key) is not None:
             try:
                 data[key] = cast(args[key])
             except ValueError:
                 raise BadRequest(f"{key} must be a number") from None
-    _check_seeker(profile_id)
-    include_unlisted = args.get("include_unlisted", "false").lower() in ("1", "true", "ja")
-    if include_unlisted and not current_principal().is_staff:
-        forbid("Nicht gelistete Profile sehen nur Innovationsmanager und Administratoren.")
+    visible_profile(profile_id)
+    include_unlisted = allow_unlisted(bool_arg("include_unlisted"))
     req = SearchRequest.from_dict({k: v for k, v in data.items() if v not in (None, [])},
                                   settings.max_limit, settings.max_query_chars)
     req.include_unlisted = include_unlisted
     results = current_app.extensions["radar"].partners(profile_id, req)
     return jsonify(results=results)
-
-
-def _check_seeker(profile_id: str) -> None:
-    from partnerradar.radar import NotFound
-    profile = current_app.extensions["radar"].store.get_profile(profile_id)
-    if profile is None or not can_see_profile(current_principal(), profile):
-        raise NotFound(f"profile {profile_id} not found")
