@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from api.auth import can_see_profile, csrf_exempt_when, current_principal
 from api.search import json_body
-from digest.mailer import SendFailure
+from digest.mailer import Refused, SendFailure
 from digest.render import describe_preferences
 from digest.subscriptions import Preferences
 from digest.tokens import TokenError
@@ -74,6 +74,10 @@ def register():
     if needs_confirmation:
         try:
             digest().send_confirmation(sub)
+        except Refused as exc:   # this address can't get mail from us: say so, don't retry
+            log.warning("confirmation mail for %s refused: %s", sub.id, exc)
+            return jsonify(error="address_refused",
+                           message=f"An diese Adresse kann keine E-Mail zugestellt werden: {exc}"), 422
         except SendFailure as exc:
             log.error("confirmation mail for %s not sent: %s", sub.id, exc)
             return jsonify(error="mail_unavailable",

@@ -39,7 +39,15 @@ class Unreachable(SendFailure):
     """No SMTP conversation possible (connection, TLS, login)."""
 
 
+#: Why a mailbox name with umlauts ("jürgen@…") can't be delivered through this server.
+NO_SMTPUTF8 = ("Der Mailserver unterstützt keine Umlaute vor dem @ (SMTPUTF8 fehlt); "
+               "bitte eine Adresse ohne Umlaute im Namensteil verwenden")
+
+
 def classify(exc: BaseException) -> tuple[type[SendFailure], int | None, str]:
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        # Checked before anything is sent: only this address is affected, never the run.
+        return Refused, None, NO_SMTPUTF8
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(exc.recipients.values()))
         return (Refused if code >= 500 else Deferred), code, _text(code, text)
@@ -117,6 +125,8 @@ class Mailer:
                 return attempt
             except Exception as exc:   # sorted by classify(); anything else propagates
                 kind, code, text = classify(exc)
+                if isinstance(exc, smtplib.SMTPNotSupportedError):
+                    raise kind(text, code, attempt) from exc   # the server won't change its mind
                 self._drop()   # a clean connection for the next try or message
                 log.warning("send %s to %s: attempt %d/%d failed: %s", msg["Message-ID"], msg["To"],
                             attempt, attempts, text)

@@ -15,6 +15,7 @@ from email.utils import formatdate
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from digest.subscriptions import ascii_domain
 from matcher.explain import KIND_LABELS
 
 KIND_NAMES = {"kmu": "KMU", "research": "Forschungseinrichtung", "startup": "Start-up", "other": "Organisation"}
@@ -53,8 +54,10 @@ def message_id(subscription_id: str, week: str, sender_domain: str) -> str:
 
 
 def _recipient(email: str) -> Address:
+    """A mailbox name with umlauts stays as it is (the server must speak SMTPUTF8); the
+    domain goes out in its ASCII form, which every server accepts."""
     user, domain = email.rsplit("@", 1)
-    return Address(username=user, domain=domain)
+    return Address(username=user, domain=ascii_domain(domain))
 
 
 def _why(hit: dict, topics: list[str]) -> list[str]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import idna
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -78,7 +80,17 @@ def normalise_email(value) -> str:
     if len(email) > 254 or not _EMAIL.match(email):
         raise BadRequest(f"„{email}“ ist keine gültige E-Mail-Adresse")
     local, domain = email.rsplit("@", 1)
+    try:
+        # German domains may carry umlauts and ß (müller.de): IDNA 2008, as DENIC registers them.
+        ascii_domain(domain)
+    except idna.IDNAError:
+        raise BadRequest(f"„{domain}“ ist kein gültiger Domainname") from None
     return f"{local}@{domain.lower()}"
+
+
+def ascii_domain(domain: str) -> str:
+    """The domain as mail servers read it: müller.de -> xn--mller-kva.de."""
+    return idna.encode(domain, uts46=True).decode("ascii")
 
 
 def mask_email(email: str) -> str:

@@ -17,6 +17,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import idna
 import pytest
 from click.testing import CliRunner
 
@@ -519,3 +520,49 @@ def test_confirmation_link_expires(radar, mail_env, inbox):
     token = page.rsplit("/", 1)[1]
     assert client.post(f"/api/v1/subscriptions/{token}/confirm").status_code == 410
     assert send(radar).exit_code == 0 and digests(inbox) == []
+
+
+# -- German addresses ------------------------------------------------------------------------
+UMLAUT_ADDRESS = "jürgen.weiß@weißmetall-präzision.example"
+
+
+def test_an_address_with_umlauts_gets_its_mail(client, radar, inbox):
+    subscribe_and_confirm(client, inbox, email=UMLAUT_ADDRESS)
+    add_profiles(radar, NEW_PARTNERS)
+
+    result = send(radar)
+
+    assert result.exit_code == 0, result.output
+    mails = digests(inbox, "jürgen.weiß@")
+    assert len(mails) == 1
+    # The domain travels in ASCII as IDNA 2008 (ß kept, not turned into "ss" as IDNA 2003
+    # would), the mailbox name as typed.
+    recipient = mails[0]["To"].addresses[0]
+    assert recipient.domain.startswith("xn--")
+    assert idna.decode(recipient.domain) == "weißmetall-präzision.example"
+    assert recipient.username == "jürgen.weiß"
+    assert f"jürgen.weiß@{recipient.domain}" in inbox.rcpt_attempts      # the envelope, too
+
+
+@pytest.mark.smtp_ascii_only
+def test_a_server_without_smtputf8_refuses_only_the_umlaut_mailbox(client, radar, inbox):
+    subscribe_and_confirm(client, inbox)
+    refused = client.post("/api/v1/subscriptions", json={"profile_id": FIRM, "email": UMLAUT_ADDRESS})
+    assert refused.status_code == 422
+    assert "Umlaute vor dem @" in refused.get_json()["message"]
+    # An umlaut only in the domain is fine for any server.
+    subscribe_and_confirm(client, inbox, email="info@weißmetall-präzision.example")
+    add_profiles(radar, NEW_PARTNERS)
+
+    result = send(radar)
+
+    assert result.exit_code == 0, result.output
+    assert len(digests(inbox)) == 1
+    assert len(digests(inbox, "info@" + idna.encode("weißmetall-präzision.example").decode())) == 1
+
+
+def test_a_domain_that_is_no_domain_is_rejected_in_german(client):
+    response = client.post("/api/v1/subscriptions",
+                           json={"profile_id": FIRM, "email": "info@-firma-.example"})
+    assert response.status_code == 400
+    assert "kein gültiger Domainname" in response.get_json()["message"]
