@@ -464,7 +464,7 @@ def _close(sentence: str) -> str:
 _RESEARCH_FIRST = re.compile(
     r"universit|hochschule|fraunhofer|leibniz|max-planck|helmholtz|forschungszentrum"
     r"|bergakademie|akademie der wissenschaften|sternwarte|observator|bundesanstalt"
-    r"|synchrotron|college|school of|\bfür\s+[\w-]*forschung\b"
+    r"|synchrotron|college|graduate school|\bfür\s+[\w-]*forschung\b"
     r"|^\S*institut|^\S+\s+\S*institut", re.IGNORECASE)
 _RESEARCH_ABBREVIATIONS = re.compile(r"\b(?:TU|FH|HTWK?|HfT)\b|\bProf\.")
 #: Short legal forms are case-sensitive ("AG" is a company, "ag" in a word is not),
@@ -475,7 +475,9 @@ _COMPANY = re.compile(
     r"|(?<![\s-]g)(?i:gmbh)(?!\w)")
 _COMPANY_WORDS = re.compile(
     r"mit beschränkter haftung|aktiengesellschaft|genossenschaft", re.IGNORECASE)
-_RESEARCH_LATER = re.compile(r"institut|laborator", re.IGNORECASE)
+#: After the legal form: a "School of Design GmbH" is a private school run as a firm,
+#: a "School of Engineering" without one is part of a university.
+_RESEARCH_LATER = re.compile(r"institut|laborator|school of", re.IGNORECASE)
 _ASSOCIATION = re.compile(r"\be\.\s?V\.")
 _RESEARCH_WORDS = re.compile(
     r"forschung|research|wissenschaft|technolog|entwicklung|zentrum|center|centre", re.IGNORECASE)

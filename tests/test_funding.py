@@ -244,6 +244,9 @@ def test_saxony_only_keeps_saxon_executing_bodies(ptdesy):
     ("Stadtverwaltung Adorf", "other"),
     ("FSV Oschatz e.V.", "other"),
     ("Andrea Muster", "other"),
+    ("Leipzig School of Design GmbH", "kmu"),                    # a private school run as a firm
+    ("HHL Leipzig Graduate School of Management", "research"),   # a private university
+    ("Constructor University Bremen gGmbH - School of Engineering and Science", "research"),
 ])
 def test_kind_is_guessed_from_the_name(name, kind):
     assert guess_kind(name) == kind
