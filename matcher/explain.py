@@ -84,6 +84,9 @@ class Explainer:
         return explanation
 
     def _best_passage(self, query_texts, query_vectors, passages, shared: set[str]):
+        # A reader wants a statement, not the keyword list (its words show as shared terms).
+        prose = [p for p in passages if p["field"] != "keywords"]
+        passages = prose or passages
         if not passages:
             return None, ""
         vectors = np.vstack([p["vector"] for p in passages])

@@ -287,3 +287,20 @@ def test_a_word_a_firm_only_seeks_covers_a_need_less_than_one_it_offers():
     as_need = lexical.coverage(["instandhalt", "digital"], need_factor=0.6)
     assert full[0] == full[1] == pytest.approx(1.0)
     assert as_need[0] == pytest.approx(1.0) and as_need[1] == pytest.approx(0.6)
+
+
+def test_the_matching_statement_is_prose_not_the_keyword_list(small_radar):
+    small_radar.save([{
+        "id": "fuegewerk", "name": "Fügewerk Zwickau GmbH", "kind": "kmu", "postcode": "08056",
+        "description": "Wir fügen Karosseriebauteile aus Aluminium mit dem Laser. "
+                       "Außerdem bieten wir Lohnfertigung für Zulieferer an.",
+        "keywords": "Laserstrahlschweißen; Aluminium; Leichtbau; Fügetechnik"}])
+
+    hit = next(h for h in search(small_radar, query="Laserstrahlschweißen von Aluminium im Leichtbau")
+               if h["id"] == "fuegewerk")
+
+    explanation = hit["explanation"]
+    assert explanation["best_sentence"] == "Wir fügen Karosseriebauteile aus Aluminium mit dem Laser."
+    assert explanation["best_sentence_field"] == "description"
+    # the keywords still show, as shared terms
+    assert {"Laserstrahlschweißen", "Aluminium", "Leichtbau"} <= set(explanation["shared_terms"])
