@@ -59,8 +59,8 @@ DATASETS = ("efre", "ptdesy")
 MODES = ("title", "profile")
 #: Ablation key per ranking signal. Proximity is left out: evaluation queries name no place.
 ABLATIONS = {"semantic": "default-no-semantic", "lexical": "default-no-lexical",
-             "network": "default-no-graph", "complement": "default-no-complement",
-             "activity": "default-no-activity"}
+             "network": "default-no-graph", "shared_topic": "default-no-shared-topic",
+             "complement": "default-no-complement", "activity": "default-no-activity"}
 
 
 @dataclass
@@ -78,6 +78,7 @@ class MaskedView:
     index: SearchIndex
     passage_texts: list[str]     # aligned with index.passage_ids
     passage_vectors: np.ndarray  # aligned with index.passage_ids
+    passage_terms: list[str]     # aligned with index.passage_ids
     profile_texts: list[str]     # per profile row: its passages joined (the whole profile)
     joint_projects: np.ndarray   # per profile row: joint projects other than P
     shared: dict[int, Counter]   # row -> partner row -> joint projects together, P left out
@@ -177,7 +178,7 @@ class Corpus:
         texts = radar.store.passage_texts(self.passage_ids)
         self.passage_texts = np.array([texts[int(i)][2] for i in self.passage_ids], dtype=object)
         self.profile_texts = self._join_by_row(self.passage_rows, self.passage_texts, len(self.table.ids))
-        self.cooperations = [(a, b, pid) for a, b, pid, _ in radar.store.cooperations()]
+        self.cooperations = radar.store.cooperations()    # (a, b, project, title)
         self.encoder = MemoEncoder(radar.encoder)
         self.encoder.memo.update(zip(self.passage_texts, self.passage_vectors))
         self.preparer = ProfilePreparer(self.encoder, radar.analyzer, radar.gazetteer)
@@ -260,14 +261,16 @@ class Corpus:
         vector_index = VectorIndex(self.passage_vectors.shape[1], self.kind)
         vector_index.add(ids, vectors)
 
-        pairs = [(table.row_of.get(a), table.row_of.get(b), pid)
-                 for a, b, pid in self.cooperations if pid != case.project]
-        neighbours, table.joint, joint_total = cooperation_graph(pairs, len(keep))
-        shared = {row: Counter(partners) for row, partners in neighbours.items()}
+        pairs = [(table.row_of.get(a), table.row_of.get(b), pid, title)
+                 for a, b, pid, title in self.cooperations if pid != case.project]
+        graph = cooperation_graph(pairs, len(keep), self.radar.analyzer)
+        table.joint = graph.joint
+        shared = {row: Counter(partners) for row, partners in graph.neighbours.items()}
 
         index = SearchIndex(self.generation, vector_index, lexical, table, ids,
-                            lexical.passage_profile_rows, fields, neighbours, joint_total)
-        return MaskedView(index, texts, vectors,
+                            lexical.passage_profile_rows, fields, graph.neighbours, graph.joint_total,
+                            graph.pair_topics)
+        return MaskedView(index, texts, vectors, terms,
                           self._join_by_row(index.passage_rows, texts, len(keep)),
                           table.joint.astype(np.float64), shared)
 
@@ -285,8 +288,9 @@ def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tu
     if row < 0:
         return None
     own = np.flatnonzero(view.index.passage_rows == row)
-    return Query(vectors=view.passage_vectors[own], sentences=[view.passage_texts[i] for i in own],
-                 terms=view.index.lexical.profile_terms(row), seeker_row=row), req
+    passages = [{"field": view.index.passage_fields[i], "text": view.passage_texts[i],
+                 "terms": view.passage_terms[i], "vector": view.passage_vectors[i]} for i in own]
+    return Query.for_profile(passages, view.index.lexical.profile_terms(row), row), req
 
 
 def rank_case(corpus: Corpus, view: MaskedView, case: Case, mode: str, baselines: Baselines,

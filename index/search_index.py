@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.analyzer import get_analyzer
 from index.lexical import LexicalIndex
 from index.vectors import VectorIndex
 from store.db import Store
@@ -65,10 +66,11 @@ class SearchIndex:
     def __init__(self, generation: int, vectors: VectorIndex, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
                  passage_fields: np.ndarray, neighbours: dict[int, Counter],
-                 joint_total: int = 0):
+                 joint_total: int = 0, pair_topics: dict[tuple[int, int], list[frozenset]] | None = None):
         self.generation = generation
         self.neighbours = neighbours            # profile row -> known partner row -> projects together
         self.joint_total = joint_total          # distinct joint projects in the cooperations
+        self.pair_topics = pair_topics or {}    # (row, row) -> analyzer terms of each joint project's title
         self.vectors = vectors
         self.lexical = lexical
         self.profiles = profiles
@@ -269,29 +271,46 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
     passage_ids = np.concatenate(ids_all) if ids_all else np.zeros(0, dtype=np.int64)
     lexical = LexicalIndex(passage_ids, profiles_all, terms_all, table.ids,
                            weights=np.where(np.array(fields_all, dtype=object) == "seeks", SEEKS_WEIGHT, 1.0))
-    neighbours, table.joint, joint_total = cooperation_graph(
-        ((table.row_of.get(a), table.row_of.get(b), project) for a, b, project, _ in store.cooperations()),
+    graph = cooperation_graph(
+        ((table.row_of.get(a), table.row_of.get(b), project, title)
+         for a, b, project, title in store.cooperations()),
         len(table.ids))
+    table.joint = graph.joint
     return SearchIndex(generation, vectors, lexical, table, passage_ids,
-                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), neighbours,
-                       joint_total)
+                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), graph.neighbours,
+                       graph.joint_total, graph.pair_topics)
 
 
-def cooperation_graph(pairs, n_rows: int) -> tuple[dict[int, Counter], np.ndarray, int]:
-    """From (row a, row b, project) pairs: partner counts per row, joint projects per row,
-    and the number of distinct joint projects. Rows that are None (no profile) are skipped."""
+@dataclass
+class CooperationGraph:
+    neighbours: dict[int, Counter]                         # row -> partner row -> projects together
+    joint: np.ndarray                                      # per row: joint projects taken part in
+    joint_total: int                                       # distinct joint projects
+    pair_topics: dict[tuple[int, int], list[frozenset]]    # (low row, high row) -> title terms per project
+
+
+def cooperation_graph(pairs, n_rows: int, analyzer=None) -> CooperationGraph:
+    """From (row a, row b, project, title) pairs. Rows that are None (no profile) are skipped.
+
+    Each title is analysed once, here, so that at query time the ranker can tell a partner
+    known from a project on the query's topic from one known from something else.
+    """
     neighbours: dict[int, Counter] = {}
     projects: dict[int, set] = {}
-    every: set = set()
-    for ra, rb, project in pairs:
+    topics: dict[str, frozenset] = {}
+    pair_topics: dict[tuple[int, int], list[frozenset]] = {}
+    for ra, rb, project, title in pairs:
         if ra is None or rb is None:
             continue
         neighbours.setdefault(ra, Counter())[rb] += 1
         neighbours.setdefault(rb, Counter())[ra] += 1
         projects.setdefault(ra, set()).add(project)
         projects.setdefault(rb, set()).add(project)
-        every.add(project)
+        if project not in topics:
+            analyzer = analyzer or get_analyzer()   # loads spaCy's tables: only when needed
+            topics[project] = frozenset(analyzer.terms(title or ""))
+        pair_topics.setdefault((min(ra, rb), max(ra, rb)), []).append(topics[project])
     joint = np.zeros(n_rows, dtype=np.float32)
     for row, done in projects.items():
         joint[row] = len(done)
-    return neighbours, joint, len(every)
+    return CooperationGraph(neighbours, joint, len(topics), pair_topics)

@@ -80,7 +80,10 @@ class Explainer:
             "signals": {k: round(float(v), 3) for k, v in signals.items()},
             "joint_projects": int(joint_projects),
         }
-        explanation["reasons"] = self._reasons(explanation, profile, seeker_name, shared_projects)
+        projects = list(dict.fromkeys(shared_projects or ()))
+        # The project on the query's topic first: it is why this known partner ranks here.
+        projects.sort(key=lambda title: -len(query_terms.keys() & _term_map(self.analyzer, title).keys()))
+        explanation["reasons"] = self._reasons(explanation, profile, seeker_name, projects)
         return explanation
 
     def _best_passage(self, query_texts, query_vectors, passages, shared: set[str]):
@@ -119,7 +122,11 @@ class Explainer:
         signals = expl["signals"]
         if signals.get("network", 0) > 0 and not shared_projects:
             reasons.append("Hat bereits mit Partnern von " + (seeker_name or "Ihnen") + " zusammengearbeitet")
-        if shared_projects:
+        if shared_projects and signals.get("shared_topic", 0) > 0:
+            first, *others = shared_projects
+            reasons.append(f"Bekannter Partner aus einem Projekt zu diesem Thema: „{first}“"
+                           + (f"; außerdem: {'; '.join(others[:2])}" if others else ""))
+        elif shared_projects:
             reasons.append("Bekannter Partner aus: " + "; ".join(shared_projects[:3]))
         if signals.get("activity", 0) > 0 and expl["joint_projects"]:
             n = expl["joint_projects"]

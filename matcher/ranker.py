@@ -5,6 +5,7 @@ Signals (each 0..1, each shown in the explanation):
 - lexical: German lemma/compound overlap (idf-weighted coverage and BM25)
 - proximity: closeness to the "near" place, else to the seeker's own address
 - network: known partner of the seeker (by projects together) or partner of its partners
+- shared topic: a known partner from a joint project on the query's topic
 - complement: kinds that complete each other (KMU <-> research)
 - activity: the share of all known joint projects an organisation took part in
 
@@ -43,6 +44,9 @@ KNOWN_FULL = 4
 ACTIVITY_PRIOR_PROJECTS = 10
 #: Candidates taken from the most active organisations, whatever the query.
 ACTIVE_CANDIDATES = 50
+#: Partners for an organisation: a partner's semantic score is the mean of its best matches
+#: with this many of the organisation's passages, not with all of them.
+BEST_PASSAGES = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Weights:
     lexical: float = 0.6
     proximity: float = 0.2
     network: float = 0.5
+    shared_topic: float = 0.5
     complement: float = 0.3
     # Activity is a share (0.4 at most in practice), so its weight is large: an
     # organisation in 40% of all joint projects is a likely partner for any topic,
@@ -81,11 +86,38 @@ class Query:
     def field(self, q: int) -> str:
         return self.fields[q] if self.fields else "seeks"
 
+    @classmethod
+    def for_profile(cls, passages: list[dict], profile_terms: dict[str, float], row: int) -> "Query":
+        """Partners for an organisation: its own passages ask (dicts with field, text,
+        terms, vector); what it seeks is what a partner must offer, so those words weigh most."""
+        terms = dict(profile_terms)
+        top = max(terms.values(), default=1.0)
+        for p in passages:
+            if p["field"] == "seeks":
+                for term in p["terms"].split():
+                    terms[term] = max(terms.get(term, 0.0), top)
+        return cls(vectors=np.vstack([p["vector"] for p in passages]),
+                   sentences=[p["text"] for p in passages], terms=terms, seeker_row=row,
+                   fields=[p["field"] for p in passages])
+
     def vector_weights(self) -> np.ndarray:
         """An organisation's needs say most about the partner it wants: they count double."""
         if not self.fields:
             return np.ones(len(self.vectors))
         return np.array([SEEKS_QUERY_WEIGHT if f == "seeks" else 1.0 for f in self.fields])
+
+    def combine(self, per_vector: np.ndarray) -> np.ndarray:
+        """Per profile, from its best cosine with each query vector (rows = query vectors).
+
+        A need's sentences all count. An organisation with forty projects is not asking
+        for a partner in all of them: a partner matching three of them closely beats one
+        matching all of them vaguely (measured in ``evaluation/``, mode "profile").
+        """
+        weights = self.vector_weights()
+        if not self.fields or len(per_vector) <= BEST_PASSAGES:
+            return np.average(per_vector, axis=0, weights=weights)
+        best = np.argsort(-per_vector, axis=0)[:BEST_PASSAGES]
+        return np.average(np.take_along_axis(per_vector, best, axis=0), axis=0, weights=weights[best])
 
 
 class Ranker:
@@ -179,6 +211,7 @@ class Ranker:
             signals["proximity"] = np.exp(-np.nan_to_num(row_distance, nan=500.0) / PROXIMITY_KM)
         if query.seeker_row >= 0:
             signals["network"] = self._network(query.seeker_row, rows)
+            signals["shared_topic"] = self._shared_topic(query, rows)
             seeker_kind = self.index.profiles.kind[query.seeker_row]
             signals["complement"] = np.array(
                 [COMPLEMENT.get((seeker_kind, k), 0.0) for k in self.index.profiles.kind[rows]], dtype=np.float32)
@@ -219,7 +252,7 @@ class Ranker:
             r, pid = rows[q][valid[q]], ids[q][valid[q]]
             s = scores[q][valid[q]] * self._field_factor(query.field(q), pid)
             np.maximum.at(per_query[q], np.searchsorted(seen, r), s)
-        sem[seen] = np.average(per_query, axis=0, weights=query.vector_weights())
+        sem[seen] = query.combine(per_query)
         return sem
 
     def _field_factor(self, query_field: str, passage_ids: np.ndarray) -> np.ndarray:
@@ -250,13 +283,13 @@ class Ranker:
         out = np.full(len(rows), -1.0)
         # A candidate without passages has no semantic score.
         covered = np.bincount(position, minlength=len(rows)) > 0
-        out[covered] = np.average(per_query[:, covered], axis=0, weights=query.vector_weights())
+        out[covered] = query.combine(per_query[:, covered])
         return out
 
     def _structural_candidates(self, seeker_row: int, weights: Weights) -> np.ndarray:
         """Rows the network and activity signals could rank high without a text match."""
         found: set[int] = set()
-        if weights.network and seeker_row >= 0:
+        if (weights.network or weights.shared_topic) and seeker_row >= 0:
             neighbours = self.index.neighbours
             for partner in neighbours.get(seeker_row, ()):
                 found.add(partner)
@@ -282,6 +315,29 @@ class Ranker:
         shared = np.array([common.get(r, 0) for r in rows], dtype=np.float64)
         known = np.minimum(1.0, np.log1p(together) / np.log1p(KNOWN_FULL))
         return (0.6 * known + 0.4 * shared / (1.0 + shared)).astype(np.float32)
+
+
+    def _shared_topic(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """How well the best joint project with the seeker matches the query's terms.
+
+        idf-weighted share of the query terms in that project's title: of the seeker's
+        many known partners, the ones from a project on this topic.
+        """
+        out = np.zeros(len(rows), dtype=np.float32)
+        lexical, seeker = self.index.lexical, query.seeker_row
+        known = self.index.neighbours.get(seeker)
+        if not known:
+            return out
+        idf = {t: lexical.idf_of(t) for t in query.terms}
+        total = sum(idf.values())
+        if total <= 0:
+            return out
+        for i, row in enumerate(rows):
+            if row in known:
+                titles = self.index.pair_topics.get((min(seeker, row), max(seeker, row)), ())
+                out[i] = max((sum(w for t, w in idf.items() if t in title) for title in titles),
+                             default=0.0) / total
+        return out
 
 
 def _top_positive(values: np.ndarray, k: int) -> np.ndarray:

@@ -248,18 +248,7 @@ class Radar:
             raise NotFound(f"profile {profile_id} not found")
         req = req or SearchRequest()
         req.seeker = profile_id
-        passages = self.store.passages_for(profile_id)
-        terms = index.lexical.profile_terms(row)
-        # What the organisation seeks is what a partner must offer: those words weigh most.
-        top = max(terms.values(), default=1.0)
-        for p in passages:
-            if p["field"] == "seeks":
-                for term in p["terms"].split():
-                    terms[term] = max(terms.get(term, 0.0), top)
-        query = Query(vectors=np.vstack([p["vector"] for p in passages]),
-                      sentences=[p["text"] for p in passages],
-                      terms=terms, seeker_row=row,
-                      fields=[p["field"] for p in passages])
+        query = Query.for_profile(self.store.passages_for(profile_id), index.lexical.profile_terms(row), row)
         return self._results(index, query, req, weights, explain)
 
     def _results(self, index: SearchIndex, query: Query, req: SearchRequest, weights, explain) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 
 from matcher.request import BadRequest, SearchRequest
 from partnerradar.radar import NotFound
-from tests.conftest import DEMO_QUERY, ids_of, search
+from tests.conftest import DEMO_QUERY, copy_database, ids_of, make_radar, search
 
 
 def haversine_km(lat1, lon1, lat2, lon2):
@@ -227,7 +227,8 @@ def test_known_partners_are_left_out_unless_asked_for(small_radar):
     shown = radar.partners("kl-laser", SearchRequest(limit=11, include_known=True))
     assert "kl-schweissforschung" in ids_of(shown) and "kl-laser" not in ids_of(shown)
     known = next(h for h in shown if h["id"] == "kl-schweissforschung")
-    assert "Bekannter Partner aus: Schweißnahtüberwachung im Leichtbau" in known["explanation"]["reasons"]
+    assert ("Bekannter Partner aus einem Projekt zu diesem Thema: „Schweißnahtüberwachung im Leichtbau“"
+            in known["explanation"]["reasons"])
 
 
 def test_search_on_behalf_of_a_seeker_leaves_out_the_seeker(small_radar):
@@ -304,3 +305,45 @@ def test_the_matching_statement_is_prose_not_the_keyword_list(small_radar):
     assert explanation["best_sentence_field"] == "description"
     # the keywords still show, as shared terms
     assert {"Laserstrahlschweißen", "Aluminium", "Leichtbau"} <= set(explanation["shared_terms"])
+
+
+def test_a_known_partner_ranks_higher_when_the_joint_project_was_on_the_topic(
+        small_radar, small_template, tmp_path, encoder):
+    """Two known partners, two joint projects; swapping which project each did flips who is
+    lifted for a question on one project's topic."""
+    gears, audit = "Zustandsüberwachung von Getrieben", "Energieaudit für Fabrikhallen"
+    swapped = make_radar(copy_database(small_template, tmp_path / "swapped.db"), encoder)
+    small_radar.add_cooperations([("kl-instand", "kl-pruef", "p1", gears, "test"),
+                                  ("kl-instand", "kl-energie", "p2", audit, "test")])
+    swapped.add_cooperations([("kl-instand", "kl-pruef", "p1", audit, "test"),
+                              ("kl-instand", "kl-energie", "p2", gears, "test")])
+    question = {"query": "Zustandsüberwachung von Getrieben und Wälzlagern", "seeker": "kl-instand",
+                "include_known": True, "limit": 11}
+
+    hits = small_radar.search(SearchRequest.from_dict(question))
+    hits_swapped = swapped.search(SearchRequest.from_dict(question))
+
+    assert ids_of(hits).index("kl-pruef") < ids_of(hits_swapped).index("kl-pruef")
+    assert ids_of(hits_swapped).index("kl-energie") < ids_of(hits).index("kl-energie")
+    pruef = next(h for h in hits if h["id"] == "kl-pruef")
+    assert f"Bekannter Partner aus einem Projekt zu diesem Thema: „{gears}“" in pruef["explanation"]["reasons"]
+    energie = next(h for h in hits if h["id"] == "kl-energie")
+    assert f"Bekannter Partner aus: {audit}" in energie["explanation"]["reasons"]
+
+
+def test_partners_for_a_broad_organisation_favour_a_close_match_on_some_of_its_topics():
+    """Five topics: a specialist close on two beats a generalist vague on all five. A need's
+    sentences, by contrast, all count: there the generalist wins."""
+    from matcher.ranker import Query
+    specialist = [0.9, 0.85, 0.1, 0.1, 0.1]
+    generalist = [0.45, 0.45, 0.45, 0.45, 0.45]
+    per_vector = np.array([specialist, generalist]).T          # rows: the organisation's passages
+    vectors = np.zeros((5, 4))
+    broad = Query(vectors=vectors, sentences=[""] * 5, terms={}, fields=["description"] * 5)
+    need = Query(vectors=vectors, sentences=[""] * 5, terms={})
+
+    by_profile = broad.combine(per_vector)
+    by_need = need.combine(per_vector)
+
+    assert by_profile[0] > by_profile[1]
+    assert by_need[0] < by_need[1]
