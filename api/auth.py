@@ -153,7 +153,7 @@ def visible_profile(profile_id: str) -> dict:
     from partnerradar.radar import NotFound
     profile = current_app.extensions["radar"].store.get_profile(profile_id)
     if profile is None or not can_see_profile(current_principal(), profile):
-        raise NotFound(f"profile {profile_id} not found")
+        raise NotFound.profile(profile_id)
     return profile
 
 

@@ -94,7 +94,7 @@ def test_unlisted_profile_only_for_staff(reader, role, status):
     if status == 404:
         # answered exactly like a profile that does not exist
         assert response.get_json() == client(role, "GET", "/api/v1/profiles/gibt-es-nicht").get_json() | {
-            "message": "profile kl-verborgen not found"}
+            "message": "Profil „kl-verborgen“ nicht gefunden"}
         assert "Zahnradüberholung" not in response.get_data(as_text=True)
     else:
         assert response.get_json()["contact_name"] == "Jördis Geheimnißträger-Neun"
@@ -473,7 +473,7 @@ def test_cli_creates_users_and_keys_without_any_default(tmp_path, cli_encoder):
     assert secret.startswith("prk_") and "nur jetzt angezeigt" in made.stderr
     bad_region = run(main, ["user", "add", "m@example.org", "--role", "manager", "--region", "Oberbayern",
                             "--password-stdin", "--db", db], input="ein-langes-passwort\n")
-    assert bad_region.exit_code == 2 and "unbekannter Landkreis" in bad_region.stderr
+    assert bad_region.exit_code == 2 and "Unbekannter Landkreis" in bad_region.stderr
     listed = run(main, ["key", "list", "--db", db]).stdout
     assert "aktiv" in listed and secret not in listed
     key_id = secret.split("_")[1]

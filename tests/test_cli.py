@@ -139,10 +139,10 @@ def test_search_with_nothing_in_range(db):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--radius-km", "30"], "radius_km needs near"),
-    (["--kind", "bäckerei"], "unknown kind(s) bäckerei"),
-    (["--near", "Atlantis"], "unknown place"),
-    (["--top", "0"], "limit must be"),
+    (["--radius-km", "30"], "radius_km braucht near"),
+    (["--kind", "bäckerei"], "Unbekannte Art(en) bäckerei"),
+    (["--near", "Atlantis"], "Unbekannter Ort „Atlantis“"),
+    (["--top", "0"], "limit muss eine ganze Zahl zwischen 1 und 100 sein"),
 ])
 def test_search_errors_exit_2_with_a_message(db, args, message):
     result = run("--db", db, "search", "Schweißen", *args)
@@ -158,7 +158,7 @@ def test_partners_command(db):
     assert "kl-laser" not in ids_of(hits) and "kl-verborgen" not in ids_of(hits)
     assert len(hits) == 10
     unknown = run("--db", db, "partners", "gibt-es-nicht")
-    assert unknown.exit_code == 2 and "gibt-es-nicht" in unknown.stderr
+    assert unknown.exit_code == 2 and unknown.stderr.strip() == "Fehler: Profil „gibt-es-nicht“ nicht gefunden"
 
 
 # -- delete, health, reindex -----------------------------------------------------------
