@@ -234,13 +234,13 @@ def test_create_with_a_padded_existing_id_is_a_conflict_not_an_overwrite(client,
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"kind": "Bäckerei"}, "unknown kind 'bäckerei'"),
-    ({"postcode": "12a45"}, "unparseable postcode '12a45'"),
-    ({"postcode": "99999", "town": "Nirgendwohausen"}, "unknown postcode '99999'"),
-    ({"contact_email": "keine-adresse"}, "invalid contact_email"),
-    ({"name": "  "}, "missing name"),
-    ({"description": "", "offers": "", "seeks": "", "keywords": ""}, "no text to match on"),
-    ({"id": "Größe"}, "invalid id"),
+    ({"kind": "Bäckerei"}, "Unbekannte Art „bäckerei“ in kind"),
+    ({"postcode": "12a45"}, "Unlesbare Postleitzahl „12a45“"),
+    ({"postcode": "99999", "town": "Nirgendwohausen"}, "Unbekannte Postleitzahl „99999“"),
+    ({"contact_email": "keine-adresse"}, "Ungültige E-Mail-Adresse „keine-adresse“ in contact_email"),
+    ({"name": "  "}, "name fehlt"),
+    ({"description": "", "offers": "", "seeks": "", "keywords": ""}, "Kein Text zum Abgleichen"),
+    ({"id": "Größe"}, "Ungültige id „Größe“"),
 ])
 def test_invalid_profile_is_rejected_with_422(client, small_radar, change, message):
     response = client.post("/api/v1/profiles", json={**NEW_PROFILE, **change})
@@ -303,7 +303,7 @@ def test_update_reads_listed_like_post_and_file_ingest(client, spelling, listed)
 @pytest.mark.parametrize("url, body, status, message", [
     ("/api/v1/profiles/gibt-es-nicht", {"name": "Niemand GmbH"}, 404, "Profil „gibt-es-nicht“ nicht gefunden"),
     ("/api/v1/profiles/kl-holz", {"id": "kl-anders"}, 400, "weicht von der id in der URL ab"),
-    ("/api/v1/profiles/kl-holz", {"kind": "Bäckerei"}, 422, "unknown kind"),
+    ("/api/v1/profiles/kl-holz", {"kind": "Bäckerei"}, 422, "Unbekannte Art „bäckerei“"),
     ("/api/v1/profiles/kl-holz", {"hausnummer": "5"}, 400, "Unbekannte(s) Feld(er): hausnummer"),
 ])
 def test_bad_updates(client, small_radar, url, body, status, message):
