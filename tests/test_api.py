@@ -371,6 +371,31 @@ def test_empty_database_answers_with_empty_lists(tmp_path, encoder):
     assert client.get("/healthz").get_json()["passages"] == 0
 
 
+# -- what a person reads ----------------------------------------------------------------
+
+def test_an_innovation_manager_reads_every_problem_in_german(tmp_path, small_radar, anonymous):
+    """A broken spreadsheet row is named by its line with a German reason; so is a bad search."""
+    sheet = tmp_path / "firmen.csv"
+    sheet.write_text("name;kind;postcode;description\n"
+                     "Drehteile Auerbach GmbH;kmu;08209;Wir drehen Präzisionsteile aus Messing.\n"
+                     "Glasbläserei Lauscha;Handwerk;09111;Wir blasen Glaskolben für Labore.\n"
+                     "Fräserei Öhme;kmu;O9111;Wir fräsen Gehäuse aus Aluminium.\n", encoding="utf-8")
+
+    report = small_radar.ingest(sheet)
+
+    assert report.inserted == 1
+    assert [str(rejected) for rejected in report.rejected] == [
+        f"{sheet}:3: Unbekannte Art „handwerk“ in kind (erwartet: kmu, research, startup, other)",
+        f"{sheet}:4: Unlesbare Postleitzahl „O9111“ (erwartet: fünf Ziffern)",
+    ]
+
+    response = anonymous.post("/api/v1/search", json={"query": "Messingdrehteile", "radius_km": 25})
+
+    assert response.status_code == 400
+    assert response.get_json() == {     # the error code stays English for programs
+        "error": "bad_request", "message": "radius_km braucht near (eine Postleitzahl oder einen Ort)"}
+
+
 # -- health, spec, errors ------------------------------------------------------------
 
 def test_healthz_reports_database_index_and_model(demo_client):
