@@ -272,8 +272,10 @@ def init_auth(app) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc):
+        from api.http_errors import rate_limit_text
         response = jsonify(error="too_many_requests",
-                           message=f"Zu viele Anfragen ({exc.description}); bitte kurz warten.")
+                           message=f"Zu viele Anfragen (höchstens {rate_limit_text(exc.limit.limit)}); "
+                                   "bitte kurz warten.")
         response.status_code = 429
         return response
 

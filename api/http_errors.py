@@ -45,3 +45,14 @@ def german_message(exc: HTTPException) -> str:
         size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit // 1024} KiB"
         return f"Der Inhalt der Anfrage ist zu groß (höchstens {size})."
     return GERMAN.get(exc.code, f"HTTP-Fehler {exc.code}.")
+
+
+_UNITS = {"second": ("Sekunde", "Sekunden"), "minute": ("Minute", "Minuten"),
+          "hour": ("Stunde", "Stunden"), "day": ("Tag", "Tage"), "month": ("Monat", "Monate"),
+          "year": ("Jahr", "Jahre")}
+
+
+def rate_limit_text(item) -> str:
+    """A ``limits`` rate ("3 per 1 minute") in German: "3 pro Minute"."""
+    one, many = _UNITS.get(item.GRANULARITY.name, (item.GRANULARITY.name, item.GRANULARITY.name))
+    return f"{item.amount} pro {one if item.multiples == 1 else f'{item.multiples} {many}'}"
