@@ -23,7 +23,7 @@ def audit_log():
     offset = int_arg("offset", 0, 0, 10**9)
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
-        raise BadRequest("format must be json or csv")
+        raise BadRequest("format muss json oder csv sein")
     entries, total = users_of().audit_entries(limit, offset, request.args.get("action"))
     if fmt == "csv":
         return csv_response(AUDIT_COLUMNS, ([e[c] for c in AUDIT_COLUMNS] for e in entries),

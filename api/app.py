@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+        from api.http_errors import german_message
+        return jsonify(error=exc.name.lower().replace(" ", "_"), message=german_message(exc)), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc):

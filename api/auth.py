@@ -153,7 +153,7 @@ def visible_profile(profile_id: str) -> dict:
     from partnerradar.radar import NotFound
     profile = current_app.extensions["radar"].store.get_profile(profile_id)
     if profile is None or not can_see_profile(current_principal(), profile):
-        raise NotFound(f"profile {profile_id} not found")
+        raise NotFound.profile(profile_id)
     return profile
 
 
@@ -272,8 +272,10 @@ def init_auth(app) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc):
+        from api.http_errors import rate_limit_text
         response = jsonify(error="too_many_requests",
-                           message=f"Zu viele Anfragen ({exc.description}); bitte kurz warten.")
+                           message=f"Zu viele Anfragen (höchstens {rate_limit_text(exc.limit.limit)}); "
+                                   "bitte kurz warten.")
         response.status_code = 429
         return response
 

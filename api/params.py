@@ -14,9 +14,9 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be an integer") from None
+        raise BadRequest(f"{name} muss eine ganze Zahl sein") from None
     if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}")
+        raise BadRequest(f"{name} muss zwischen {low} und {high} liegen")
     return value
 
 

@@ -37,7 +37,7 @@ def view_for(principal, profile: dict) -> dict:
 def list_profiles():
     kind = request.args.get("kind")
     if kind and kind not in KINDS:
-        raise BadRequest(f"unknown kind {kind!r} (allowed: {', '.join(KINDS)})")
+        raise BadRequest(f"Unbekannte Art „{kind}“ (erlaubt: {', '.join(KINDS)})")
     limit = int_arg("limit", 20, 1, MAX_PAGE)
     offset = int_arg("offset", 0, 0, 10**9)
     landkreis = request.args.get("landkreis")
@@ -45,7 +45,8 @@ def list_profiles():
         from ingest.geo import normalise_district
         canonical = normalise_district(landkreis)
         if canonical is None:
-            raise BadRequest(f"unknown landkreis {landkreis!r}")
+            raise BadRequest(f"Unbekannter Landkreis „{landkreis}“ (erlaubt: "
+                             f"{', '.join(_radar().gazetteer.districts())})")
         landkreis = canonical
     principal = current_principal()
     include_unlisted = allow_unlisted(bool_arg("include_unlisted"))
@@ -92,7 +93,7 @@ def create_profile():
     if principal.role == "member" and profile_id != principal.profile_id:
         forbid(f"Als Mitglied legen Sie nur Ihr eigenes Profil an (id {principal.profile_id}).")
     if _radar().store.get_profile(profile_id) is not None:
-        return jsonify(error="conflict", message=f"profile {profile_id} exists; use PUT to change it"), 409
+        return jsonify(error="conflict", message=f"Profil „{profile_id}“ gibt es schon; zum Ändern PUT verwenden"), 409
     return _save({**record, "id": profile_id}, 201, "profile.create", record)
 
 
@@ -105,7 +106,7 @@ def update_profile(profile_id):
     if not can_edit(current_principal(), existing):
         forbid("Dieses Profil dürfen Sie nicht ändern.")
     if record.get("id", profile_id) != profile_id:
-        raise BadRequest("the id in the body differs from the URL")
+        raise BadRequest("Die id im Inhalt weicht von der id in der URL ab")
     merged = {k: existing.get(k) for k in FIELDS}
     merged.update(record)
     if isinstance(merged.get("listed"), bool):   # stored flag; strings go through parse_listed
@@ -128,9 +129,9 @@ def delete_profile(profile_id):
 
 def _check_fields(record: dict):
     if not isinstance(record, dict):
-        raise BadRequest("expected a JSON object")
+        raise BadRequest("Der Inhalt muss ein JSON-Objekt sein")
     unknown = set(record) - set(FIELDS)
     if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))} (allowed: {', '.join(FIELDS)})")
+        raise BadRequest(f"Unbekannte(s) Feld(er): {', '.join(sorted(unknown))} (erlaubt: {', '.join(FIELDS)})")
     if "listed" in record and isinstance(record["listed"], bool):
         record["listed"] = "ja" if record["listed"] else "nein"

@@ -18,7 +18,7 @@ bp = Blueprint("search", __name__, url_prefix="/api/v1")
 def json_body() -> dict:
     data = request.get_json(silent=True)
     if data is None:
-        raise BadRequest("expected a JSON body (Content-Type: application/json)")
+        raise BadRequest("Erwartet wird ein JSON-Inhalt (Content-Type: application/json)")
     return data
 
 
@@ -30,7 +30,7 @@ def search():
     if isinstance(body, dict) and current_principal().is_staff:
         include_unlisted = body.pop("include_unlisted", False)
         if not isinstance(include_unlisted, bool):
-            raise BadRequest("include_unlisted must be true or false")
+            raise BadRequest("include_unlisted muss true oder false sein")
     req = SearchRequest.from_dict(body, settings.max_limit, settings.max_query_chars)
     req.include_unlisted = include_unlisted
     if req.seeker:
@@ -52,7 +52,7 @@ def partners(profile_id: str):
             try:
                 data[key] = cast(args[key])
             except ValueError:
-                raise BadRequest(f"{key} must be a number") from None
+                raise BadRequest(f"{key} muss eine Zahl sein") from None
     visible_profile(profile_id)
     include_unlisted = allow_unlisted(bool_arg("include_unlisted"))
     req = SearchRequest.from_dict({k: v for k, v in data.items() if v not in (None, [])},

@@ -69,7 +69,7 @@ def register():
     if not can_see_profile(current_principal(), profile):
         # An unlisted profile is answered like a missing one (as everywhere in the API):
         # otherwise the confirmation mail would tell anyone its name.
-        raise NotFound(f"profile {profile_id.strip()} not found")
+        raise NotFound.profile(profile_id.strip())
     sub, needs_confirmation = digest().subscriptions.register(profile_id.strip(), body["email"], prefs)
     if needs_confirmation:
         try:

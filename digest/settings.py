@@ -52,12 +52,12 @@ class MailSettings:
 
     def __post_init__(self):
         if self.smtp_security not in SECURITY:
-            raise ValueError(f"smtp_security must be one of {SECURITY}, not {self.smtp_security!r}")
+            raise ValueError(f"smtp_security muss einer der Werte {', '.join(SECURITY)} sein, nicht „{self.smtp_security}“")
         object.__setattr__(self, "smtp_port", int(self.smtp_port) or DEFAULT_PORTS[self.smtp_security])
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         name, address = parseaddr(self.mail_from)
         if "@" not in address:
-            raise ValueError(f"mail_from is not an e-mail address: {self.mail_from!r}")
+            raise ValueError(f"mail_from ist keine E-Mail-Adresse: „{self.mail_from}“")
 
     @property
     def sender(self) -> Address:
@@ -96,6 +96,6 @@ def load_mail_settings(config_file: str | os.PathLike | None = None, env=None) -
         for key in ("smtp_timeout", "retry_base_s"):
             if key in values:
                 values[key] = float(values[key])
-    except ValueError as exc:
-        raise ValueError(f"mail setting is not a number: {exc}") from None
+    except ValueError:
+        raise ValueError(f"{key} muss eine Zahl sein, nicht „{values[key]}“") from None
     return MailSettings(**values)

@@ -243,7 +243,7 @@ class SubscriptionStore:
         with self._tx() as conn:
             if conn.execute("SELECT 1 FROM profiles WHERE id=?", (profile_id,)).fetchone() is None:
                 from partnerradar.radar import NotFound
-                raise NotFound(f"profile {profile_id} not found")
+                raise NotFound.profile(profile_id)
             row = conn.execute("SELECT id, status FROM subscriptions WHERE profile_id=? AND email=?",
                                (profile_id, email)).fetchone()
             if row and row[1] in ("confirmed", "paused"):

@@ -22,6 +22,8 @@ ABBREVIATIONS = {
 }
 _ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,6}\b")
 THRESHOLD = 92
+#: Reasons people read in the ingest report and the duplicates list.
+SIMILAR_NAMES = "ähnliche Namen"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
         found = {(min(rows[r], j), max(rows[r], j)): float(matrix[r, j])
                  for r, j in zip(*matrix.nonzero()) if rows[r] != j}
         for i, j in sorted(found):
-            pairs[(ids[i], ids[j])] = DuplicatePair(ids[i], ids[j], found[(i, j)], "similar names")
+            pairs[(ids[i], ids[j])] = DuplicatePair(ids[i], ids[j], found[(i, j)], SIMILAR_NAMES)
     # Same acronym and same first word: "Fraunhofer IWS" ~ "Fraunhofer-Institut ... IWS".
     by_key: dict[tuple[str, str], list[str]] = {}
     for pid, norm in zip(ids, normal):
@@ -77,11 +79,11 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
                     continue
                 a, b = sorted((members[x], members[y]))
                 if (a, b) not in pairs:
-                    pairs[(a, b)] = DuplicatePair(a, b, 95.0, f"same acronym {acro}")
+                    pairs[(a, b)] = DuplicatePair(a, b, 95.0, f"gleiches Kürzel {acro}")
     result = list(pairs.values())
     if towns:
         # The same name in two different towns is usually two branches, not a duplicate.
         result = [p for p in result
                   if not (towns.get(p.a) and towns.get(p.b) and fold(towns[p.a]) != fold(towns[p.b])
-                          and p.reason == "similar names" and p.score < 100)]
+                          and p.reason == SIMILAR_NAMES and p.score < 100)]
     return sorted(result, key=lambda p: -p.score)

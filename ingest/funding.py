@@ -139,7 +139,7 @@ def _read_table(path, delimiter: str) -> list[list[str]]:
     rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
             if any(cell.strip() for cell in row)]
     if not rows:
-        raise ValueError(f"{path}: empty file")
+        raise ValueError(f"{path}: Datei ist leer")
     return rows
 
 
@@ -195,7 +195,7 @@ def _numbered_columns(header: list[str]) -> dict[int, int]:
             numbers.setdefault(int(match.group(1)), pos)
     missing = {1, 2} - set(numbers)
     if missing:
-        raise ValueError(f"not an EFRE beneficiary list: columns {sorted(missing)} missing")
+        raise ValueError(f"keine EFRE-Begünstigtenliste: Spalte(n) Nr. {', '.join(map(str, sorted(missing)))} fehlen")
     return numbers
 
 
@@ -312,7 +312,7 @@ def _ptdesy_columns(header: list[str]) -> dict[str, int]:
 
     def first(name):
         if name not in names:
-            raise ValueError(f"not a Förderkatalog export: column {name!r} missing")
+            raise ValueError(f"kein Export des Förderkatalogs: Spalte „{name}“ fehlt")
         return names.index(name)
 
     body = first("Ausführende Stelle")

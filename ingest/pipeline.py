@@ -72,7 +72,7 @@ class ProfilePreparer:
         place = self.gazetteer.resolve(postcode=profile.postcode, town=profile.town)
         if place is None:
             if profile.postcode:
-                raise RecordError(f"unknown postcode {profile.postcode!r}")
+                raise RecordError(f"Unbekannte Postleitzahl „{profile.postcode}“")
             log.info("town %r of %s not found; stored without coordinates", profile.town, profile.id)
             return
         profile.lat, profile.lon, profile.landkreis = place.lat, place.lon, place.landkreis
@@ -112,7 +112,7 @@ def validate_rows(rows: Iterable[Row], file_label: str, preparer: ProfilePrepare
         if profile.id in good:
             first = good[profile.id][0]
             report.rejected.append(Rejected(file_label, row.line,
-                                            f"duplicate id {profile.id!r} (first seen on line {first})", row.raw))
+                                            f"Doppelte id „{profile.id}“ (zuerst in Zeile {first})", row.raw))
             continue
         good[profile.id] = (row.line, profile)
     return list(good.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -45,7 +46,7 @@ class Row:
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM) if it decodes, else Windows-1252 (Excel's German default)."""
     if b"\x00" in data[:4096]:
-        raise UnusableFile("binary file or UTF-16 (save as UTF-8 or Windows-1252 CSV)")
+        raise UnusableFile("Binärdatei oder UTF-16 (bitte als CSV in UTF-8 oder Windows-1252 speichern)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -64,12 +65,12 @@ def detect_format(path: Path, text: str) -> str:
 def read_rows(path: str | Path) -> Iterator[Row]:
     path = Path(path)
     if not path.is_file():
-        raise UnusableFile(f"{path}: no such file")
+        raise UnusableFile(f"{path}: Datei nicht gefunden")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise UnusableFile(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
+        raise UnusableFile(f"{path}: größer als {MAX_FILE_BYTES // 2**20} MiB; bitte aufteilen")
     text = decode(path.read_bytes())
     if not text.strip():
-        raise UnusableFile(f"{path}: empty file")
+        raise UnusableFile(f"{path}: Datei ist leer")
     if detect_format(path, text) == "jsonl":
         yield from read_jsonl(text)
     else:
@@ -86,6 +87,17 @@ def _sniff_delimiter(header_line: str) -> str:
     return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
+def csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint in German where we know it (its text is English)."""
+    message = str(exc)
+    limit = re.match(r"field larger than field limit \((\d+)\)", message)
+    if limit:
+        return f"ein Feld ist zu lang (mehr als {int(limit.group(1)):,} Zeichen)".replace(",", ".")
+    if message.startswith("new-line character seen in unquoted field"):
+        return "Zeilenumbruch (CR) in einem Wert ohne Anführungszeichen"
+    return message
+
+
 def read_csv(text: str) -> Iterator[Row]:
     lines = text.splitlines(keepends=True)
     # Leading '#' lines are comments (the demo file says it is fictitious there).
@@ -93,16 +105,16 @@ def read_csv(text: str) -> Iterator[Row]:
     while skip < len(lines) and (lines[skip].startswith("#") or not lines[skip].strip()):
         skip += 1
     if skip == len(lines):
-        raise UnusableFile("no header line")
+        raise UnusableFile("Kopfzeile fehlt")
     delimiter = _sniff_delimiter(lines[skip])
     reader = csv.reader(io.StringIO("".join(lines[skip:])), delimiter=delimiter)
     try:
         header = [normalise_header(h) for h in next(reader)]
     except csv.Error as exc:
-        raise UnusableFile(f"unreadable header: {exc}") from exc
+        raise UnusableFile(f"Kopfzeile unlesbar: {csv_problem(exc)}") from exc
     if "name" not in header:
-        raise UnusableFile(f"no 'name' column (columns found: {', '.join(header) or 'none'}); "
-                           f"expected columns: {', '.join(FIELDS)}")
+        raise UnusableFile(f"Spalte name fehlt (gefundene Spalten: {', '.join(header) or 'keine'}; "
+                           f"erwartete Spalten: {', '.join(FIELDS)})")
     while True:
         start = skip + reader.line_num + 1
         try:
@@ -110,14 +122,14 @@ def read_csv(text: str) -> Iterator[Row]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Row(start, error=f"malformed CSV: {exc}")
+            yield Row(start, error=f"Fehlerhaftes CSV: {csv_problem(exc)}")
             continue
         if not any(v.strip() for v in values):
             continue
         raw = delimiter.join(values)
         if len(values) > len(header) and any(v.strip() for v in values[len(header):]):
-            yield Row(start, error=f"{len(values)} fields but the header has {len(header)} "
-                                   f"(unquoted '{delimiter}' in a value?)", raw=raw)
+            yield Row(start, error=f"{len(values)} Felder, aber die Kopfzeile hat {len(header)} "
+                                   f"(„{delimiter}“ ohne Anführungszeichen in einem Wert?)", raw=raw)
             continue
         yield Row(start, record=dict(zip(header, values)), raw=raw)
 
@@ -129,10 +141,10 @@ def read_jsonl(text: str) -> Iterator[Row]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Row(number, error=f"invalid JSON: {exc.msg} (column {exc.colno})", raw=line)
+            yield Row(number, error=f"Ungültiges JSON in Spalte {exc.colno} ({exc.msg})", raw=line)
             continue
         if not isinstance(value, dict):
-            yield Row(number, error="expected a JSON object per line", raw=line)
+            yield Row(number, error="Erwartet wird ein JSON-Objekt pro Zeile", raw=line)
             continue
         record = {normalise_header(k): v for k, v in value.items()}
         yield Row(number, record=record, raw=line)

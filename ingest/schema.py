@@ -3,8 +3,8 @@
 A profile is one organisation (firm, research group, startup, ...). Readers turn
 rows into ``dict``s with the keys of ``FIELDS``; ``validate_record`` turns such a
 dict into a clean ``Profile`` or raises ``RecordError`` with a reason a person
-understands (German is for pages; reasons are short English strings because they
-end up in logs and CLI output next to file names and line numbers).
+understands: a short German sentence, because innovation managers read it in the
+reject report next to the file name and line number (field names stay English).
 """
 from __future__ import annotations
 
@@ -101,10 +101,10 @@ def derive_id(name: str, postcode: str = "") -> str:
 def parse_kind(value) -> str:
     raw = clean_text(value).lower()
     if not raw:
-        raise RecordError("missing kind (expected one of: " + ", ".join(KINDS) + ")")
+        raise RecordError("kind fehlt (erwartet: " + ", ".join(KINDS) + ")")
     kind = KIND_ALIASES.get(raw)
     if kind is None:
-        raise RecordError(f"unknown kind {raw!r} (expected one of: {', '.join(KINDS)})")
+        raise RecordError(f"Unbekannte Art „{raw}“ in kind (erwartet: {', '.join(KINDS)})")
     return kind
 
 
@@ -119,7 +119,7 @@ def parse_postcode(value) -> str:
     if raw.isdigit() and len(raw) == 4:
         raw = "0" + raw
     if not _POSTCODE.match(raw):
-        raise RecordError(f"unparseable postcode {clean_text(value)!r} (expected five digits)")
+        raise RecordError(f"Unlesbare Postleitzahl „{clean_text(value)}“ (erwartet: fünf Ziffern)")
     return raw
 
 
@@ -129,31 +129,32 @@ def parse_listed(value) -> bool:
         return True
     if raw in ("0", "false", "nein", "no", "n"):
         return False
-    raise RecordError(f"unparseable listed flag {raw!r} (expected ja/nein)")
+    raise RecordError(f"Unlesbarer Wert „{raw}“ in listed (erwartet: ja oder nein)")
 
 
 def validate_record(record: dict) -> Profile:
     """Turn one raw row into a Profile, or raise RecordError with the first problem found."""
     values = {key: clean_text(record.get(key)) for key in FIELDS if key != "listed"}
     if not values["name"]:
-        raise RecordError("missing name")
+        raise RecordError("name fehlt")
     for key, value in values.items():
         limit = MAX_FIELD_CHARS.get(key, DEFAULT_MAX_CHARS)
         if len(value) > limit:
-            raise RecordError(f"field {key!r} too long ({len(value)} characters, at most {limit})")
+            raise RecordError(f"Feld {key} ist zu lang ({len(value)} Zeichen, höchstens {limit})")
     kind = parse_kind(record.get("kind"))
     postcode = parse_postcode(record.get("postcode"))
     email = values["contact_email"]
     if email and not _EMAIL.match(email):
-        raise RecordError(f"invalid contact_email {email!r}")
+        raise RecordError(f"Ungültige E-Mail-Adresse „{email}“ in contact_email")
     if not any(values[f] for f in TEXT_FIELDS):
-        raise RecordError("no text to match on (description, offers, seeks and keywords are all empty)")
+        raise RecordError("Kein Text zum Abgleichen (description, offers, seeks und keywords sind alle leer)")
     profile_id = values["id"] or derive_id(values["name"], postcode)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", profile_id):
-        raise RecordError(f"invalid id {profile_id!r} (letters, digits, '.', '_', ':', '-')")
+        raise RecordError(f"Ungültige id „{profile_id}“ (erlaubt: Buchstaben ohne Umlaute, Ziffern, "
+                          f"„.“, „_“, „:“ und „-“; höchstens 128 Zeichen)")
     extra = record.get("extra") or {}
     if not isinstance(extra, dict):
-        raise RecordError("extra must be an object")
+        raise RecordError("extra muss ein Objekt sein")
     return Profile(
         id=profile_id, name=values["name"], kind=kind,
         description=values["description"], offers=values["offers"], seeks=values["seeks"],

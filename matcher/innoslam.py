@@ -172,7 +172,7 @@ def _research_profile(radar, profile_id: str) -> dict:
 
     profile = radar.store.get_profile(profile_id)
     if profile is None or not profile["listed"]:
-        raise NotFound(f"Profil {profile_id} nicht gefunden.")
+        raise NotFound.profile(profile_id)
     return profile
 
 

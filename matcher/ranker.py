@@ -133,7 +133,7 @@ class Ranker:
             return None
         place = self.gazetteer.locate(near)
         if place is None:
-            raise BadRequest(f"unknown place {near!r}: give a German postcode or a Saxon town")
+            raise BadRequest(f"Unbekannter Ort „{near}“: bitte eine deutsche Postleitzahl oder einen sächsischen Ort angeben")
         return place
 
     def allowed_rows(self, req: SearchRequest, origin, seeker_row: int = -1) -> tuple[np.ndarray, np.ndarray | None]:
@@ -146,7 +146,7 @@ class Ranker:
         if req.landkreis:
             district = normalise_district(req.landkreis)
             if district is None:
-                raise BadRequest(f"unknown landkreis {req.landkreis!r} (one of: "
+                raise BadRequest(f"Unbekannter Landkreis „{req.landkreis}“ (erlaubt: "
                                  f"{', '.join(self.gazetteer.districts())})")
             mask &= table.landkreis == district
         distance = None

@@ -29,48 +29,49 @@ class SearchRequest:
     @classmethod
     def from_dict(cls, data: dict, max_limit: int = 100, max_query_chars: int = 2000) -> "SearchRequest":
         if not isinstance(data, dict):
-            raise BadRequest("request body must be a JSON object")
-        known = {f for f in cls.__dataclass_fields__ if f not in ("include_unlisted", "only")}
-        unknown = set(data) - known
+            raise BadRequest("Der Inhalt muss ein JSON-Objekt sein")
+        known = [f for f in cls.__dataclass_fields__ if f not in ("include_unlisted", "only")]
+        unknown = set(data) - set(known)
         if unknown:
-            raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
+            raise BadRequest(f"Unbekannte(s) Feld(er): {', '.join(sorted(unknown))} "
+                             f"(erlaubt: {', '.join(known)})")
         req = cls()
         req.query = _text(data.get("query"), "query")
         if len(req.query) > max_query_chars:
-            raise BadRequest(f"query too long ({len(req.query)} characters, at most {max_query_chars})")
+            raise BadRequest(f"query ist zu lang ({len(req.query)} Zeichen, höchstens {max_query_chars})")
         kinds = data.get("kinds") or []
         if isinstance(kinds, str):
             kinds = [kinds]
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-            raise BadRequest("kinds must be a list of strings")
+            raise BadRequest("kinds muss eine Liste von Texten sein")
         bad = [k for k in kinds if k not in KINDS]
         if bad:
-            raise BadRequest(f"unknown kind(s) {', '.join(bad)} (allowed: {', '.join(KINDS)})")
+            raise BadRequest(f"Unbekannte Art(en) {', '.join(bad)} (erlaubt: {', '.join(KINDS)})")
         req.kinds = kinds
         req.near = _text(data.get("near"), "near")
         radius = data.get("radius_km")
         if radius is not None:
             if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not 0 < radius <= 1000:
-                raise BadRequest("radius_km must be a number between 0 and 1000")
+                raise BadRequest("radius_km muss eine Zahl zwischen 0 und 1000 sein")
             if not req.near:
-                raise BadRequest("radius_km needs near (a postcode or town)")
+                raise BadRequest("radius_km braucht near (eine Postleitzahl oder einen Ort)")
             req.radius_km = float(radius)
         req.landkreis = _text(data.get("landkreis"), "landkreis")
         exclude = data.get("exclude") or []
         if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
-            raise BadRequest("exclude must be a list of profile ids")
+            raise BadRequest("exclude muss eine Liste von Profil-IDs sein")
         req.exclude = exclude
         limit = data.get("limit", 10)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= max_limit:
-            raise BadRequest(f"limit must be an integer between 1 and {max_limit}")
+            raise BadRequest(f"limit muss eine ganze Zahl zwischen 1 und {max_limit} sein")
         req.limit = limit
         req.seeker = _text(data.get("seeker"), "seeker")
         include_known = data.get("include_known", False)
         if not isinstance(include_known, bool):
-            raise BadRequest("include_known must be true or false")
+            raise BadRequest("include_known muss true oder false sein")
         req.include_known = include_known
         if not req.query and not req.seeker:
-            raise BadRequest("query is empty: describe what you are looking for")
+            raise BadRequest("query ist leer: bitte beschreiben Sie, was Sie suchen")
         return req
 
 
@@ -78,5 +79,5 @@ def _text(value, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string")
+        raise BadRequest(f"{name} muss ein Text sein")
     return value.strip()

@@ -54,7 +54,7 @@ def user_add(ctx, email, role, region, profile_id, password_stdin):
                 continue
             canonical = normalise_district(name.strip())
             if canonical is None:
-                _fail(f"unbekannter Landkreis {name.strip()!r}")
+                _fail(f"Unbekannter Landkreis „{name.strip()}“")
             regions.append(canonical)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

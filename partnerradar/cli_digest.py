@@ -83,7 +83,7 @@ def preview(ctx, firm, days, html_file):
     try:
         profile = service.radar.get_profile(firm)
     except NotFound:
-        _fail(f"Profil {firm} nicht gefunden")
+        _fail(f"Profil „{firm}“ nicht gefunden")
     subs = [s for s in service.subscriptions.of_profile(firm) if s.status != "unsubscribed"]
     now = time.time()
     if subs:
@@ -138,7 +138,7 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
                                        "exclude_topics": list(exclude_topics)})
         sub, needs_confirmation = service.subscriptions.register(firm, email, prefs)
     except NotFound:
-        _fail(f"Profil {firm} nicht gefunden")
+        _fail(f"Profil „{firm}“ nicht gefunden")
     except BadRequest as exc:
         _fail(str(exc))
     if not needs_confirmation:

@@ -62,5 +62,5 @@ def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Set
             values[key] = env[var]
     settings = Settings(**values)
     if settings.index_type not in INDEX_TYPES:
-        raise ValueError(f"index_type must be one of {INDEX_TYPES}, not {settings.index_type!r}")
+        raise ValueError(f"index_type muss einer der Werte {', '.join(INDEX_TYPES)} sein, nicht „{settings.index_type}“")
     return settings

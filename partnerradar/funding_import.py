@@ -19,10 +19,10 @@ LOADERS = {"efre": load_efre, "ptdesy": load_ptdesy}
 def load_dataset(path, fmt: str) -> FundingDataset:
     """The export at ``path`` read by the adapter for ``fmt`` ('efre' | 'ptdesy')."""
     if fmt not in LOADERS:
-        raise ValueError(f"unknown funding format {fmt!r} (expected one of: {', '.join(LOADERS)})")
+        raise ValueError(f"Unbekanntes Förderformat „{fmt}“ (erwartet: {', '.join(LOADERS)})")
     path = Path(path)
     if not path.is_file():
-        raise UnusableFile(f"{path}: no such file")
+        raise UnusableFile(f"{path}: Datei nicht gefunden")
     try:
         return LOADERS[fmt](path)
     except (ValueError, UnicodeError) as exc:   # empty file, columns of another format

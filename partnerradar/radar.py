@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 
 
 class NotFound(LookupError):
-    pass
+    """Something the user named does not exist; the message says what (in German)."""
+
+    @classmethod
+    def profile(cls, profile_id: str) -> "NotFound":
+        return cls(f"Profil „{profile_id}“ nicht gefunden")
 
 
 class Radar:
@@ -63,8 +67,8 @@ class Radar:
             self.store.set_meta("model", encoder.name)
         elif stored != encoder.name and self.store.count_passages():
             raise RuntimeError(
-                f"the database was embedded with model {stored!r}, the configured model is "
-                f"{encoder.name!r}: run 'partnerradar reindex --reembed' to switch")
+                f"Die Datenbank wurde mit dem Modell „{stored}“ eingebettet, eingestellt ist "
+                f"„{encoder.name}“: zum Wechseln 'partnerradar reindex --reembed' ausführen")
 
     @property
     def analyzer(self):
@@ -147,7 +151,7 @@ class Radar:
         """Fold the smaller of two duplicate profiles into the larger; returns (kept, removed)."""
         pa, pb = self.store.get_profile(a), self.store.get_profile(b)
         if pa is None or pb is None:
-            raise NotFound(f"profile {a if pa is None else b} not found")
+            raise NotFound.profile(a if pa is None else b)
         size = lambda p: sum(len(p[f] or "") for f in ("description", "offers", "seeks", "keywords"))
         keep, drop = (pa, pb) if size(pa) >= size(pb) else (pb, pa)
         merged = {k: keep[k] for k in ("id", "name", "kind", "street", "postcode", "town", "website",
@@ -235,7 +239,7 @@ class Radar:
         if req.seeker:
             row = index.profiles.row_of.get(req.seeker)
             if row is None:
-                raise NotFound(f"profile {req.seeker} not found")
+                raise NotFound.profile(req.seeker)
             query.seeker_row = row
         return self._results(index, query, req, weights, explain)
 
@@ -245,7 +249,7 @@ class Radar:
         index = self.index
         row = index.profiles.row_of.get(profile_id)
         if row is None:
-            raise NotFound(f"profile {profile_id} not found")
+            raise NotFound.profile(profile_id)
         req = req or SearchRequest()
         req.seeker = profile_id
         query = Query.for_profile(self.store.passages_for(profile_id), index.lexical.profile_terms(row), row)
@@ -291,7 +295,7 @@ class Radar:
     def get_profile(self, profile_id: str, with_contact: bool = True) -> dict:
         profile = self.store.get_profile(profile_id)
         if profile is None:
-            raise NotFound(f"profile {profile_id} not found")
+            raise NotFound.profile(profile_id)
         if not with_contact:
             for key in CONTACT_FIELDS:
                 profile.pop(key, None)

@@ -94,7 +94,7 @@ def test_unlisted_profile_only_for_staff(reader, role, status):
     if status == 404:
         # answered exactly like a profile that does not exist
         assert response.get_json() == client(role, "GET", "/api/v1/profiles/gibt-es-nicht").get_json() | {
-            "message": "profile kl-verborgen not found"}
+            "message": "Profil „kl-verborgen“ nicht gefunden"}
         assert "Zahnradüberholung" not in response.get_data(as_text=True)
     else:
         assert response.get_json()["contact_name"] == "Jördis Geheimnißträger-Neun"
@@ -440,7 +440,8 @@ def test_search_is_rate_limited_per_key(writer):
     body = {"query": "Laserstrahlschweißen"}
     assert [client("member", "POST", "/api/v1/search", json=body).status_code for _ in range(4)] == [200] * 3 + [429]
     limited = client("member", "POST", "/api/v1/search", json=body)
-    assert limited.status_code == 429 and "Zu viele Anfragen" in limited.get_json()["message"]
+    assert limited.status_code == 429
+    assert limited.get_json()["message"] == "Zu viele Anfragen (höchstens 3 pro Minute); bitte kurz warten."
     assert client("manager", "POST", "/api/v1/search", json=body).status_code == 200    # its own budget
     assert client("member", "GET", "/api/v1/profiles/kl-laser/partners").status_code == 429   # one budget
 
@@ -473,7 +474,7 @@ def test_cli_creates_users_and_keys_without_any_default(tmp_path, cli_encoder):
     assert secret.startswith("prk_") and "nur jetzt angezeigt" in made.stderr
     bad_region = run(main, ["user", "add", "m@example.org", "--role", "manager", "--region", "Oberbayern",
                             "--password-stdin", "--db", db], input="ein-langes-passwort\n")
-    assert bad_region.exit_code == 2 and "unbekannter Landkreis" in bad_region.stderr
+    assert bad_region.exit_code == 2 and "Unbekannter Landkreis" in bad_region.stderr
     listed = run(main, ["key", "list", "--db", db]).stdout
     assert "aktiv" in listed and secret not in listed
     key_id = secret.split("_")[1]

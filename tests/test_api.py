@@ -85,21 +85,21 @@ def test_search_with_filters_over_http(demo_client):
 @pytest.mark.parametrize("kwargs, status, message", [
     ({"data": "Wer kann helfen?", "content_type": "text/plain"}, 400, "JSON"),
     ({"data": "{\"query\": \"Schweißen\"", "content_type": "application/json"}, 400, "JSON"),
-    ({"json": ["Schweißen"]}, 400, "JSON object"),
-    ({"json": {"query": "Schweißen", "sortierung": "Größe"}}, 400, "unknown field(s): sortierung"),
-    ({"json": {"query": "Schweißen", "limit": 0}}, 400, "limit must be an integer between 1 and 100"),
-    ({"json": {"query": "Schweißen", "limit": 101}}, 400, "limit must be an integer between 1 and 100"),
-    ({"json": {"query": "Schweißen", "limit": "zehn"}}, 400, "limit must be"),
-    ({"json": {"query": "Schweißen", "radius_km": 30}}, 400, "radius_km needs near"),
-    ({"json": {"query": "Schweißen", "near": "Chemnitz", "radius_km": -5}}, 400, "radius_km must be"),
-    ({"json": {"query": "Schweißen", "kinds": ["handwerk"]}}, 400, "unknown kind(s) handwerk"),
-    ({"json": {"query": "Schweißen" * 300}}, 400, "query too long (2700 characters, at most 2000)"),
-    ({"json": {"query": "   "}}, 400, "query is empty"),
-    ({"json": {"query": 42}}, 400, "query must be a string"),
-    ({"json": {"query": "Schweißen", "near": "Großkleinhausen am Meer"}}, 400, "unknown place"),
-    ({"json": {"query": "Schweißen", "landkreis": "Oberbayern"}}, 400, "unknown landkreis"),
-    ({"json": {"query": "Schweißen", "include_unlisted": True}}, 400, "unknown field(s): include_unlisted"),
-    ({"json": {"query": "Schweißen", "seeker": "gibt-es-nicht"}}, 404, "gibt-es-nicht"),
+    ({"json": ["Schweißen"]}, 400, "Der Inhalt muss ein JSON-Objekt sein"),
+    ({"json": {"query": "Schweißen", "sortierung": "Größe"}}, 400, "Unbekannte(s) Feld(er): sortierung (erlaubt: query, kinds,"),
+    ({"json": {"query": "Schweißen", "limit": 0}}, 400, "limit muss eine ganze Zahl zwischen 1 und 100 sein"),
+    ({"json": {"query": "Schweißen", "limit": 101}}, 400, "limit muss eine ganze Zahl zwischen 1 und 100 sein"),
+    ({"json": {"query": "Schweißen", "limit": "zehn"}}, 400, "limit muss eine ganze Zahl"),
+    ({"json": {"query": "Schweißen", "radius_km": 30}}, 400, "radius_km braucht near"),
+    ({"json": {"query": "Schweißen", "near": "Chemnitz", "radius_km": -5}}, 400, "radius_km muss eine Zahl zwischen 0 und 1000 sein"),
+    ({"json": {"query": "Schweißen", "kinds": ["handwerk"]}}, 400, "Unbekannte Art(en) handwerk (erlaubt: kmu, research, startup, other)"),
+    ({"json": {"query": "Schweißen" * 300}}, 400, "query ist zu lang (2700 Zeichen, höchstens 2000)"),
+    ({"json": {"query": "   "}}, 400, "query ist leer"),
+    ({"json": {"query": 42}}, 400, "query muss ein Text sein"),
+    ({"json": {"query": "Schweißen", "near": "Großkleinhausen am Meer"}}, 400, "Unbekannter Ort „Großkleinhausen am Meer“"),
+    ({"json": {"query": "Schweißen", "landkreis": "Oberbayern"}}, 400, "Unbekannter Landkreis „Oberbayern“"),
+    ({"json": {"query": "Schweißen", "include_unlisted": True}}, 400, "Unbekannte(s) Feld(er): include_unlisted"),
+    ({"json": {"query": "Schweißen", "seeker": "gibt-es-nicht"}}, 404, "Profil „gibt-es-nicht“ nicht gefunden"),
 ])
 def test_bad_search_requests_get_a_clear_message(demo_client, kwargs, status, message):
     response = demo_client.post("/api/v1/search", **kwargs)
@@ -119,10 +119,10 @@ def test_partners_of_a_profile(demo_client):
 
 
 @pytest.mark.parametrize("url, status, message", [
-    ("/api/v1/profiles/gibt-es-nicht/partners", 404, "profile gibt-es-nicht not found"),
-    ("/api/v1/profiles/demo-005/partners?limit=viele", 400, "limit must be a number"),
-    ("/api/v1/profiles/demo-005/partners?radius_km=20", 400, "radius_km needs near"),
-    ("/api/v1/profiles/demo-005/partners?kind=Bäckerei", 400, "unknown kind(s) Bäckerei"),
+    ("/api/v1/profiles/gibt-es-nicht/partners", 404, "Profil „gibt-es-nicht“ nicht gefunden"),
+    ("/api/v1/profiles/demo-005/partners?limit=viele", 400, "limit muss eine Zahl sein"),
+    ("/api/v1/profiles/demo-005/partners?radius_km=20", 400, "radius_km braucht near"),
+    ("/api/v1/profiles/demo-005/partners?kind=Bäckerei", 400, "Unbekannte Art(en) Bäckerei"),
 ])
 def test_partners_errors(demo_client, url, status, message):
     response = demo_client.get(url)
@@ -183,9 +183,10 @@ def test_profiles_filtered_by_kind_landkreis_town_and_name(demo_client):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("limit=0", "limit must be between 1 and 100"), ("limit=500", "limit must be between 1 and 100"),
-    ("offset=-1", "offset must be between"), ("limit=zwanzig", "limit must be an integer"),
-    ("kind=bäckerei", "unknown kind 'bäckerei'"), ("landkreis=Oberbayern", "unknown landkreis"),
+    ("limit=0", "limit muss zwischen 1 und 100 liegen"), ("limit=500", "limit muss zwischen 1 und 100 liegen"),
+    ("offset=-1", "offset muss zwischen 0 und"), ("limit=zwanzig", "limit muss eine ganze Zahl sein"),
+    ("kind=bäckerei", "Unbekannte Art „bäckerei“ (erlaubt: kmu, research, startup, other)"),
+    ("landkreis=Oberbayern", "Unbekannter Landkreis „Oberbayern“ (erlaubt: Dresden, Leipzig, Chemnitz,"),
 ])
 def test_bad_profile_list_requests(demo_client, query, message):
     response = demo_client.get(f"/api/v1/profiles?{query}")
@@ -233,13 +234,13 @@ def test_create_with_a_padded_existing_id_is_a_conflict_not_an_overwrite(client,
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"kind": "Bäckerei"}, "unknown kind 'bäckerei'"),
-    ({"postcode": "12a45"}, "unparseable postcode '12a45'"),
-    ({"postcode": "99999", "town": "Nirgendwohausen"}, "unknown postcode '99999'"),
-    ({"contact_email": "keine-adresse"}, "invalid contact_email"),
-    ({"name": "  "}, "missing name"),
-    ({"description": "", "offers": "", "seeks": "", "keywords": ""}, "no text to match on"),
-    ({"id": "Größe"}, "invalid id"),
+    ({"kind": "Bäckerei"}, "Unbekannte Art „bäckerei“ in kind"),
+    ({"postcode": "12a45"}, "Unlesbare Postleitzahl „12a45“"),
+    ({"postcode": "99999", "town": "Nirgendwohausen"}, "Unbekannte Postleitzahl „99999“"),
+    ({"contact_email": "keine-adresse"}, "Ungültige E-Mail-Adresse „keine-adresse“ in contact_email"),
+    ({"name": "  "}, "name fehlt"),
+    ({"description": "", "offers": "", "seeks": "", "keywords": ""}, "Kein Text zum Abgleichen"),
+    ({"id": "Größe"}, "Ungültige id „Größe“"),
 ])
 def test_invalid_profile_is_rejected_with_422(client, small_radar, change, message):
     response = client.post("/api/v1/profiles", json={**NEW_PROFILE, **change})
@@ -250,8 +251,8 @@ def test_invalid_profile_is_rejected_with_422(client, small_radar, change, messa
 
 
 @pytest.mark.parametrize("body, message", [
-    ({**NEW_PROFILE, "telefon": "0351 123"}, "unknown field(s): telefon"),
-    (["keine", "Objekte"], "expected a JSON object"),
+    ({**NEW_PROFILE, "telefon": "0351 123"}, "Unbekannte(s) Feld(er): telefon"),
+    (["keine", "Objekte"], "Der Inhalt muss ein JSON-Objekt sein"),
 ])
 def test_malformed_profile_bodies_are_400(client, body, message):
     response = client.post("/api/v1/profiles", json=body)
@@ -300,10 +301,10 @@ def test_update_reads_listed_like_post_and_file_ingest(client, spelling, listed)
 
 
 @pytest.mark.parametrize("url, body, status, message", [
-    ("/api/v1/profiles/gibt-es-nicht", {"name": "Niemand GmbH"}, 404, "not found"),
-    ("/api/v1/profiles/kl-holz", {"id": "kl-anders"}, 400, "differs from the URL"),
-    ("/api/v1/profiles/kl-holz", {"kind": "Bäckerei"}, 422, "unknown kind"),
-    ("/api/v1/profiles/kl-holz", {"hausnummer": "5"}, 400, "unknown field(s): hausnummer"),
+    ("/api/v1/profiles/gibt-es-nicht", {"name": "Niemand GmbH"}, 404, "Profil „gibt-es-nicht“ nicht gefunden"),
+    ("/api/v1/profiles/kl-holz", {"id": "kl-anders"}, 400, "weicht von der id in der URL ab"),
+    ("/api/v1/profiles/kl-holz", {"kind": "Bäckerei"}, 422, "Unbekannte Art „bäckerei“"),
+    ("/api/v1/profiles/kl-holz", {"hausnummer": "5"}, 400, "Unbekannte(s) Feld(er): hausnummer"),
 ])
 def test_bad_updates(client, small_radar, url, body, status, message):
     response = client.put(url, json=body)
@@ -370,6 +371,31 @@ def test_empty_database_answers_with_empty_lists(tmp_path, encoder):
     assert client.get("/healthz").get_json()["passages"] == 0
 
 
+# -- what a person reads ----------------------------------------------------------------
+
+def test_an_innovation_manager_reads_every_problem_in_german(tmp_path, small_radar, anonymous):
+    """A broken spreadsheet row is named by its line with a German reason; so is a bad search."""
+    sheet = tmp_path / "firmen.csv"
+    sheet.write_text("name;kind;postcode;description\n"
+                     "Drehteile Auerbach GmbH;kmu;08209;Wir drehen Präzisionsteile aus Messing.\n"
+                     "Glasbläserei Lauscha;Handwerk;09111;Wir blasen Glaskolben für Labore.\n"
+                     "Fräserei Öhme;kmu;O9111;Wir fräsen Gehäuse aus Aluminium.\n", encoding="utf-8")
+
+    report = small_radar.ingest(sheet)
+
+    assert report.inserted == 1
+    assert [str(rejected) for rejected in report.rejected] == [
+        f"{sheet}:3: Unbekannte Art „handwerk“ in kind (erwartet: kmu, research, startup, other)",
+        f"{sheet}:4: Unlesbare Postleitzahl „O9111“ (erwartet: fünf Ziffern)",
+    ]
+
+    response = anonymous.post("/api/v1/search", json={"query": "Messingdrehteile", "radius_km": 25})
+
+    assert response.status_code == 400
+    assert response.get_json() == {     # the error code stays English for programs
+        "error": "bad_request", "message": "radius_km braucht near (eine Postleitzahl oder einen Ort)"}
+
+
 # -- health, spec, errors ------------------------------------------------------------
 
 def test_healthz_reports_database_index_and_model(demo_client):
@@ -424,3 +450,11 @@ def test_errors_are_json_without_traceback(client, small_radar, monkeypatch):
         text = answer.get_data(as_text=True)
         assert "Traceback" not in text and 'File "' not in text and "/geheim/pfad" not in text
     assert answers[0].get_json()["error"] == "internal_error"
+    # Werkzeug's own errors (404, 405, 413) speak German too; the error codes stay as they were.
+    assert [(a.get_json()["error"], a.get_json()["message"]) for a in answers[1:]] == [
+        ("not_found", "Diese Adresse gibt es nicht; bitte die URL prüfen (alle Adressen: /api/v1/openapi.json)."),
+        ("method_not_allowed", "Die Methode DELETE ist für diese Adresse nicht erlaubt (erlaubt: OPTIONS, POST)."),
+        ("request_entity_too_large", "Der Inhalt der Anfrage ist zu groß (höchstens 1 MiB)."),
+        ("bad_request", "Erwartet wird ein JSON-Inhalt (Content-Type: application/json)"),
+        ("bad_request", "Erwartet wird ein JSON-Inhalt (Content-Type: application/json)"),
+    ]

@@ -53,10 +53,10 @@ def test_ingest_with_rejected_rows_exits_3_and_prints_file_line_reason(tmp_path,
     lines = result.stdout.splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [
         f"{BROKEN_CSV}:{n}" for n in (4, 5, 6, 8, 9, 10, 13)]
-    assert lines[0] == f"{BROKEN_CSV}:4: missing name"
-    assert lines[1].startswith(f"{BROKEN_CSV}:5: unknown kind 'backstube'")
-    assert lines[2].startswith(f"{BROKEN_CSV}:6: unparseable postcode '12a45'")
-    assert lines[3] == f"{BROKEN_CSV}:8: unknown postcode '99999'"
+    assert lines[0] == f"{BROKEN_CSV}:4: name fehlt"
+    assert lines[1].startswith(f"{BROKEN_CSV}:5: Unbekannte Art „backstube“")
+    assert lines[2].startswith(f"{BROKEN_CSV}:6: Unlesbare Postleitzahl „12a45“")
+    assert lines[3] == f"{BROKEN_CSV}:8: Unbekannte Postleitzahl „99999“"
     assert "10 Zeilen gelesen, 3 neu" in result.stderr and "7 abgelehnt" in result.stderr
     assert "profile_fehlerhaft.rejects.csv" in result.stderr
     assert (tmp_path / "neu.rejects" / "profile_fehlerhaft.rejects.csv").is_file()
@@ -70,13 +70,13 @@ def test_ingest_unusable_file_exits_1(tmp_path, cli_encoder):
     result = run("--db", db, "ingest", bad)
 
     assert result.exit_code == 1
-    assert "no 'name' column" in result.stderr
+    assert "Spalte name fehlt" in result.stderr
     # one unusable file among good ones still fails the run, the good ones go in
     mixed = run("--db", db, "ingest", bad, SMALL_CSV)
     assert mixed.exit_code == 1
     assert "12 neu" in mixed.stderr
     missing = run("--db", db, "ingest", tmp_path / "gibt_es_nicht.csv")
-    assert missing.exit_code == 1 and "no such file" in missing.stderr
+    assert missing.exit_code == 1 and "Datei nicht gefunden" in missing.stderr
 
 
 def test_ingest_json_report(tmp_path, cli_encoder):
@@ -139,10 +139,10 @@ def test_search_with_nothing_in_range(db):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--radius-km", "30"], "radius_km needs near"),
-    (["--kind", "bäckerei"], "unknown kind(s) bäckerei"),
-    (["--near", "Atlantis"], "unknown place"),
-    (["--top", "0"], "limit must be"),
+    (["--radius-km", "30"], "radius_km braucht near"),
+    (["--kind", "bäckerei"], "Unbekannte Art(en) bäckerei"),
+    (["--near", "Atlantis"], "Unbekannter Ort „Atlantis“"),
+    (["--top", "0"], "limit muss eine ganze Zahl zwischen 1 und 100 sein"),
 ])
 def test_search_errors_exit_2_with_a_message(db, args, message):
     result = run("--db", db, "search", "Schweißen", *args)
@@ -158,7 +158,7 @@ def test_partners_command(db):
     assert "kl-laser" not in ids_of(hits) and "kl-verborgen" not in ids_of(hits)
     assert len(hits) == 10
     unknown = run("--db", db, "partners", "gibt-es-nicht")
-    assert unknown.exit_code == 2 and "gibt-es-nicht" in unknown.stderr
+    assert unknown.exit_code == 2 and unknown.stderr.strip() == "Fehler: Profil „gibt-es-nicht“ nicht gefunden"
 
 
 # -- delete, health, reindex -----------------------------------------------------------
@@ -205,7 +205,7 @@ def test_installed_command_ingest_and_search(tmp_path):
     ingest = subprocess.run(cli_command() + ["--db", str(db), "ingest", str(BROKEN_CSV)],
                             capture_output=True, text=True, env=env, timeout=300)
     assert ingest.returncode == 3, ingest.stderr
-    assert ingest.stdout.splitlines()[0] == f"{BROKEN_CSV}:4: missing name"
+    assert ingest.stdout.splitlines()[0] == f"{BROKEN_CSV}:4: name fehlt"
     assert "Traceback" not in ingest.stderr
 
     found = subprocess.run(cli_command() + ["search", "Kühlhäuser mit natürlichen Kältemitteln", "--db", str(db),

@@ -116,8 +116,8 @@ def test_json_lines_with_comments_numbers_and_bad_lines(tmp_path, encoder):
     report = radar.ingest(JSONL)
 
     assert report.inserted == 3
-    assert [(r.line, r.reason.split(":")[0]) for r in report.rejected] == [
-        (6, "invalid JSON"), (7, "expected a JSON object per line")]
+    assert [(r.line, r.reason.split(" in Spalte")[0]) for r in report.rejected] == [
+        (6, "Ungültiges JSON"), (7, "Erwartet wird ein JSON-Objekt pro Zeile")]
     cheese = radar.get_profile("js-kaese")
     assert cheese["postcode"] == "01445"                      # number without the leading zero
     assert cheese["name"] == "Käserei Lößnitzgrund eG" and cheese["landkreis"] == "Meißen"
@@ -133,13 +133,13 @@ def test_json_lines_with_comments_numbers_and_bad_lines(tmp_path, encoder):
 # -- broken rows -------------------------------------------------------------------
 
 EXPECTED_REJECTS = [
-    (4, "missing name"),
-    (5, "unknown kind 'backstube'"),
-    (6, "unparseable postcode '12a45'"),
-    (8, "unknown postcode '99999'"),
-    (9, "9 fields but the header has 8"),
-    (10, "invalid contact_email 'keine-adresse.de'"),
-    (13, "no text to match on"),
+    (4, "name fehlt"),
+    (5, "Unbekannte Art „backstube“ in kind (erwartet: kmu, research, startup, other)"),
+    (6, "Unlesbare Postleitzahl „12a45“ (erwartet: fünf Ziffern)"),
+    (8, "Unbekannte Postleitzahl „99999“"),
+    (9, "9 Felder, aber die Kopfzeile hat 8 („,“ ohne Anführungszeichen in einem Wert?)"),
+    (10, "Ungültige E-Mail-Adresse „keine-adresse.de“ in contact_email"),
+    (13, "Kein Text zum Abgleichen (description, offers, seeks und keywords sind alle leer)"),
 ]
 
 
@@ -155,7 +155,7 @@ def test_broken_rows_are_reported_with_line_and_reason_and_good_rows_go_in(tmp_p
     for (line, reason), (_, expected) in zip(got, EXPECTED_REJECTS):
         assert reason.startswith(expected), (line, reason)
     # The human form the CLI prints: FILE:LINE: reason
-    assert str(report.rejected[0]) == f"{BROKEN_CSV}:4: missing name"
+    assert str(report.rejected[0]) == f"{BROKEN_CSV}:4: name fehlt"
 
     assert sorted(radar.store.content_hashes()) == ["f-gut1", "f-gut2", "f-gut3"]
     for query, expected_id in [("Präzisionsdrehteile aus Messing für die Medizintechnik", "f-gut1"),
@@ -182,7 +182,7 @@ def test_rejected_rows_are_kept_in_the_table_and_in_a_rejects_file(tmp_path, enc
     with rejects_file.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["line"]) for r in rows] == [line for line, _ in EXPECTED_REJECTS]
-    assert rows[1]["reason"].startswith("unknown kind 'backstube'")
+    assert rows[1]["reason"].startswith("Unbekannte Art „backstube“")
     assert "Bäckerei Ungültig GmbH" in rows[1]["raw"]
 
 
@@ -198,7 +198,7 @@ def test_same_organisation_twice_in_one_file_is_rejected_the_second_time(tmp_pat
 
     assert report.inserted == 2
     assert [(r.line, r.reason) for r in report.rejected] == [
-        (4, f"duplicate id {derive_id('Drechslerei Größchen', '09548')!r} (first seen on line 2)")]
+        (4, f"Doppelte id „{derive_id('Drechslerei Größchen', '09548')}“ (zuerst in Zeile 2)")]
     assert "Räuchermännchen" in radar.get_profile(derive_id("Drechslerei Größchen", "09548"))["description"]
 
 
@@ -211,8 +211,8 @@ def test_settings_accept_the_database_path_as_a_string(tmp_path, encoder):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("firma_name;art;beschreibung\nMüller GmbH;kmu;Schweißen\n", "no 'name' column"),
-    ("", "empty file"),
+    ("firma_name;art;beschreibung\nMüller GmbH;kmu;Schweißen\n", "Spalte name fehlt"),
+    ("", "Datei ist leer"),
 ])
 def test_a_file_without_name_column_or_content_is_unusable_and_nothing_is_written(
         tmp_path, encoder, content, message):
@@ -229,7 +229,7 @@ def test_a_file_without_name_column_or_content_is_unusable_and_nothing_is_writte
 
 def test_missing_file_is_unusable(tmp_path, encoder):
     radar = make_radar(tmp_path / "p.db", encoder)
-    with pytest.raises(UnusableFile, match="no such file"):
+    with pytest.raises(UnusableFile, match="Datei nicht gefunden"):
         radar.ingest(tmp_path / "gibt_es_nicht.csv")
 
 

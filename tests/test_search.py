@@ -182,8 +182,8 @@ def test_unlisted_profiles_never_appear(demo_radar):
 
 
 @pytest.mark.parametrize("request_data, message", [
-    ({"query": DEMO_QUERY, "near": "Atlantis"}, "unknown place"),
-    ({"query": DEMO_QUERY, "landkreis": "Landkreis Bielefeld"}, "unknown landkreis"),
+    ({"query": DEMO_QUERY, "near": "Atlantis"}, "Unbekannter Ort „Atlantis“"),
+    ({"query": DEMO_QUERY, "landkreis": "Landkreis Bielefeld"}, "Unbekannter Landkreis „Landkreis Bielefeld“"),
 ])
 def test_unknown_places_are_the_users_error(demo_radar, request_data, message):
     with pytest.raises(BadRequest, match=message):

@@ -103,7 +103,7 @@ def test_server_answers_searches_over_a_socket(server):
     assert state["model"] == "loaded"
 
     status, _, text = request(base, "/api/v1/search", {"query": "Schweißen", "limit": 0})
-    assert status == 400 and "limit must be" in json.loads(text)["message"]
+    assert status == 400 and "limit muss eine ganze Zahl" in json.loads(text)["message"]
     status, _, text = request(base, "/api/v1/profiles/gibt-es-nicht/partners")
     assert status == 404 and "Traceback" not in text
 
