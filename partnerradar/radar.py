@@ -170,9 +170,10 @@ class Radar:
         def apply():
             store_profiles(self.store, preparer, [profile], report, keep["source"] or "merge")
             partners = self.store.known_partners(drop["id"])
+            self.store.move_references(drop["id"], keep["id"])
             self.store.delete_profiles([drop["id"]])
             self.store.add_cooperations((keep["id"], other, f"merged:{drop['id']}", "; ".join(titles), "merge")
-                                        for other, titles in partners.items())
+                                        for other, titles in partners.items() if other != keep["id"])
         self._write(apply)
         return keep["id"], drop["id"]
 

@@ -29,6 +29,10 @@ PROFILE_COLUMNS = {
     "created_at": float, "updated_at": float,
 }
 CONTACT_FIELDS = ("contact_name", "contact_email", "street")
+#: Columns of tables other modules keep in this file (digest subscriptions, users and who
+#: created which profile) that name a profile; see ``Store.move_references``.
+PROFILE_REFERENCES = (("subscriptions", "profile_id"), ("users", "profile_id"),
+                      ("profile_creators", "profile_id"))
 
 
 @dataclass
@@ -179,6 +183,17 @@ class Store:
                    content_hash=profile.content_hash(), source=source,
                    created_at=now, updated_at=now)
         return row
+
+    def move_references(self, old_id: str, new_id: str) -> None:
+        """Hand what names profile ``old_id`` elsewhere in this file to ``new_id`` (a merge):
+        nobody loses a subscription, a login or authorship because two profiles became one.
+        A reference the new profile already has (same address subscribed twice) is left
+        behind and goes with the old profile."""
+        tables = set(self.db.table_names())
+        with self.transaction() as conn:
+            for table, column in PROFILE_REFERENCES:
+                if table in tables:
+                    conn.execute(f"UPDATE OR IGNORE {table} SET {column}=? WHERE {column}=?", (new_id, old_id))
 
     def delete_profiles(self, ids: Iterable[str]) -> int:
         ids = list(ids)
