@@ -10,6 +10,7 @@ and the small German pages the links in the e-mails lead to.
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
@@ -32,13 +33,19 @@ REGISTERED = ("Wir haben eine E-Mail an die angegebene Adresse geschickt. Der Di
               "sobald der Link darin bestätigt ist.")
 
 
+_digest_lock = threading.Lock()
+
+
 def digest():
     """The app's ``Digest`` (made on first use, so mail settings are read at run time)."""
     service = current_app.extensions.get("digest")
     if service is None:
         from digest.runner import Digest
 
-        service = current_app.extensions["digest"] = Digest(current_app.extensions["radar"])
+        with _digest_lock:   # gunicorn threads: one Digest (and one schema check) per app
+            service = current_app.extensions.get("digest")
+            if service is None:
+                service = current_app.extensions["digest"] = Digest(current_app.extensions["radar"])
     return service
 
 
