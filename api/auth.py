@@ -195,7 +195,9 @@ def _principal_from_request(users: Users) -> Principal:
     uid = session.get("uid")
     if uid is not None:
         user = users.user(uid)
-        if user is None or user.disabled:
+        # A password change ends every session begun before it (a lost laptop stays logged
+        # out once the password is changed elsewhere).
+        if user is None or user.disabled or user.password_changed_at > session.get("since", 0.0):
             session.clear()
             return ANONYMOUS
         return Principal(role=user.role, user_id=user.id, email=user.email, region=user.region,

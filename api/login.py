@@ -1,9 +1,13 @@
-"""Password login for people: ``/anmelden`` (form) and ``/abmelden`` (POST, with CSRF)."""
+"""Password login for people: ``/anmelden`` (form), ``/abmelden`` (POST, with CSRF) and
+``/konto/passwort`` (change one's own password; other sessions end)."""
 from __future__ import annotations
+
+import time
 
 from flask import Blueprint, redirect, render_template_string, request, session, url_for
 
 from api.auth import audit, current_principal, users_of
+from store.users import MIN_PASSWORD_CHARS, AccessError
 
 bp = Blueprint("login", __name__)
 
@@ -18,6 +22,7 @@ PAGE = """<!doctype html>
 <h1>Partnerradar</h1>
 {% if principal.role != "anonymous" %}
   <p>Angemeldet als <strong>{{ principal.email }}</strong> ({{ role_label }}).</p>
+  <p><a href="{{ url_for('login.change_password') }}">Passwort ändern</a></p>
   <form method="post" action="{{ url_for('login.logout') }}">
     <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
     <button type="submit">Abmelden</button>
@@ -68,6 +73,7 @@ def login():
         return _page("E-Mail-Adresse oder Passwort ist falsch.", email, 401)
     session.clear()                  # a fresh session: nothing from before the login survives
     session["uid"] = user.id
+    session["since"] = time.time()
     session.permanent = True
     users_of().audit(user.email, user.role, "login", user.email, "", request.remote_addr or "")
     return redirect(_safe_target(request.form.get("weiter")))
@@ -79,3 +85,54 @@ def logout():
         audit("logout", current_principal().email)
     session.clear()
     return redirect(url_for("login.login"))
+
+
+PASSWORD_PAGE = """<!doctype html>
+<html lang="de">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Passwort ändern – Partnerradar</title></head>
+<body>
+<main>
+<h1>Passwort ändern</h1>
+<p>Angemeldet als <strong>{{ principal.email }}</strong>. Nach der Änderung sind Sie auf allen
+anderen Geräten abgemeldet.</p>
+{% if error %}<p role="alert">{{ error }}</p>{% endif %}
+{% if done %}<p role="status">Ihr Passwort ist geändert.</p>{% endif %}
+<form method="post" action="{{ url_for('login.change_password') }}">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+  <input type="hidden" name="benutzername" value="{{ principal.email }}" autocomplete="username">
+  <p><label for="bisher">Bisheriges Passwort</label><br>
+     <input id="bisher" name="bisher" type="password" autocomplete="current-password" required></p>
+  <p><label for="neu">Neues Passwort (mindestens {{ min_chars }} Zeichen)</label><br>
+     <input id="neu" name="neu" type="password" autocomplete="new-password" minlength="{{ min_chars }}" required></p>
+  <p><label for="wiederholung">Neues Passwort wiederholen</label><br>
+     <input id="wiederholung" name="wiederholung" type="password" autocomplete="new-password" required></p>
+  <p><button type="submit">Passwort ändern</button></p>
+</form>
+<p><a href="{{ url_for('web.search_page') }}">Zur Partnersuche</a></p>
+</main>
+</body>
+</html>
+"""
+
+
+@bp.route("/konto/passwort", methods=["GET", "POST"])
+def change_password():
+    principal = current_principal()
+    if principal.role == "anonymous" or principal.key_id:    # a person with a session, not a key
+        return redirect(url_for("login.login", weiter=url_for("login.change_password")))
+    error, done, status = "", False, 200
+    if request.method == "POST":
+        new = request.form.get("neu", "")[:1024]
+        try:
+            if new != request.form.get("wiederholung", "")[:1024]:
+                raise AccessError("Die beiden neuen Passwörter stimmen nicht überein.")
+            user = users_of().user(principal.user_id)
+            session["since"] = users_of().change_password(user, request.form.get("bisher", "")[:1024], new)
+            audit("password.change", principal.email)
+            done = True
+        except AccessError as exc:
+            error, status = str(exc), 400
+    body = render_template_string(PASSWORD_PAGE, principal=principal, error=error, done=done,
+                                  min_chars=MIN_PASSWORD_CHARS)
+    return body, status, {"Content-Type": "text/html; charset=utf-8"}

@@ -31,7 +31,7 @@ def _actor() -> str:
 
 @click.group()
 def user():
-    """Benutzer anlegen und auflisten."""
+    """Benutzer anlegen, auflisten, Passwort neu setzen."""
 
 
 @user.command("add")
@@ -82,6 +82,31 @@ def user_list(ctx):
     for u in users.users():
         extra = ", ".join(u.region) if u.region else (u.profile_id or "")
         click.echo(f"{u.id:4d}  {u.email}  {u.role}  {extra}{'  (gesperrt)' if u.disabled else ''}")
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Passwort aus der ersten Zeile der Standardeingabe lesen.")
+@db_option
+@click.pass_context
+def user_password(ctx, email, password_stdin):
+    """Neues Passwort setzen (z. B. vergessen); alle Sitzungen des Benutzers enden."""
+    from store.users import AccessError
+
+    _, users = _users(ctx)
+    found = users.user_by_email(email)
+    if found is None:
+        _fail(f"Benutzer {email} gibt es nicht")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Neues Passwort", hide_input=True, confirmation_prompt="Passwort wiederholen")
+    try:
+        users.set_password(found.id, password)
+    except AccessError as exc:
+        _fail(str(exc))
+    users.audit(_actor(), "admin", "user.password", found.email)
+    click.echo(f"Neues Passwort für {found.email} gesetzt; alle Sitzungen sind beendet.", err=True)
 
 
 @click.group()

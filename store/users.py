@@ -80,6 +80,7 @@ class User:
     region: tuple[str, ...] = ()
     profile_id: str | None = None
     disabled: bool = False
+    password_changed_at: float = 0.0   # sessions begun before this are over
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class Users:
     def __init__(self, store: Store):
         self.store = store
         self.store.conn.executescript(SCHEMA)
+        columns = {row[1] for row in self.store.conn.execute("PRAGMA table_info(users)")}
+        if "password_changed_at" not in columns:      # databases from before password changes
+            self.store.conn.execute("ALTER TABLE users ADD COLUMN password_changed_at REAL NOT NULL DEFAULT 0")
 
     @property
     def conn(self):
@@ -127,21 +131,40 @@ class Users:
         return self.user(cursor.lastrowid)
 
     def user(self, user_id: int) -> User | None:
-        row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users WHERE id=?",
+        row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled, password_changed_at FROM users WHERE id=?",
                                 (user_id,)).fetchone()
         return _user(row)
 
     def user_by_email(self, email: str) -> User | None:
-        row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users WHERE email=?",
+        row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled, password_changed_at FROM users WHERE email=?",
                                 ((email or "").strip(),)).fetchone()
         return _user(row)
 
     def users(self) -> list[User]:
-        rows = self.conn.execute("SELECT id, email, role, region, profile_id, disabled FROM users ORDER BY id")
+        rows = self.conn.execute("SELECT id, email, role, region, profile_id, disabled, password_changed_at FROM users ORDER BY id")
         return [_user(r) for r in rows]
 
     def set_disabled(self, user_id: int, disabled: bool = True) -> None:
         self.conn.execute("UPDATE users SET disabled=? WHERE id=?", (int(disabled), user_id))
+
+    def set_password(self, user_id: int, password: str) -> float:
+        """A new password; every session begun before now ends. Returns the time of the change."""
+        if len(password or "") < MIN_PASSWORD_CHARS:
+            raise AccessError(f"Das Passwort ist zu kurz (mindestens {MIN_PASSWORD_CHARS} Zeichen).")
+        changed = time.time()
+        updated = self.conn.execute("UPDATE users SET password_hash=?, password_changed_at=? WHERE id=?",
+                                    (_hasher.hash(password), changed, user_id)).rowcount
+        if not updated:
+            raise AccessError(f"Benutzer {user_id} gibt es nicht")
+        return changed
+
+    def change_password(self, user: User, current: str, new: str) -> float:
+        """The user's own change: only with the current password."""
+        if self.authenticate(user.email, current) is None:
+            raise AccessError("Das bisherige Passwort stimmt nicht.")
+        if new == current:
+            raise AccessError("Das neue Passwort muss sich vom bisherigen unterscheiden.")
+        return self.set_password(user.id, new)
 
     def authenticate(self, email: str, password: str) -> User | None:
         """The user for a correct e-mail and password, else None (same work either way)."""
@@ -244,4 +267,4 @@ def _user(row) -> User | None:
     if row is None:
         return None
     return User(id=row[0], email=row[1], role=row[2], region=tuple(json.loads(row[3] or "[]")),
-                profile_id=row[4], disabled=bool(row[5]))
+                profile_id=row[4], disabled=bool(row[5]), password_changed_at=row[6] or 0.0)

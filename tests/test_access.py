@@ -418,6 +418,55 @@ def test_session_login_gives_the_role_and_writes_need_the_csrf_token(writer):
     assert http.get("/api/v1/me").get_json()["role"] == "anonymous"
 
 
+def _change_password(http, current, new, repeat=None):
+    page = http.get("/konto/passwort")
+    return http.post("/konto/passwort", data={"bisher": current, "neu": new, "wiederholung": repeat or new,
+                                              "csrf_token": _token(page.get_data(as_text=True))})
+
+
+def test_a_member_changes_the_password_and_other_sessions_end(writer):
+    client, _ = writer
+    client.app.config["SESSION_COOKIE_SECURE"] = False
+    laptop, phone = client.app.test_client(), client.app.test_client()
+    assert _login(laptop, "holz@test.example", PASSWORD).status_code == 302
+    assert _login(phone, "holz@test.example", PASSWORD).status_code == 302
+
+    changed = _change_password(laptop, PASSWORD, "Neues Passwort für die Zimmerei 2026")
+
+    assert changed.status_code == 200 and "Ihr Passwort ist geändert." in changed.get_data(as_text=True)
+    assert laptop.get("/api/v1/me").get_json()["role"] == "member"        # this session goes on
+    assert phone.get("/api/v1/me").get_json()["role"] == "anonymous"      # the other one ended
+    assert _login(client.app.test_client(), "holz@test.example", PASSWORD).status_code == 401
+    assert _login(client.app.test_client(), "holz@test.example",
+                  "Neues Passwort für die Zimmerei 2026").status_code == 302
+
+
+@pytest.mark.parametrize("current, new, repeat, message", [
+    ("falsch-falsch-falsch", "Neues Passwort 2026!", None, "Das bisherige Passwort stimmt nicht."),
+    (PASSWORD, "kurz", None, "Das Passwort ist zu kurz (mindestens 10 Zeichen)."),
+    (PASSWORD, "Neues Passwort 2026!", "Neues Passwort 2027!", "Die beiden neuen Passwörter stimmen nicht überein."),
+    (PASSWORD, PASSWORD, None, "Das neue Passwort muss sich vom bisherigen unterscheiden."),
+])
+def test_a_refused_password_change_says_why_in_german_and_changes_nothing(writer, current, new, repeat, message):
+    client, _ = writer
+    client.app.config["SESSION_COOKIE_SECURE"] = False
+    http = client.app.test_client()
+    _login(http, "holz@test.example", PASSWORD)
+
+    refused = _change_password(http, current, new, repeat)
+
+    assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    assert _login(client.app.test_client(), "holz@test.example", PASSWORD).status_code == 302
+
+
+def test_the_password_page_is_for_people_who_are_logged_in(writer):
+    client, _ = writer
+    anonymous = client.app.test_client().get("/konto/passwort")
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/anmelden?weiter=")
+    with_key = client("member", "GET", "/konto/passwort")
+    assert with_key.status_code == 302
+
+
 def test_login_form_without_csrf_token_is_refused(writer):
     client, _ = writer
     response = client.app.test_client().post("/anmelden", data={"email": "chef@test.example", "passwort": PASSWORD})
@@ -485,3 +534,25 @@ def test_cli_creates_users_and_keys_without_any_default(tmp_path, cli_encoder):
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     actions = [e["action"] for e in app.extensions["users"].audit_entries()[0]]
     assert actions == ["key.revoke", "key.create", "user.add"]
+
+
+def test_an_admin_sets_a_forgotten_password_from_the_command_line(writer, cli_encoder):
+    from click.testing import CliRunner
+
+    from partnerradar.cli import main
+    client, radar = writer
+    client.app.config["SESSION_COOKIE_SECURE"] = False
+    session = client.app.test_client()
+    assert _login(session, "holz@test.example", PASSWORD).status_code == 302
+    db = str(radar.settings.db_path)
+    run = CliRunner().invoke
+
+    unknown = run(main, ["user", "password", "niemand@test.example", "--password-stdin", "--db", db],
+                  input="Ersatzpasswort-2026\n")
+    reset = run(main, ["user", "password", "holz@test.example", "--db", db],
+                input="Ersatzpasswort-2026\nErsatzpasswort-2026\n")
+
+    assert unknown.exit_code == 2 and "gibt es nicht" in unknown.stderr
+    assert reset.exit_code == 0 and "alle Sitzungen sind beendet" in reset.stderr
+    assert session.get("/api/v1/me").get_json()["role"] == "anonymous"
+    assert _login(client.app.test_client(), "holz@test.example", "Ersatzpasswort-2026").status_code == 302
