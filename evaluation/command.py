@@ -105,7 +105,7 @@ def _target_line(ds: str, rankers: dict) -> str:
 @click.option("--datasets", default="efre,ptdesy", show_default=True,
               help="Förderdaten, durch Komma getrennt.")
 @click.option("--modes", default="title,profile", show_default=True,
-              help="Anfrage: title (Projektthema) und/oder profile (Profil des Suchenden).")
+              help="Anfrage: title (Projekttitel) und/oder profile (Profil des Suchenden).")
 @click.option("--max-queries", type=click.IntRange(min=1), default=None,
               help="Nur die ersten N gemeinsamen Projekte je Datensatz (für schnelle Läufe).")
 @click.option("--seed", type=int, default=0, show_default=True,
