@@ -21,11 +21,17 @@ TARGET_RECALL = {"efre": 0.80, "ptdesy": 0.70}
 TARGET_NDCG_FACTOR = 1.25
 
 
-def _choices(value: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+def _choices(value: str, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """The comma-separated names in ``value`` of ``option``; a German error names the bad ones."""
+    from partnerradar.cli import _fail    # not at the top: partnerradar.cli imports this module
+
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in items if v not in allowed]
-    if bad or not items:
-        raise click.BadParameter(f"unknown {what} {', '.join(bad) or '(none)'} (one of: {', '.join(allowed)})")
+    if not items:
+        _fail(f"{option} braucht mindestens einen Wert (erlaubt: {', '.join(allowed)})")
+    if bad:
+        unknown = "Unbekannter Wert" if len(bad) == 1 else "Unbekannte Werte"
+        _fail(f"{unknown} für {option}: {', '.join(f'„{v}“' for v in bad)} (erlaubt: {', '.join(allowed)})")
     return items
 
 
@@ -92,33 +98,44 @@ def _target_line(ds: str, rankers: dict) -> str:
 
 @click.command()
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default="../shared/data",
-              show_default=True, help="Folder with the funding exports (or its funding/ folder).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+              show_default=True, help="Ordner mit den Förderexporten (oder dessen Unterordner funding/).")
+@click.option("--json", "as_json", is_flag=True, help="Kennzahlen als JSON ausgeben.")
 @click.option("--out", type=click.Path(file_okay=False), default="docs/evaluation", show_default=True,
-              help="Where results.json and results.md go.")
-@click.option("--datasets", default="efre,ptdesy", show_default=True)
-@click.option("--modes", default="title,profile", show_default=True)
+              help="Ordner für results.json und results.md.")
+@click.option("--datasets", default="efre,ptdesy", show_default=True,
+              help="Förderdaten, durch Komma getrennt.")
+@click.option("--modes", default="title,profile", show_default=True,
+              help="Anfrage: title (Projekttitel) und/oder profile (Profil des Suchenden).")
 @click.option("--max-queries", type=click.IntRange(min=1), default=None,
-              help="Only the first N joint projects per dataset (quick runs).")
+              help="Nur die ersten N gemeinsamen Projekte je Datensatz (für schnelle Läufe).")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the random baseline, the tie-breaks and the bootstrap.")
+              help="Startwert für die Zufalls-Baseline, Gleichstände und das Bootstrapping.")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
-              help="Keep the evaluation databases here (reruns skip the embedding); default: a temporary folder.")
+              help="Datenbanken der Evaluierung hier behalten (spätere Läufe sparen das Einbetten); "
+                   "Standard: ein temporärer Ordner.")
 @click.pass_context
 def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, workdir):
-    """Leave one joint project out: how well are its partners found? (EFRE, PT-DESY)"""
+    """Messen, wie gut die Suche Projektpartner findet.
+
+    Je gemeinsamem Förderprojekt (EFRE, PT-DESY) wird das Projekt aus den Daten genommen; dann
+    sucht sein erster Partner, und gemessen wird, wie weit oben die anderen Partner stehen
+    (Recall@10, nDCG@10, MRR). Schreibt results.json und results.md nach --out und gibt die
+    Tabelle aus.
+    """
     from evaluation.harness import DATASETS, MODES, evaluate as run
     from partnerradar.config import load_settings
 
-    datasets = _choices(datasets, DATASETS, "dataset")
-    modes = _choices(modes, MODES, "mode")
+    datasets = _choices(datasets, DATASETS, "--datasets")
+    modes = _choices(modes, MODES, "--modes")
     config = (ctx.find_root().obj or {}).get("config")
     echo = lambda message: click.echo(message, err=True)  # noqa: E731 - progress goes to stderr
     try:
         report = run(data_dir, datasets, modes, max_queries, seed, workdir, load_settings(config),
                      progress=sys.stderr.isatty(), echo=echo)
     except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+        from partnerradar.cli import _fail
+
+        _fail(str(exc), 1)
     table = markdown(report)
     if out:
         folder = Path(out)
@@ -126,7 +143,7 @@ def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, wo
         (folder / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
                                              encoding="utf-8")
         (folder / "results.md").write_text(table + "\n", encoding="utf-8")
-        echo(f"written: {folder / 'results.json'}, {folder / 'results.md'}")
+        echo(f"Geschrieben: {folder / 'results.json'}, {folder / 'results.md'}")
     if as_json:
         click.echo(json.dumps(summary(report["results"]), ensure_ascii=False, indent=2))
     else:

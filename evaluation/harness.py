@@ -382,15 +382,15 @@ def evaluate(data_dir, datasets=DATASETS, modes=MODES, max_queries: int | None =
             radar = Radar(settings.with_db(base / f"{name}.db"), encoder=encoder)
             corpus = load_corpus(radar, data_dir, name)
             t1 = time.perf_counter()
-            echo(f"{name}: {len(corpus.table.ids)} profiles, {len(corpus.passage_ids)} passages "
-                 f"ingested in {t1 - t0:.0f}s")
+            echo(f"{name}: {len(corpus.table.ids)} Profile, {len(corpus.passage_ids)} Passagen "
+                 f"eingelesen in {t1 - t0:.0f} s")
             outcome = evaluate_corpus(corpus, modes, max_queries, seed, progress=progress)
             results[name] = outcome["results"]
             meta["datasets"][name] = {
                 "profiles": len(corpus.table.ids), "passages": len(corpus.passage_ids),
                 "joint_projects": outcome["cases"], "skipped": outcome["skipped"],
                 "ingest_s": round(t1 - t0, 1), "queries_s": round(time.perf_counter() - t1, 1)}
-            echo(f"{name}: {outcome['cases']} joint projects evaluated in {time.perf_counter() - t1:.0f}s")
+            echo(f"{name}: {outcome['cases']} gemeinsame Projekte ausgewertet in {time.perf_counter() - t1:.0f} s")
             radar.store.close()
     meta["total_s"] = round(time.perf_counter() - started, 1)
     return {"results": results, "meta": meta}

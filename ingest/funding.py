@@ -527,7 +527,7 @@ def find_funding_file(data_dir, name: str) -> Path:
                 if found:
                     return found[0]
     where = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(f"no {name} funding file under {where} (or its funding/ folder)")
+    raise FileNotFoundError(f"Keine Förderdatei „{name}“ in {where} gefunden (auch nicht im Unterordner funding/)")
 
 
 def load_funding(data_dir, name: str, **options) -> FundingDataset:

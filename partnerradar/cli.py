@@ -29,10 +29,10 @@ def _fail(message: str, code: int = 2):
 
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
-              help="SQLite file (default: $PARTNERRADAR_DB, else data/partnerradar.db).")
+              help="SQLite-Datei (Standard: $PARTNERRADAR_DB, sonst data/partnerradar.db).")
 @click.option("--config", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_CONFIG",
-              help="TOML config file.")
-@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+              help="Konfigurationsdatei (TOML).")
+@click.option("-v", "--verbose", is_flag=True, help="Ausführlich protokollieren (Log-Meldungen auf stderr).")
 @click.pass_context
 def main(ctx, db, config, verbose):
     """Partnerradar: Kooperationspartner für Innovation in Sachsen finden."""
@@ -48,19 +48,24 @@ def db_option(f):
         if value:
             ctx.find_root().obj["db"] = value
     return click.option("--db", type=click.Path(dir_okay=False), expose_value=False,
-                        callback=callback, help="SQLite file.")(f)
+                        callback=callback, help="SQLite-Datei.")(f)
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["auto", "efre", "ptdesy"]), default="auto",
-              help="auto: our CSV/JSON Lines columns; efre/ptdesy: public funding exports.")
-@click.option("--merge-duplicates", is_flag=True, help="Merge near-duplicate organisations.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+              help="auto: unsere Spalten (CSV/JSON Lines); efre/ptdesy: öffentliche Förderexporte.")
+@click.option("--merge-duplicates", is_flag=True, help="Wahrscheinliche Dubletten zusammenführen.")
+@click.option("--json", "as_json", is_flag=True, help="Bericht als JSON ausgeben.")
 @db_option
 @click.pass_context
 def ingest(ctx, files, fmt, merge_duplicates, as_json):
-    """Read profiles from CSV / JSON Lines files (or funding exports) into the database."""
+    """Profile aus Dateien in die Datenbank einlesen.
+
+    FILES sind CSV- oder JSON-Lines-Dateien (oder Förderexporte, siehe --format). Exit-Code 0:
+    alle Zeilen übernommen, 3: einzelne Zeilen abgelehnt (je eine Zeile DATEI:ZEILE: Grund),
+    1: eine Datei ist unbrauchbar.
+    """
     radar = _radar(ctx)
     code = EXIT_OK
     for file in files:
@@ -98,7 +103,7 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
 @db_option
 @click.pass_context
 def delete(ctx, ids):
-    """Remove profiles from database and index."""
+    """Profile aus Datenbank und Index löschen."""
     radar = _radar(ctx)
     missing = [i for i in ids if radar.store.get_profile(i) is None]
     removed = radar.delete(list(ids))
@@ -128,13 +133,13 @@ def _request(query="", kinds=(), near="", radius_km=None, landkreis="", exclude=
 
 
 search_options = [
-    click.option("--kind", "kinds", multiple=True, help="kmu, research, startup, other (repeatable)."),
-    click.option("--near", default="", help="Postcode or town, e.g. 09111 or Chemnitz."),
-    click.option("--radius-km", type=float, default=None, help="Only partners within this distance."),
-    click.option("--landkreis", default="", help="Only partners in this district."),
-    click.option("--exclude", multiple=True, help="Profile ids to leave out."),
-    click.option("--top", type=int, default=10, show_default=True),
-    click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body."),
+    click.option("--kind", "kinds", multiple=True, help="kmu, research, startup, other (wiederholbar)."),
+    click.option("--near", default="", help="Postleitzahl oder Ort, z. B. 09111 oder Chemnitz."),
+    click.option("--radius-km", type=float, default=None, help="Nur Partner im Umkreis (km) um --near."),
+    click.option("--landkreis", default="", help="Nur Partner in diesem Landkreis."),
+    click.option("--exclude", multiple=True, help="Diese Profil-ID auslassen (wiederholbar)."),
+    click.option("--top", type=int, default=10, show_default=True, help="Höchstens so viele Treffer."),
+    click.option("--json", "as_json", is_flag=True, help="Genau den JSON-Body der API ausgeben."),
 ]
 
 
@@ -150,7 +155,11 @@ def with_search_options(f):
 @db_option
 @click.pass_context
 def search(ctx, query, kinds, near, radius_km, landkreis, exclude, top, as_json):
-    """Find partners for a need described in German."""
+    """Partner für einen Bedarf finden.
+
+    QUERY beschreibt auf Deutsch, was gesucht wird, z. B. „Laserstrahlschweißen von Aluminium
+    im Leichtbau“.
+    """
     radar = _radar(ctx)
     try:
         results = radar.search(_request(query, kinds, near, radius_km, landkreis, exclude, top))
@@ -162,11 +171,15 @@ def search(ctx, query, kinds, near, radius_km, landkreis, exclude, top, as_json)
 @main.command()
 @click.argument("profile_id")
 @with_search_options
-@click.option("--include-known", is_flag=True, help="Also list partners it already worked with.")
+@click.option("--include-known", is_flag=True, help="Auch bisherige Kooperationspartner zeigen.")
 @db_option
 @click.pass_context
 def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, as_json, include_known):
-    """Partners for an organisation already in the database."""
+    """Partner für ein Profil aus der Datenbank finden.
+
+    PROFILE_ID ist die ID einer Organisation, die schon in der Datenbank steht; ihr Profil ist
+    die Suchanfrage.
+    """
     from partnerradar.radar import NotFound
 
     radar = _radar(ctx)
@@ -180,21 +193,21 @@ def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, a
 
 
 @main.command()
-@click.option("--reembed", is_flag=True, help="Recompute all vectors (after changing the model).")
+@click.option("--reembed", is_flag=True, help="Alle Vektoren neu berechnen (nach einem Modellwechsel).")
 @db_option
 @click.pass_context
 def reindex(ctx, reembed):
-    """Rebuild the index from the database."""
+    """Den Index aus der Datenbank neu aufbauen."""
     n = _radar(ctx).reindex(reembed=reembed)
     click.echo(f"Index neu aufgebaut: {n} Passagen", err=True)
 
 
 @main.command()
-@click.option("--merge", is_flag=True, help="Merge every pair found.")
+@click.option("--merge", is_flag=True, help="Jedes gefundene Paar zusammenführen.")
 @db_option
 @click.pass_context
 def duplicates(ctx, merge):
-    """List (and optionally merge) near-duplicate organisations."""
+    """Wahrscheinliche Dubletten auflisten (und zusammenführen)."""
     radar = _radar(ctx)
     pairs = radar.duplicates()
     for d in pairs:
@@ -208,13 +221,13 @@ def duplicates(ctx, merge):
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="Worker processes (default: CPU cores).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse, auf der der Server lauscht.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port des Servers.")
+@click.option("--workers", default=None, type=int, help="Worker-Prozesse (Standard: Zahl der CPU-Kerne).")
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
-    """Run the API with the production server (gunicorn)."""
+    """Die API mit dem Produktionsserver (gunicorn) starten."""
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
@@ -222,11 +235,15 @@ def serve(ctx, host, port, workers):
 
 
 @main.command()
-@click.option("--file", "path", type=click.Path(), default=str(DEMO_PROFILES), show_default=True)
+@click.option("--file", "path", type=click.Path(), default=str(DEMO_PROFILES), show_default=True,
+              help="Profildatei (CSV oder JSON Lines).")
 @db_option
 @click.pass_context
 def demo(ctx, path):
-    """Load the bundled fictitious demo profiles (unchanged rows are skipped)."""
+    """Die mitgelieferten fiktiven Demo-Profile laden.
+
+    Unveränderte Zeilen werden übersprungen; ein zweiter Aufruf ändert also nichts.
+    """
     radar = _radar(ctx)
     report = radar.ingest(Path(path))
     click.echo(f"Demo: {report.inserted} neu, {report.updated} geändert, {report.unchanged} unverändert, "
@@ -237,7 +254,7 @@ def demo(ctx, path):
 @db_option
 @click.pass_context
 def health(ctx):
-    """Report database, index and model state."""
+    """Zustand von Datenbank, Index und Modell anzeigen (JSON)."""
     click.echo(json.dumps(_radar(ctx).health(), ensure_ascii=False, indent=2))
 
 

@@ -36,7 +36,8 @@ def user():
 
 @user.command("add")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "manager", "member"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "member"]), required=True,
+              help="Rolle des Benutzers.")
 @click.option("--region", multiple=True, help="Landkreis eines Innovationsmanagers (mehrfach möglich).")
 @click.option("--profile", "profile_id", default=None, help="Profil-ID eines Mitglieds.")
 @click.option("--password-stdin", is_flag=True, help="Passwort aus der ersten Zeile der Standardeingabe lesen.")
@@ -165,11 +166,14 @@ def key_list(ctx):
 
 @click.command()
 @click.option("--repair", is_flag=True, help="Bei Abweichungen den Index aus der Datenbank neu aufbauen.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Bericht als JSON ausgeben.")
 @db_option
 @click.pass_context
 def check(ctx, repair, as_json):
-    """Prüfen, ob Datenbank und Index übereinstimmen (Exit-Code 1 bei Abweichungen)."""
+    """Prüfen, ob Datenbank und Index übereinstimmen.
+
+    Exit-Code 0: alles in Ordnung, 1: Abweichungen (mit --repair: die nach der Reparatur bleiben).
+    """
     from partnerradar.maintenance import check as run_check
 
     report = run_check(_radar(ctx), repair=repair)
@@ -191,7 +195,10 @@ def check(ctx, repair, as_json):
 @db_option
 @click.pass_context
 def backup(ctx, path):
-    """Datenbank und Index in einen neuen Ordner sichern (im laufenden Betrieb)."""
+    """Datenbank und Index in einen neuen Ordner sichern.
+
+    Geht im laufenden Betrieb; PATH muss neu oder leer sein.
+    """
     from partnerradar.maintenance import BackupError, backup as run_backup
 
     radar, users = _users(ctx)
@@ -209,7 +216,10 @@ def backup(ctx, path):
 @db_option
 @click.pass_context
 def restore(ctx, path, yes):
-    """Datenbank und Index aus einer Sicherung zurückholen (ersetzt den jetzigen Stand)."""
+    """Datenbank und Index aus einer Sicherung zurückholen.
+
+    Ersetzt den jetzigen Stand; laufende Server übernehmen die Sicherung.
+    """
     from partnerradar.maintenance import BackupError, restore as run_restore
 
     if not yes:

@@ -43,7 +43,12 @@ def digest():
 @db_option
 @click.pass_context
 def send(ctx, week, dry_run, out_dir, as_json):
-    """Den Digest der Woche an alle bestätigten Abonnenten schicken (genau einmal pro Woche)."""
+    """Den Digest der Woche verschicken.
+
+    An alle bestätigten Abonnenten, genau einmal pro Woche. Exit-Code 0: die Woche ist erledigt,
+    3: einige E-Mails noch nicht zugestellt (der nächste Lauf versucht es wieder), 1: Lauf
+    abgebrochen (SMTP-Server nicht erreichbar oder ein anderer Lauf ist im Gang).
+    """
     from digest.runner import RunLocked
 
     service = _digest(ctx)
@@ -74,7 +79,10 @@ def send(ctx, week, dry_run, out_dir, as_json):
 @db_option
 @click.pass_context
 def preview(ctx, firm, days, html_file):
-    """Zeigen, was der nächste Digest für das Profil FIRM enthielte (ohne zu senden)."""
+    """Den nächsten Digest für FIRM ansehen (ohne zu senden).
+
+    Zeigt, was der nächste Digest für das Profil FIRM enthielte.
+    """
     from digest.selection import Changes
     from digest.subscriptions import Preferences, Subscription
     from partnerradar.radar import NotFound
@@ -113,7 +121,10 @@ def preview(ctx, firm, days, html_file):
 
 @click.group()
 def subscriber():
-    """Abonnenten des Digests verwalten: anmelden, auflisten, Daten ausgeben, löschen."""
+    """Abonnenten des Digests verwalten.
+
+    Anmelden, auflisten, gespeicherte Daten ausgeben, löschen.
+    """
 
 
 @subscriber.command("add")
@@ -126,7 +137,10 @@ def subscriber():
 @db_option
 @click.pass_context
 def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
-    """FIRM mit EMAIL anmelden; verschickt die Bestätigungsmail (Double-Opt-in)."""
+    """FIRM mit EMAIL für den Digest anmelden.
+
+    Verschickt die Bestätigungsmail (Double-Opt-in); das Abo gilt erst nach der Bestätigung.
+    """
     from digest.mailer import SendFailure
     from digest.subscriptions import Preferences
     from matcher.request import BadRequest
@@ -152,7 +166,7 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
 
 
 @subscriber.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Als JSON ausgeben.")
 @db_option
 @click.pass_context
 def list_(ctx, as_json):

@@ -33,16 +33,20 @@ def innoslam():
 
 @innoslam.command()
 @click.argument("topic", required=False, default="")
-@click.option("--profile", "profile_id", default="", help="Research profile id instead of a topic.")
+@click.option("--profile", "profile_id", default="", help="ID eines Forschungsprofils statt eines Themas.")
 @click.option("--districts", "top_districts", type=int, default=13, show_default=True,
-              help="How many districts to list.")
+              help="Wie viele Landkreise aufgelistet werden.")
 @click.option("--firms", "firms_per_district", type=int, default=8, show_default=True,
-              help="Firms to invite per district.")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body.")
+              help="Einzuladende Firmen je Landkreis.")
+@click.option("--json", "as_json", is_flag=True, help="Genau den JSON-Body der API ausgeben.")
 @db_option
 @click.pass_context
 def audience(ctx, topic, profile_id, top_districts, firms_per_district, as_json):
-    """Landkreise mit dem passendsten Publikum für ein Thema (oder ein Forschungsprofil)."""
+    """Landkreise mit dem passendsten Publikum für ein Thema.
+
+    Entweder TOPIC beschreibt das Thema auf Deutsch, oder --profile nennt ein
+    Forschungsprofil, für das ein Publikum gesucht wird.
+    """
     from matcher import innoslam as planner
 
     radar = _radar(ctx)
@@ -63,16 +67,21 @@ def audience(ctx, topic, profile_id, top_districts, firms_per_district, as_json)
 
 
 @innoslam.command()
-@click.option("--district", default="", help="Landkreis, e.g. Erzgebirgskreis.")
-@click.option("--town", default="", help="Town or postcode (with --radius-km) instead of a district.")
-@click.option("--radius-km", type=float, default=None, help="Radius around --town (default 30).")
-@click.option("-n", "--talks", "n", type=int, default=5, show_default=True, help="Talks in the programme.")
-@click.option("--candidate", "candidates", multiple=True, help="Only these research profiles (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body.")
+@click.option("--district", default="", help="Landkreis, z. B. Erzgebirgskreis.")
+@click.option("--town", default="", help="Ort oder Postleitzahl (mit --radius-km) statt eines Landkreises.")
+@click.option("--radius-km", type=float, default=None, help="Umkreis um --town in km (Standard: 30).")
+@click.option("-n", "--talks", "n", type=int, default=5, show_default=True,
+              help="Anzahl der Vorträge im Programm.")
+@click.option("--candidate", "candidates", multiple=True, help="Nur diese Forschungsprofile (wiederholbar).")
+@click.option("--json", "as_json", is_flag=True, help="Genau den JSON-Body der API ausgeben.")
 @db_option
 @click.pass_context
 def programme(ctx, district, town, radius_km, n, candidates, as_json):
-    """Ein Programm aus N Vorträgen zu verschiedenen Themen für eine Region."""
+    """Ein Programm aus N Vorträgen für eine Region.
+
+    Die Vorträge behandeln verschiedene Themen. Die Region ist ein Landkreis (--district) oder
+    der Umkreis um einen Ort (--town, --radius-km).
+    """
     from api.innoslam import run_programme
 
     radar = _radar(ctx)
@@ -92,14 +101,20 @@ def programme(ctx, district, town, radius_km, n, candidates, as_json):
 
 @innoslam.command()
 @click.argument("scientist_ids", nargs=-1, required=True)
-@click.option("--events", "n_events", type=int, required=True, help="Number of events.")
-@click.option("--talks-per-event", type=int, default=None, help="Default: 4-6, from the sign-ups.")
-@click.option("--district", "districts", multiple=True, help="Fix the events' districts (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body.")
+@click.option("--events", "n_events", type=int, required=True, help="Anzahl der Veranstaltungen.")
+@click.option("--talks-per-event", type=int, default=None,
+              help="Vorträge je Veranstaltung (Standard: 4–6, je nach Anmeldungen).")
+@click.option("--district", "districts", multiple=True,
+              help="Landkreise der Veranstaltungen festlegen (wiederholbar).")
+@click.option("--json", "as_json", is_flag=True, help="Genau den JSON-Body der API ausgeben.")
 @db_option
 @click.pass_context
 def tour(ctx, scientist_ids, n_events, talks_per_event, districts, as_json):
-    """Angemeldete Wissenschaftler auf Veranstaltungen in Landkreisen verteilen."""
+    """Angemeldete Wissenschaftler auf Veranstaltungen verteilen.
+
+    SCIENTIST_IDS sind die Profil-IDs der Angemeldeten; die Veranstaltungen finden in den
+    Landkreisen statt, deren Firmen am besten passen (oder in denen von --district).
+    """
     from api.innoslam import run_tour
 
     radar = _radar(ctx)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -218,3 +220,48 @@ def test_installed_command_ingest_and_search(tmp_path):
     assert body["results"][0]["name"] == "Kältetechnik Straßberger GmbH"
     assert set(body["results"][0]) == {"id", "name", "kind", "town", "landkreis", "distance_km", "score",
                                        "explanation"}
+
+
+# -- help --------------------------------------------------------------------------------
+
+#: Words that give an English help text away; none of them is a German word.
+ENGLISH_WORDS = {"the", "a", "of", "and", "or", "for", "from", "to", "with", "into", "is", "how", "only",
+                 "show", "print", "list", "load", "run", "find", "read", "remove", "rebuild", "report",
+                 "merge", "file", "partners", "profiles", "database", "default", "repeatable"}
+
+
+def english_words(text: str) -> set[str]:
+    text = re.sub(r"(?<![\w-])--?[a-z][\w-]*", " ", text)     # option names like --dry-run are interface
+    return set(re.findall(r"[a-zäöüß]+", text.lower())) & ENGLISH_WORDS
+
+
+def command_summaries(*group: str) -> dict[str, str]:
+    """What `partnerradar [GROUP] --help` lists under "Commands:" on an 80-column terminal."""
+    result = CliRunner().invoke(main, [*group, "--help"], terminal_width=80)
+    listing = result.stdout.split("Commands:\n", 1)[1]
+    return dict(line.split(None, 1) for line in listing.splitlines() if line.strip())
+
+
+def test_help_lists_every_command_with_a_short_german_summary():
+    summaries = command_summaries()
+    assert set(summaries) == set(main.commands)
+    assert summaries["search"] == "Partner für einen Bedarf finden."
+    assert summaries["ingest"] == "Profile aus Dateien in die Datenbank einlesen."
+    assert summaries["evaluate"] == "Messen, wie gut die Suche Projektpartner findet."
+
+    every = dict(summaries)
+    for group, command in main.commands.items():
+        if isinstance(command, click.Group):
+            every.update({f"{group} {name}": text for name, text in command_summaries(group).items()})
+    for name, summary in every.items():
+        assert not summary.endswith("..."), f"summary of '{name}' is cut off: {summary}"
+        assert not english_words(summary), f"summary of '{name}' is still English: {summary}"
+
+    # The options under each command's own --help too (click's own "--help" line aside).
+    commands = list(main.commands.values())
+    commands += [sub for command in commands if isinstance(command, click.Group)
+                 for sub in command.commands.values()]
+    for command in [main, *commands]:
+        for param in command.params:
+            text = getattr(param, "help", None) or ""
+            assert not english_words(text), f"help of {command.name} {param.opts[0]} is still English: {text}"

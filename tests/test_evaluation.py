@@ -194,4 +194,5 @@ def test_the_command_prints_every_ranker_per_dataset_and_mode_as_json(tmp_path, 
 
 def test_the_command_rejects_unknown_datasets():
     result = CliRunner().invoke(main, ["evaluate", "--datasets", "esf"])
-    assert result.exit_code != 0 and "unknown dataset" in result.output
+    assert result.exit_code == 2
+    assert "Fehler: Unbekannter Wert für --datasets: „esf“ (erlaubt: efre, ptdesy)" in result.output
