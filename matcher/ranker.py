@@ -316,7 +316,6 @@ class Ranker:
         known = np.minimum(1.0, np.log1p(together) / np.log1p(KNOWN_FULL))
         return (0.6 * known + 0.4 * shared / (1.0 + shared)).astype(np.float32)
 
-
     def _shared_topic(self, query: Query, rows: np.ndarray) -> np.ndarray:
         """How well the best joint project with the seeker matches the query's terms.
 
