@@ -80,8 +80,16 @@ class MaskedView:
     passage_vectors: np.ndarray  # aligned with index.passage_ids
     passage_terms: list[str]     # aligned with index.passage_ids
     profile_texts: list[str]     # per profile row: its passages joined (the whole profile)
-    joint_projects: np.ndarray   # per profile row: joint projects other than P
-    shared: dict[int, Counter]   # row -> partner row -> joint projects together, P left out
+
+    @property
+    def joint_projects(self) -> np.ndarray:
+        """Per profile row: joint projects other than P."""
+        return self.index.profiles.joint
+
+    @property
+    def shared(self) -> dict[int, Counter]:
+        """Row -> partner row -> joint projects together, P left out."""
+        return self.index.neighbours
 
     def seeker_row(self, case: Case) -> int:
         return self.index.profiles.row_of.get(case.seeker, -1)
@@ -264,15 +272,10 @@ class Corpus:
         pairs = [(table.row_of.get(a), table.row_of.get(b), pid, title)
                  for a, b, pid, title in self.cooperations if pid != case.project]
         graph = cooperation_graph(pairs, len(keep), self.radar.analyzer)
-        table.joint = graph.joint
-        shared = {row: Counter(partners) for row, partners in graph.neighbours.items()}
-
         index = SearchIndex(self.generation, vector_index, lexical, table, ids,
-                            lexical.passage_profile_rows, fields, graph.neighbours, graph.joint_total,
-                            graph.pair_topics)
+                            lexical.passage_profile_rows, fields, graph)
         return MaskedView(index, texts, vectors, terms,
-                          self._join_by_row(index.passage_rows, texts, len(keep)),
-                          table.joint.astype(np.float64), shared)
+                          self._join_by_row(index.passage_rows, texts, len(keep)))
 
 
 def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tuple[Query, SearchRequest] | None:

@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +66,12 @@ class ProfileTable:
 class SearchIndex:
     def __init__(self, generation: int, vectors: VectorIndex, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
-                 passage_fields: np.ndarray, neighbours: dict[int, Counter],
-                 joint_total: int = 0, pair_topics: dict[tuple[int, int], list[frozenset]] | None = None):
+                 passage_fields: np.ndarray, graph: "CooperationGraph"):
         self.generation = generation
-        self.neighbours = neighbours            # profile row -> known partner row -> projects together
-        self.joint_total = joint_total          # distinct joint projects in the cooperations
-        self.pair_topics = pair_topics or {}    # (row, row) -> analyzer terms of each joint project's title
+        self.neighbours = graph.neighbours      # profile row -> known partner row -> projects together
+        self.joint_total = graph.joint_total    # distinct joint projects in the cooperations
+        self.pair_topics = graph.pair_topics    # (row, row) -> analyzer terms of each joint project's title
+        profiles.joint = graph.joint
         self.vectors = vectors
         self.lexical = lexical
         self.profiles = profiles
@@ -275,10 +276,15 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
         ((table.row_of.get(a), table.row_of.get(b), project, title)
          for a, b, project, title in store.cooperations()),
         len(table.ids))
-    table.joint = graph.joint
     return SearchIndex(generation, vectors, lexical, table, passage_ids,
-                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), graph.neighbours,
-                       graph.joint_total, graph.pair_topics)
+                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), graph)
+
+
+@lru_cache(maxsize=100_000)
+def _title_terms(analyzer, title: str) -> frozenset:
+    """Titles don't change between index builds (one per write, one per evaluation case):
+    analysing them was two thirds of building the graph."""
+    return frozenset(analyzer.terms(title))
 
 
 @dataclass
@@ -308,7 +314,7 @@ def cooperation_graph(pairs, n_rows: int, analyzer=None) -> CooperationGraph:
         projects.setdefault(rb, set()).add(project)
         if project not in topics:
             analyzer = analyzer or get_analyzer()   # loads spaCy's tables: only when needed
-            topics[project] = frozenset(analyzer.terms(title or ""))
+            topics[project] = _title_terms(analyzer, title or "")
         pair_topics.setdefault((min(ra, rb), max(ra, rb)), []).append(topics[project])
     joint = np.zeros(n_rows, dtype=np.float32)
     for row, done in projects.items():
