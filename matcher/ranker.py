@@ -334,8 +334,8 @@ class Ranker:
         for i, row in enumerate(rows):
             if row in known:
                 titles = self.index.pair_topics.get((min(seeker, row), max(seeker, row)), ())
-                out[i] = max((sum(w for t, w in idf.items() if t in title) for title in titles),
-                             default=0.0) / total
+                # A title has a dozen terms, a profile query hundreds: walk the title.
+                out[i] = max((sum(idf.get(t, 0.0) for t in title) for title in titles), default=0.0) / total
         return out
 
 
