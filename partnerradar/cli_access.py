@@ -29,6 +29,13 @@ def _actor() -> str:
         return "cli"
 
 
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """From a script: the first line of stdin; from a person: asked twice, not echoed."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt="Passwort wiederholen")
+
+
 @click.group()
 def user():
     """Benutzer anlegen, auflisten, Passwort neu setzen."""
@@ -57,10 +64,7 @@ def user_add(ctx, email, role, region, profile_id, password_stdin):
             if canonical is None:
                 _fail(f"Unbekannter Landkreis „{name.strip()}“")
             regions.append(canonical)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Passwort", hide_input=True, confirmation_prompt="Passwort wiederholen")
+    password = _read_password(password_stdin, "Passwort")
     radar, users = _users(ctx)
     try:
         created = users.add_user(email, password, role, region=regions, profile_id=profile_id)
@@ -98,10 +102,7 @@ def user_password(ctx, email, password_stdin):
     found = users.user_by_email(email)
     if found is None:
         _fail(f"Benutzer {email} gibt es nicht")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Neues Passwort", hide_input=True, confirmation_prompt="Passwort wiederholen")
+    password = _read_password(password_stdin, "Neues Passwort")
     try:
         users.set_password(found.id, password)
     except AccessError as exc:
