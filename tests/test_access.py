@@ -556,3 +556,16 @@ def test_an_admin_sets_a_forgotten_password_from_the_command_line(writer, cli_en
     assert reset.exit_code == 0 and "alle Sitzungen sind beendet" in reset.stderr
     assert session.get("/api/v1/me").get_json()["role"] == "anonymous"
     assert _login(client.app.test_client(), "holz@test.example", "Ersatzpasswort-2026").status_code == 302
+
+
+def test_a_users_table_from_before_password_changes_is_upgraded_and_logins_go_on(writer):
+    client, radar = writer
+    conn = radar.store.conn
+    conn.execute("ALTER TABLE users DROP COLUMN password_changed_at")    # as an older release left it
+    from store.users import Users
+
+    users = Users(radar.store)
+
+    assert users.user_by_email("holz@test.example").password_changed_at == 0.0
+    client.app.config["SESSION_COOKIE_SECURE"] = False
+    assert _login(client.app.test_client(), "holz@test.example", PASSWORD).status_code == 302

@@ -397,6 +397,23 @@ def test_merging_the_firm_into_its_duplicate_keeps_its_subscription_and_login(cl
     assert firm["name"] in mail["Subject"] and "/profil/lagerdiagnostik" in mail.get_body(("plain",)).get_content()
 
 
+def test_an_address_subscribed_to_both_duplicates_gets_one_digest_after_the_merge(client, radar, inbox):
+    firm = radar.get_profile(FIRM)
+    duplicate = {key: firm[key] for key in ("name", "kind", "postcode", "town", "offers", "seeks", "keywords")}
+    duplicate.update(id="schwingwerk-neu", description=firm["description"] + " Seit 2026 auch in Zwickau.")
+    add_profiles(radar, [duplicate])
+    subscribe_and_confirm(client, inbox)
+    subscribe_and_confirm(client, inbox, firm="schwingwerk-neu")
+
+    kept, _ = radar.merge(FIRM, "schwingwerk-neu")
+
+    exported = json.loads(run("--db", radar.settings.db_path, "subscriber", "export", kept).stdout)
+    assert [s["email"] for s in exported["subscriptions"]] == [ADDRESS]
+    add_profiles(radar, NEW_PARTNERS)
+    assert send(radar).exit_code == 0
+    assert len(digests(inbox)) == 1
+
+
 def test_deleted_partner_never_appears_in_a_digest(client, radar, inbox):
     subscribe_and_confirm(client, inbox)
     ids = add_profiles(radar, NEW_PARTNERS)
