@@ -27,6 +27,16 @@ def _fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+def _confirm(question: str) -> None:
+    """Ask a German yes/no question; anything but j/ja (or y/yes) aborts.
+
+    click.confirm only understands y/n, so a German "j" was read as a refusal."""
+    answer = click.prompt(f"{question} [j/N]", default="", show_default=False, err=True)
+    if answer.strip().casefold() not in ("j", "ja", "y", "yes"):
+        click.echo("Abgebrochen.", err=True)
+        sys.exit(1)
+
+
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
               help="SQLite-Datei (Standard: $PARTNERRADAR_DB, sonst data/partnerradar.db).")
