@@ -28,11 +28,14 @@ Bearer key needs no token: a browser never adds that header on its own. A view t
 authorised by something else than the session (a signed link) and must accept posts
 from clients that never saw a form may declare ``@csrf_exempt_when(predicate)``.
 
-Rate limits (Flask-Limiter, in memory, per key or else per client IP, per app
-instance — so per gunicorn worker): ``PARTNERRADAR_RATE_SEARCH`` (default
-``120 per minute``) on search and partners, ``PARTNERRADAR_RATE_LOGIN`` (default
-``10 per minute``) on login attempts; ``rate_limit(app, endpoint, config_key)`` adds
-one to another endpoint.
+Rate limits (Flask-Limiter, per key or else per client IP): the counters live in a
+SQLite file beside the database (api/ratelimit_storage.py), so every worker process of
+one server draws on the same budget. ``PARTNERRADAR_RATE_SEARCH`` (default
+``120 per minute``) is one budget for the search API, partners, the search page with a
+query and the Inno Slam page and CSV; ``PARTNERRADAR_RATE_PROFILE`` (``120 per minute``)
+for profile pages (each computes partner suggestions); ``PARTNERRADAR_RATE_LOGIN``
+(default ``10 per minute``) on login attempts; ``rate_limit(app, endpoint, config_key)``
+adds one to another endpoint.
 
 Session cookie: HttpOnly, SameSite=Lax, Secure unless ``PARTNERRADAR_COOKIE_SECURE=0``
 (plain-HTTP development off loopback); the secret comes from ``PARTNERRADAR_SECRET_KEY``
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -213,16 +217,23 @@ def _rate_key() -> str:
 
 
 def rate_limit(app, endpoint: str, config_key: str, methods: list[str] | None = None,
-               shared: str | None = None) -> None:
+               shared: str | None = None, exempt_when=None) -> None:
     """Limit ``endpoint`` by the limit string in ``app.config[config_key]`` (read per request).
 
-    Endpoints given the same ``shared`` name draw on one budget.
+    Endpoints given the same ``shared`` name draw on one budget; a request for which
+    ``exempt_when()`` is true is not counted.
     """
     limiter: Limiter = app.extensions["partnerradar_limiter"]
     value = lambda: current_app.config[config_key]      # noqa: E731 - read per request
-    decorator = (limiter.shared_limit(value, scope=shared, methods=methods) if shared
-                 else limiter.limit(value, methods=methods))
+    decorator = (limiter.shared_limit(value, scope=shared, methods=methods, exempt_when=exempt_when)
+                 if shared else limiter.limit(value, methods=methods, exempt_when=exempt_when))
     app.view_functions[endpoint] = decorator(app.view_functions[endpoint])
+
+
+def ratelimit_path(db_path) -> "os.PathLike":
+    """data/partnerradar.db -> data/partnerradar.ratelimit.db"""
+    from pathlib import Path
+    return Path(db_path).with_suffix(".ratelimit.db")
 
 
 def init_auth(app) -> None:
@@ -241,6 +252,7 @@ def init_auth(app) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
         SEARCH_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SEARCH", "120 per minute"),
         LOGIN_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_LOGIN", "10 per minute"),
+        PROFILE_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_PROFILE", "120 per minute"),
     )
     csrf = CSRFProtect(app)
 
@@ -256,8 +268,12 @@ def init_auth(app) -> None:
                 csrf.protect()
 
     # After the hook above (hooks run in order), so the limit key sees the principal.
-    # One limiter per app: counters of one app (or test) never leak into another's.
-    limiter = Limiter(_rate_key, app=app, storage_uri="memory://", headers_enabled=True)
+    # Counters in a file beside the database, shared by all worker processes (they fork
+    # from this app, so they share its key prefix too); the prefix is new for each app,
+    # so counters of one app (or test) never leak into another's.
+    from api.ratelimit_storage import storage_uri
+    limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri(ratelimit_path(radar.store.path)),
+                      key_prefix=f"app-{secrets.token_hex(6)}", headers_enabled=True)
     app.extensions["partnerradar_limiter"] = limiter
 
     @app.errorhandler(Unauthorized)
@@ -275,14 +291,24 @@ def init_auth(app) -> None:
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc):
         from api.http_errors import rate_limit_text
-        response = jsonify(error="too_many_requests",
-                           message=f"Zu viele Anfragen (höchstens {rate_limit_text(exc.limit.limit)}); "
-                                   "bitte kurz warten.")
+        message = f"Zu viele Anfragen (höchstens {rate_limit_text(exc.limit.limit)}); bitte kurz warten."
+        if not request.path.startswith("/api/"):       # a person at a page gets a page
+            from flask import render_template
+            return render_template("error.html", title="Zu viele Anfragen", message=message), 429
+        response = jsonify(error="too_many_requests", message=message)
         response.status_code = 429
         return response
 
     if "search.search" in app.view_functions:
         rate_limit(app, "search.search", "SEARCH_RATE_LIMIT", shared="search")
         rate_limit(app, "search.partners", "SEARCH_RATE_LIMIT", shared="search")
+    if "web.search_page" in app.view_functions:
+        # The pages run the same searches: without a limit they were a way around it.
+        rate_limit(app, "web.search_page", "SEARCH_RATE_LIMIT", shared="search",
+                   exempt_when=lambda: not (request.args.get("q") or "").strip())
+        rate_limit(app, "web.innoslam_page", "SEARCH_RATE_LIMIT", shared="search",
+                   exempt_when=lambda: not (request.args.get("thema") or request.args.get("profil")))
+        rate_limit(app, "web.invitations_csv", "SEARCH_RATE_LIMIT", shared="search")
+        rate_limit(app, "web.profile_page", "PROFILE_RATE_LIMIT")
     if "login.login" in app.view_functions:
         rate_limit(app, "login.login", "LOGIN_RATE_LIMIT", methods=["POST"])

@@ -49,7 +49,9 @@ PAGE = """<!doctype html>
 
 def _safe_target(target: str | None) -> str:
     """Only paths on this site: an open redirect would make our login a phishing tool."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # isprintable: a newline would split the Location header (a 500, or a header injection).
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable()):
         return target
     return url_for("login.login")
 

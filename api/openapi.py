@@ -57,7 +57,8 @@ SPEC = {
     "info": {"title": "Partnerradar API", "version": "1",
              "description": "Kooperationspartner für Innovation in Sachsen finden."},
     "paths": {
-        "/healthz": {"get": {"summary": "Database, index and model state",
+        "/healthz": {"get": {"summary": "Database, index and model state (anonymous: listed profiles only; "
+                                        "staff: the full report)",
                              "responses": _ok({"type": "object"}) | _errors(503)}},
         "/api/v1/search": {"post": {
             "summary": "Ranked, explained partners for a need in German",

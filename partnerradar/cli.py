@@ -249,7 +249,7 @@ def duplicates(ctx, merge):
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
-    """Die API mit dem Produktionsserver (gunicorn) starten."""
+    """API und Seiten mit dem Produktionsserver (waitress, mehrere Prozesse) starten."""
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
