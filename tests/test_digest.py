@@ -377,7 +377,26 @@ def test_deleting_the_firm_erases_its_subscription_and_stops_mail(client, radar,
     assert "kein Abo (mehr)" in gone.get_data(as_text=True)
 
 
-def test_merging_the_firm_into_its_duplicate_keeps_its_subscription_and_login(client, radar, inbox):
+def test_merging_the_firm_into_its_duplicate_keeps_its_subscription(client, radar, inbox):
+    subscribe_and_confirm(client, inbox)
+    firm = radar.get_profile(FIRM)
+    duplicate = {key: firm[key] for key in ("name", "kind", "postcode", "town", "offers", "seeks", "keywords")}
+    duplicate.update(id="schwingwerk-neu", description=firm["description"] + " Seit 2026 auch in Zwickau.")
+    add_profiles(radar, [duplicate])
+
+    kept, removed = radar.merge(FIRM, "schwingwerk-neu")
+
+    assert (kept, removed) == ("schwingwerk-neu", FIRM)     # the longer profile stays
+    add_profiles(radar, NEW_PARTNERS)
+    assert send(radar).exit_code == 0
+    [mail] = digests(inbox)
+    assert firm["name"] in mail["Subject"] and "/profil/lagerdiagnostik" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_firm_with_a_login_is_not_merged_and_keeps_its_login_and_subscription(client, radar, inbox):
+    """A merge never moves accounts (issue 12): the pair is left for a person, and both
+    the login and the digest stay with the firm's own profile."""
+    from partnerradar.radar import MergeRefused
     from store.users import Users
     subscribe_and_confirm(client, inbox)
     member = Users(radar.store).add_user("inhaber@schwingwerk-analytics.example", "ein langes Passwort 123",
@@ -387,10 +406,11 @@ def test_merging_the_firm_into_its_duplicate_keeps_its_subscription_and_login(cl
     duplicate.update(id="schwingwerk-neu", description=firm["description"] + " Seit 2026 auch in Zwickau.")
     add_profiles(radar, [duplicate])
 
-    kept, removed = radar.merge(FIRM, "schwingwerk-neu")
+    with pytest.raises(MergeRefused, match="verschiedenen Konten"):
+        radar.merge(FIRM, "schwingwerk-neu")
 
-    assert (kept, removed) == ("schwingwerk-neu", FIRM)     # the longer profile stays
-    assert Users(radar.store).user(member.id).profile_id == kept
+    assert Users(radar.store).user(member.id).profile_id == FIRM
+    assert radar.store.get_profile(FIRM) and radar.store.get_profile("schwingwerk-neu")
     add_profiles(radar, NEW_PARTNERS)
     assert send(radar).exit_code == 0
     [mail] = digests(inbox)
