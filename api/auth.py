@@ -32,7 +32,8 @@ Rate limits (Flask-Limiter, in memory, per key or else per client IP, per app
 instance — so per gunicorn worker): ``PARTNERRADAR_RATE_SEARCH`` (default
 ``120 per minute``) on search and partners, ``PARTNERRADAR_RATE_LOGIN`` (default
 ``10 per minute``) on login attempts and, per person, on password changes (each checks the
-current password); per account, ``store.users`` locks an address after repeated failures; ``rate_limit(app, endpoint, config_key)`` adds
+current password), ``PARTNERRADAR_RATE_SUBSCRIBE`` (``10 per minute``) on digest
+registrations; per account, ``store.users`` locks an address after repeated failures; ``rate_limit(app, endpoint, config_key)`` adds
 one to another endpoint.
 
 Session cookie: HttpOnly, SameSite=Lax, Secure unless ``PARTNERRADAR_COOKIE_SECURE=0``
@@ -257,6 +258,7 @@ def init_auth(app) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
         SEARCH_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SEARCH", "120 per minute"),
         LOGIN_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_LOGIN", "10 per minute"),
+        SUBSCRIBE_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SUBSCRIBE", "10 per minute"),
     )
     csrf = CSRFProtect(app)
 
@@ -302,6 +304,9 @@ def init_auth(app) -> None:
         rate_limit(app, "search.partners", "SEARCH_RATE_LIMIT", shared="search")
     if "login.login" in app.view_functions:
         rate_limit(app, "login.login", "LOGIN_RATE_LIMIT", methods=["POST"])
+    if "subscriptions.register" in app.view_functions:
+        # Each registration may end in a mail: bounded per client as well as per address.
+        rate_limit(app, "subscriptions.register", "SUBSCRIBE_RATE_LIMIT", methods=["POST"])
     if "login.change_password" in app.view_functions:
         # Each POST checks the current password: a stolen session must not guess it freely.
         rate_limit(app, "login.change_password", "LOGIN_RATE_LIMIT", methods=["POST"],

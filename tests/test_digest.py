@@ -103,7 +103,20 @@ def register(client, email=ADDRESS, firm=FIRM, **preferences):
     response = client.post("/api/v1/subscriptions", json={"profile_id": firm, "email": email,
                                                           "preferences": preferences})
     assert response.status_code == 202, response.get_json()
+    delivered(client)
     return response
+
+
+def delivered(client, timeout_s=60):
+    """Wait until the app's background sender has worked through the registrations (the
+    request itself never talks to the mail server)."""
+    import time
+
+    outbox = client.application.extensions["digest"].subscriptions
+    deadline = time.monotonic() + timeout_s
+    while outbox.pending_requests():
+        assert time.monotonic() < deadline, "the registration outbox was not emptied"
+        time.sleep(0.02)
 
 
 def link(message, path: str) -> str:
@@ -482,6 +495,7 @@ def test_any_role_may_register_and_only_the_link_authorises(client, radar, inbox
     registered = client.post("/api/v1/subscriptions", headers=headers,
                              json={"profile_id": FIRM, "email": ADDRESS, "preferences": {}})
     assert registered.status_code == 202
+    delivered(client)
     token = link(inbox.to(ADDRESS)[-1], "/abo/bestaetigen/").rsplit("/", 1)[1]
 
     assert client.post(f"/api/v1/subscriptions/{token[:-3]}abc/confirm", headers=headers).status_code == 403
