@@ -174,13 +174,14 @@ class Digest:
         local = email.rsplit("@", 1)[0]
         return not local.isascii() and self.radar.store.get_meta(SMTPUTF8_META) == "0"
 
-    def deliver_registrations(self, mailer: Mailer | None = None) -> OutboxReport:
+    def deliver_registrations(self, mailer: Mailer | None = None, ignore_schedule: bool = False) -> OutboxReport:
         """Turn queued registrations into subscriptions and mails, one by one.
 
         New or pending address: the double opt-in mail; already confirmed: a mail with fresh
         links to the settings (nobody else learns which it was, and the subscription is not
         changed). At most one mail per subscription and ``MAX_MAILS_PER_ADDRESS`` per address
         in ``MAIL_PERIOD_S``. Stops at the first unreachable mail server (the rest waits).
+        ``ignore_schedule``: also try requests waiting for their next retry (an operator's run).
         """
         from partnerradar.radar import NotFound
 
@@ -189,7 +190,10 @@ class Digest:
         own = mailer is None
         mailer = mailer or self.mailer()
         try:
-            while (request := subs.claim_request()) is not None:
+            for request_id in subs.due_requests(ignore_schedule):
+                request = subs.claim_request(request_id)
+                if request is None:          # another process is on it
+                    continue
                 try:
                     prefs = Preferences.from_dict(request.preferences)
                     sub, needs_confirmation = subs.register(request.profile_id, request.email, prefs)

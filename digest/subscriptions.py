@@ -356,14 +356,23 @@ class SubscriptionStore:
             (profile_id, normalise_email(email), json.dumps(preferences.to_dict(), ensure_ascii=False),
              time.time()))
 
-    def claim_request(self) -> RegistrationRequest | None:
-        """The next due request, marked as taken (several server processes may send)."""
+    def due_requests(self, ignore_schedule: bool = False) -> list[int]:
+        """Ids of the queued requests to work on now (``ignore_schedule``: also those waiting
+        for a retry, for an operator's run), oldest first."""
+        now = time.time()
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM registration_requests WHERE (? OR not_before <= ?) "
+            "AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id",
+            (int(ignore_schedule), now, now - CLAIM_STALE_S))]
+
+    def claim_request(self, request_id: int) -> RegistrationRequest | None:
+        """Take one queued request (several server processes may send); None if another
+        process took it first or it is gone."""
         now = time.time()
         with self._tx() as conn:
             row = conn.execute(
                 "SELECT id, profile_id, email, preferences, requested_at, attempts FROM registration_requests "
-                "WHERE not_before <= ? AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT 1",
-                (now, now - CLAIM_STALE_S)).fetchone()
+                "WHERE id=? AND (claimed_at IS NULL OR claimed_at < ?)", (request_id, now - CLAIM_STALE_S)).fetchone()
             if row is None:
                 return None
             conn.execute("UPDATE registration_requests SET claimed_at=? WHERE id=?", (now, row[0]))

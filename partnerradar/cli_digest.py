@@ -75,13 +75,13 @@ def send(ctx, week, dry_run, out_dir, as_json):
 @db_option
 @click.pass_context
 def confirmations(ctx, as_json):
-    """Wartende Bestätigungsmails verschicken (für cron, z. B. alle 5 Minuten).
+    """Wartende Bestätigungsmails verschicken.
 
-    Anmeldungen über die API werden vom Server im Hintergrund verschickt; was dabei liegen
+    Für cron, z. B. alle 5 Minuten. Anmeldungen über die API werden vom Server im Hintergrund verschickt; was dabei liegen
     blieb (Mailserver nicht erreichbar, Server neu gestartet), schickt dieser Befehl.
     Exit-Code 0: nichts wartet mehr, 3: einige warten noch (späterer Versuch).
     """
-    report = _digest(ctx).deliver_registrations()
+    report = _digest(ctx).deliver_registrations(ignore_schedule=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -177,7 +177,7 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
     except BadRequest as exc:
         _fail(str(exc))
     # The same way as a registration over HTTP (and the same limit of mails per address).
-    report = service.deliver_registrations()
+    report = service.deliver_registrations(ignore_schedule=True)
     for line in report.summary():
         click.echo(line, err=True)
     if report.unreachable:
