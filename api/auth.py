@@ -13,8 +13,8 @@ hook). Views and other blueprints use four small things:
 
     can_see_profile(principal, profile)   # listed, or staff, or the member's own profile
     can_see_contact(principal, profile)   # admin, manager, the member's own profile
-    can_edit(principal, profile)          # admin; manager of the profile's Landkreis or its creator;
-                                          # member for its own profile
+    can_edit(principal, profile)          # admin; manager of the profile's Landkreis or its creator
+                                          # (created with manager rights); member for its own profile
 
 Roles: ``admin`` > ``manager`` (a list of Landkreise as region) > ``member`` (bound to
 one profile id) > ``anonymous``. Credentials: ``Authorization: Bearer prk_…`` (API keys,

@@ -349,6 +349,10 @@ class RegistrationSender:
     """
 
     PAUSE_S, MAX_PAUSE_S = 30.0, 900.0
+    #: Wait this long after a wake before sending: the work a registration causes (a new
+    #: address costs more than a known one) must not compete with its own request for the
+    #: CPU, or the answer time would tell them apart again.
+    SETTLE_S = 0.5
 
     def __init__(self, service: Digest):
         self.service = service
@@ -366,6 +370,7 @@ class RegistrationSender:
     def _loop(self) -> None:
         pause = self.PAUSE_S
         while True:
+            time.sleep(self.SETTLE_S)
             self._wake.clear()
             try:
                 report = self.service.deliver_registrations()

@@ -342,6 +342,7 @@ class SubscriptionStore:
             ids = [r[0] for r in conn.execute("SELECT id FROM subscriptions WHERE profile_id=?", (profile_id,))]
             conn.executemany("DELETE FROM digest_deliveries WHERE subscription_id=?", [(i,) for i in ids])
             conn.executemany("DELETE FROM subscriptions WHERE id=?", [(i,) for i in ids])
+            conn.execute("DELETE FROM registration_requests WHERE profile_id=?", (profile_id,))
         return len(ids)
 
     # -- the registration outbox ---------------------------------------------------------
