@@ -27,6 +27,16 @@ def _fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+def _confirm(question: str) -> None:
+    """Ask a German yes/no question; anything but j/ja (or y/yes) aborts.
+
+    click.confirm only understands y/n, so a German "j" was read as a refusal."""
+    answer = click.prompt(f"{question} [j/N]", default="", show_default=False, err=True)
+    if answer.strip().casefold() not in ("j", "ja", "y", "yes"):
+        click.echo("Abgebrochen.", err=True)
+        sys.exit(1)
+
+
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
               help="SQLite-Datei (Standard: $PARTNERRADAR_DB, sonst data/partnerradar.db).")
@@ -66,16 +76,25 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
     alle Zeilen übernommen, 3: einzelne Zeilen abgelehnt (je eine Zeile DATEI:ZEILE: Grund),
     1: eine Datei ist unbrauchbar.
     """
+    from ingest.funding import sniff_format
+    from partnerradar.funding_import import FORMAT_LABELS, grouping_summary, load_dataset, store_dataset
+
     radar = _radar(ctx)
     code = EXIT_OK
     for file in files:
+        grouped = ""
         try:
-            if fmt == "auto":
-                report = radar.ingest(file, merge_duplicates=merge_duplicates,
-                                      progress=sys.stderr.isatty() and not as_json)
+            # A public funding export is recognised by its header, so `ingest` of the
+            # EFRE list just works instead of failing with "Spalte name fehlt".
+            file_fmt = fmt if fmt != "auto" else (sniff_format(file) if Path(file).is_file() else None)
+            if file_fmt is None:
+                report = radar.ingest(file, merge_duplicates=merge_duplicates, progress=not as_json)
             else:
-                from partnerradar.funding_import import import_funding
-                report = import_funding(radar, file, fmt, merge_duplicates=merge_duplicates)
+                if fmt == "auto" and not as_json:
+                    click.echo(f"{file}: als {FORMAT_LABELS[file_fmt]} erkannt", err=True)
+                dataset = load_dataset(file, file_fmt)
+                grouped = grouping_summary(dataset)
+                report = store_dataset(radar, dataset, str(file), merge_duplicates, progress=not as_json)
         except UnusableFile as exc:
             click.echo(f"{exc}", err=True)
             code = EXIT_UNUSABLE
@@ -85,7 +104,10 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
         else:
             for rejected in report.rejected:
                 click.echo(str(rejected))
-            click.echo(f"{file}: {report.read} Zeilen gelesen, {report.inserted} neu, {report.updated} "
+            if grouped:
+                click.echo(f"{file}: {grouped}", err=True)
+            read = f"{report.read} Organisationen" if grouped else f"{report.read} Zeilen"
+            click.echo(f"{file}: {read} gelesen, {report.inserted} neu, {report.updated} "
                        f"geändert, {report.unchanged} unverändert, {len(report.rejected)} abgelehnt", err=True)
             if report.rejects_file:
                 click.echo(f"Abgelehnte Zeilen gesichert in {report.rejects_file}", err=True)

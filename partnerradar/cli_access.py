@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli import _confirm, _fail, _radar, db_option
 
 
 def _users(ctx):
@@ -229,7 +229,7 @@ def restore(ctx, path, yes):
     from partnerradar.maintenance import BackupError, restore as run_restore
 
     if not yes:
-        click.confirm("Der jetzige Stand wird durch die Sicherung ersetzt. Fortfahren?", abort=True)
+        _confirm("Der jetzige Stand wird durch die Sicherung ersetzt. Fortfahren?")
     radar = _radar(ctx)
     try:
         result = run_restore(radar, path)

@@ -126,8 +126,8 @@ class Radar:
         profiles = [p for _, p in valid]
         bar = None
         if progress:
-            from tqdm import tqdm
-            bar = tqdm(total=len(profiles), unit="Profil", desc="Einlesen", leave=False)
+            from partnerradar.progress import progress_for
+            bar = progress_for(len(profiles), "Einlesen", "Profilen")
         try:
             self._write(lambda: store_profiles(self.store, preparer, profiles, report, source, bar))
         finally:
