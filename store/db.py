@@ -29,10 +29,10 @@ PROFILE_COLUMNS = {
     "created_at": float, "updated_at": float,
 }
 CONTACT_FIELDS = ("contact_name", "contact_email", "street")
-#: Columns of tables other modules keep in this file (digest subscriptions, users and who
+#: Columns of tables other modules keep in this file (digest subscriptions, users, listings and who
 #: created which profile) that name a profile; see ``Store.move_references``.
 PROFILE_REFERENCES = (("subscriptions", "profile_id"), ("users", "profile_id"),
-                      ("profile_creators", "profile_id"))
+                      ("profile_creators", "profile_id"), ("listings", "profile_id"))
 
 
 @dataclass
