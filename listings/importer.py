@@ -26,6 +26,8 @@ HEADER_ALIASES = {
     "stunden_pro_monat": "hours_per_month", "plz": "postcode", "postleitzahl": "postcode", "ort": "town",
     "sichtbarkeit": "visibility", "status": "status",
 }
+#: A re-read row whose columns all equal the stored ones is left as it is.
+SAME_IF_EQUAL = (*FIELDS, "landkreis", "lat", "lon", "terms")
 #: Rows per embedding batch and transaction.
 BATCH = 256
 
@@ -36,13 +38,14 @@ class ImportReport:
     read: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     rejects_file: str = ""
     ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"file": self.file, "read": self.read, "inserted": self.inserted, "updated": self.updated,
-                "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected]}
+                "unchanged": self.unchanged, "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected]}
 
 
 def _header(name: str) -> str:
@@ -133,12 +136,17 @@ def import_listings(service, path, source: str | None = None, rejects_dir: Path 
             report.rejected.append(Rejected(path.name, line, f"Doppelte id „{prepared['id']}“ (zuerst in "
                                             f"Zeile {good[prepared['id']][0]})", raw))
             continue
+        if existing and all(existing.get(k) == prepared.get(k) for k in SAME_IF_EQUAL):
+            report.unchanged += 1          # nothing to re-embed: a second demo load costs nothing
+            report.ids.append(prepared["id"])
+            good[prepared["id"]] = (line, None)
+            continue
         good[prepared["id"]] = (line, prepared)
         if existing:
             report.updated += 1
         else:
             report.inserted += 1
-    prepared_rows = [p for _, p in good.values()]
+    prepared_rows = [p for _, p in good.values() if p is not None]
     for start in range(0, len(prepared_rows), BATCH):
         report.ids.extend(service.save_rows(prepared_rows[start:start + BATCH]))
     if report.rejected:

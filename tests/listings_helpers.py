@@ -12,18 +12,23 @@ from tests.conftest import FIXTURES, copy_database, make_radar
 LABELLED = FIXTURES / "listings_labelled.csv"
 
 
-@pytest.fixture(scope="session")
-def listings_template(tmp_path_factory, demo_radar) -> Path:
-    """The session's demo database copied (SQLite backup) plus the 96 labelled listings."""
-    from listings.importer import import_listings
-    from listings.service import Listings
-
-    target = tmp_path_factory.mktemp("listings") / "listings.db"
+def copy_demo(demo_radar, target: Path) -> Path:
+    """The session's demo database (profiles only) copied consistently (SQLite backup)."""
     copy = sqlite3.connect(target)
     demo_radar.store.conn.backup(copy)
     copy.close()
     shutil.copytree(demo_radar.settings.index_dir, target.with_suffix(".index"),
                     ignore=shutil.ignore_patterns("*.lock"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def listings_template(tmp_path_factory, demo_radar) -> Path:
+    """The session's demo database copied plus the 96 labelled listings."""
+    from listings.importer import import_listings
+    from listings.service import Listings
+
+    target = copy_demo(demo_radar, tmp_path_factory.mktemp("listings") / "listings.db")
     radar = make_radar(target, demo_radar.encoder)
     report = import_listings(Listings(radar), LABELLED)
     assert report.rejected == [] and report.inserted == 96
