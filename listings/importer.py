@@ -154,3 +154,10 @@ def import_listings(service, path, source: str | None = None, rejects_dir: Path 
         if rejects_dir is not None:
             report.rejects_file = str(write_rejects_file(rejects_dir, path.name, report.rejected))
     return report
+
+
+def import_demo(service) -> ImportReport:
+    """The bundled fictitious offers and requests of the demo firms (``partnerradar demo``)."""
+    from partnerradar.config import DEMO_LISTINGS
+
+    return import_listings(service, DEMO_LISTINGS)

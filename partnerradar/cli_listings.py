@@ -31,11 +31,10 @@ def _date(ts: float) -> str:
 
 def load_demo_listings(radar) -> None:
     """The bundled fictitious offers and requests (``partnerradar demo`` calls this)."""
-    from listings.importer import import_listings
+    from listings.importer import import_demo
     from listings.service import Listings
-    from partnerradar.config import DEMO_LISTINGS
 
-    report = import_listings(Listings(radar), DEMO_LISTINGS)
+    report = import_demo(Listings(radar))
     click.echo(f"Demo-Angebote und -Gesuche: {report.inserted} neu, {report.updated} geändert, "
                f"{report.unchanged} unverändert, {len(report.rejected)} abgelehnt", err=True)
     for rejected in report.rejected:
