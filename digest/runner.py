@@ -105,6 +105,7 @@ class Digest:
         self.tokens = Tokens(secret_for(radar.store, self.settings.secret_key), self.settings.confirm_max_age_s)
         self.renderer = Renderer(self.settings, self.tokens)
         self.selector = Selector(radar, self.settings.digest_top, self.settings.digest_min_score)
+        self._listings = None
 
     def mailer(self) -> Mailer:
         return Mailer(self.settings)
@@ -115,6 +116,16 @@ class Digest:
         for pick in picks:
             pick.is_new = changes.created.get(pick.id, 0) > since
         return picks
+
+    def listing_picks(self, subscription, since: float, until: float) -> list[dict]:
+        """New offers and requests in the window that match the firm's own (listings/digest.py)."""
+        from listings.digest import new_matches
+        from listings.service import Listings
+
+        if self._listings is None:
+            self._listings = Listings(self.radar)
+        return new_matches(self._listings, subscription.profile_id, since, until, self.settings.digest_top,
+                           self.settings.base_url)
 
     def send_confirmation(self, subscription) -> None:
         """Double opt-in: the only mail a pending subscriber ever gets."""
@@ -163,7 +174,8 @@ class Digest:
                     pick.is_new = created.get(pick.id, 0) > since
             else:
                 picks = self.picks(sub, changes)
-            if not picks:
+            listings = self.listing_picks(sub, since, until)
+            if not picks and not listings:
                 report.empty += 1
                 if out is None:
                     subs.finish(sub.id, week, "empty", cutoff=until)
@@ -172,7 +184,7 @@ class Digest:
             if profile is None:
                 report.skipped += 1
                 continue
-            msg = self.renderer.digest(sub, profile, picks, week)
+            msg = self.renderer.digest(sub, profile, picks, week, listings=listings)
             if out is not None:
                 path = out / f"{week}-{sub.id}.eml"
                 path.write_bytes(msg.as_bytes(policy=policy.SMTP))

@@ -201,15 +201,6 @@ class Matcher:
                 return False, [f"Mengen passen nicht ({quantity_label(listing)} / {quantity_label(other)})"]
         return True, criteria
 
-    def passes(self, a: dict, b: dict, now: float | None = None) -> bool:
-        """Does the pair (a, b) pass every hard constraint? (both must be in the table)."""
-        table = self.table
-        row = table.row_of.get(b["id"])
-        if row is None:
-            return False
-        rows, _ = self.candidates(table, a, now or time.time())
-        return row in set(rows.tolist()) and self._scalar_checks(table, a, row)[0]
-
     # -- ranking -----------------------------------------------------------------------
     def match(self, listing: dict, vector: np.ndarray, limit: int = 10, text_only: bool = False,
               now: float | None = None) -> list[Hit]:
@@ -257,20 +248,18 @@ class Matcher:
                     hits.append((j, fused[j], extra))
             if len(hits) >= MUTUAL_CHECKED or (text_only and len(hits) >= limit):
                 break
-        mutual = {}
-        if not text_only:
-            for j, _, _ in hits:
-                owner = table.owners[rows[j]]
-                if owner not in mutual:
-                    mutual[owner] = self._mutual(table, listing, int(rows[j]), now)
-        hits.sort(key=lambda h: (not mutual.get(table.owners[rows[h[0]]], False), -h[1]))
+        mutual: set[str] = set()
+        if not text_only and hits:
+            mutual = self._mutual_owners(table, listing, {table.owners[rows[j]] for j, _, _ in hits}, now)
+        hits.sort(key=lambda h: (table.owners[rows[h[0]]] not in mutual, -h[1]))
+        mine = self._term_surfaces(listing)
         out = []
         for j, score, extra in hits[:limit]:
             row = int(rows[j])
             other = table.records[row]
-            is_mutual = bool(mutual.get(other["profile_id"], False))
+            is_mutual = other["profile_id"] in mutual
             distance = None if np.isnan(distances[j]) else float(distances[j])
-            shared = self._shared_terms(listing, other, table)
+            shared = self._shared_terms(mine, other, table)
             criteria = [] if text_only else self.criteria(listing, other, distance, extra, shared, is_mutual)
             if text_only and shared:
                 criteria = ["gemeinsame Begriffe: " + ", ".join(shared)]
@@ -295,28 +284,38 @@ class Matcher:
         closeness = np.where(np.isnan(theirs), 0.5, 1.0 - np.clip(ratio, 0, 1))
         return 0.5 * near + 0.5 * closeness
 
-    def _mutual(self, table, listing, row, now) -> bool:
-        """Can the candidate's organisation also serve the listing's, the other way round?"""
-        serves_forward = TYPES[listing["type"]].is_offer     # X serves Y in this pair
-        mine = [table.records[i] for i in table.by_owner.get(listing["profile_id"], [])]
-        theirs = table.by_owner.get(table.owners[row], [])
-        for a in mine:
-            if TYPES[a["type"]].is_offer == serves_forward:
-                continue            # same direction as this pair: not the other way round
-            rows, _ = self.candidates(table, a, now)
-            passing = set(rows.tolist())
-            for b in theirs:
-                if b in passing and self._scalar_checks(table, a, b)[0]:
-                    return True
-        return False
+    def _mutual_owners(self, table, listing, owners: set[str], now) -> set[str]:
+        """Which of ``owners`` can also serve the listing's organisation, the other way round?
 
-    def _shared_terms(self, a: dict, b: dict, table: ListingTable) -> list[str]:
-        """Words both listings use (as ``a`` wrote them), most telling first."""
-        mine = {}
-        for token in self.analyzer.tokens(listing_text(a)):
+        One candidate mask per listing of that organisation in the other direction (not one
+        per owner), so the check costs a few vector operations however many hits there are.
+        """
+        serves_forward = TYPES[listing["type"]].is_offer     # X serves Y in this pair
+        found: set[str] = set()
+        wanted = np.array(sorted(owners), dtype=object)
+        for i in table.by_owner.get(listing["profile_id"], []):
+            a = table.records[i]
+            if TYPES[a["type"]].is_offer == serves_forward or a["status"] == "done" or a["expires_at"] <= now:
+                continue            # same direction as this pair (or not active): not the other way round
+            rows, _ = self.candidates(table, a, now)
+            rows = rows[np.isin(table.owners[rows], wanted)]
+            for b in rows:
+                owner = table.owners[b]
+                if owner not in found and self._scalar_checks(table, a, int(b))[0]:
+                    found.add(owner)
+        return found
+
+    def _term_surfaces(self, listing: dict) -> dict[str, str]:
+        """term (and compound-part term) -> the word of ``listing`` that carries it."""
+        mine: dict[str, str] = {}
+        for token in self.analyzer.tokens(listing_text(listing)):
             mine.setdefault(token.term, token.surface)
             for part in token.parts:
                 mine.setdefault(part, token.surface)
+        return mine
+
+    def _shared_terms(self, mine: dict[str, str], b: dict, table: ListingTable) -> list[str]:
+        """Words both listings use (as the asking listing wrote them), most telling first."""
         theirs = set((b.get("terms") or "").split())
         stops = stop_terms(self.analyzer)
         shared = [t for t in mine if t in theirs and t not in stops]
