@@ -45,6 +45,7 @@ screenshots: demo $(CHROMIUM)
 
 eval: $(STAMP)
 	$(BIN)/partnerradar evaluate --data $(DATA)
+	$(BIN)/python -m evaluation.listings --out docs/evaluation/listings.md
 
 # The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.
 MAX_N ?= 10000

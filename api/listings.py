@@ -15,7 +15,7 @@ from api.csv_safe import csv_response
 from api.params import int_arg
 from listings.model import FIELDS, ListingError
 from listings.potential import CSV_HEADER, RegionError, csv_rows, potential, resolve_region
-from listings.service import Listings
+from listings.service import ListingNotFound, Listings
 from listings.types import STATUSES, TYPES
 from matcher.request import BadRequest
 
@@ -48,13 +48,16 @@ def may_see(principal, listing: dict, owner: dict | None) -> bool:
     return owner is not None and (bool(owner.get("listed")) or reveals_owner(principal, owner["id"]))
 
 
-def visible_listing(listing_id: str) -> tuple[dict, dict]:
-    from partnerradar.radar import NotFound
+@bp.errorhandler(ListingNotFound)
+def _missing(exc):
+    return jsonify(error="not_found", message=str(exc)), 404
 
+
+def visible_listing(listing_id: str) -> tuple[dict, dict]:
     listing = service().store.get(listing_id)
     owner = owner_of(listing) if listing else None
     if listing is None or not may_see(current_principal(), listing, owner):
-        raise NotFound(f"Eintrag „{listing_id}“ nicht gefunden")
+        raise ListingNotFound(f"Eintrag „{listing_id}“ nicht gefunden")
     return listing, owner
 
 

@@ -156,8 +156,6 @@ def import_listings(service, path, source: str | None = None, rejects_dir: Path 
     return report
 
 
-def import_demo(service) -> ImportReport:
+def import_demo(service, path) -> ImportReport:
     """The bundled fictitious offers and requests of the demo firms (``partnerradar demo``)."""
-    from partnerradar.config import DEMO_LISTINGS
-
-    return import_listings(service, DEMO_LISTINGS)
+    return import_listings(service, path)

@@ -145,6 +145,7 @@ class Matcher:
         self.analyzer = analyzer
         self._table: ListingTable | None = None
         self._lock = threading.Lock()
+        self._terms_of: dict[str, frozenset[str]] = {}
 
     @property
     def table(self) -> ListingTable:
@@ -184,14 +185,22 @@ class Matcher:
         rows = np.flatnonzero(mask)
         return rows, distance[rows]
 
+    def _material_terms(self, material: str) -> frozenset[str]:
+        found = self._terms_of.get(material)
+        if found is None:
+            if len(self._terms_of) > 50_000:
+                self._terms_of.clear()
+            found = self._terms_of[material] = frozenset(self.analyzer.terms(material))
+        return found
+
     def _scalar_checks(self, table: ListingTable, listing: dict, row: int) -> tuple[bool, list[str]]:
         """The constraints that need Python per pair (materials, quantities): (passes, criteria)."""
         other = table.records[row]
         if TYPES[listing["type"]].flow != "material":
             return True, []
         criteria = []
-        ok, reason = same_material(listing, other, set(self.analyzer.terms(listing.get("material", ""))),
-                                   set(self.analyzer.terms(other.get("material", ""))))
+        ok, reason = same_material(listing, other, self._material_terms(listing.get("material", "")),
+                                   self._material_terms(other.get("material", "")))
         if not ok:
             return False, [reason]
         criteria.append(reason)

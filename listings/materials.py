@@ -10,6 +10,7 @@ When neither side names a known family, the materials must share an analyzer ter
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from index.analyzer import fold
 
@@ -63,8 +64,13 @@ def _keys() -> list[tuple[str, str, bool]]:
 _KEYS = _keys()
 
 
-def families(material: str) -> set[str]:
+@lru_cache(maxsize=20_000)
+def families(material: str) -> frozenset[str]:
     """The families a material name belongs to (empty when it names none we know)."""
+    return frozenset(_families(material))
+
+
+def _families(material: str) -> set[str]:
     text = fold(material or "")
     if not text:
         return set()

@@ -23,6 +23,10 @@ REMIND_BEFORE_S = 14 * 24 * 3600
 ANONYMOUS_OWNER = "Anonym (Kontakt über das Innovationsmanagement)"
 
 
+class ListingNotFound(LookupError):
+    """No listing with that id (the message is German)."""
+
+
 class Listings:
     def __init__(self, radar):
         self.radar = radar
@@ -98,8 +102,7 @@ class Listings:
     def require(self, listing_id: str) -> dict:
         listing = self.store.get(listing_id)
         if listing is None:
-            from partnerradar.radar import NotFound
-            raise NotFound(f"Eintrag „{listing_id}“ nicht gefunden")
+            raise ListingNotFound(f"Eintrag „{listing_id}“ nicht gefunden")
         return listing
 
     # -- reads ----------------------------------------------------------------------

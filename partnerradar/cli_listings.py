@@ -33,8 +33,9 @@ def load_demo_listings(radar) -> None:
     """The bundled fictitious offers and requests (``partnerradar demo`` calls this)."""
     from listings.importer import import_demo
     from listings.service import Listings
+    from partnerradar.config import DEMO_LISTINGS
 
-    report = import_demo(Listings(radar))
+    report = import_demo(Listings(radar), DEMO_LISTINGS)
     click.echo(f"Demo-Angebote und -Gesuche: {report.inserted} neu, {report.updated} geändert, "
                f"{report.unchanged} unverändert, {len(report.rejected)} abgelehnt", err=True)
     for rejected in report.rejected:
@@ -160,12 +161,12 @@ def matches(ctx, listing_id, top, as_json):
 
     Zu einem Angebot die Gesuche, zu einem Gesuch die Angebote, je mit Begründung.
     """
-    from partnerradar.radar import NotFound
+    from listings.service import ListingNotFound
 
     service = _service(ctx)
     try:
         hits = service.matches(listing_id, limit=top)
-    except NotFound as exc:
+    except ListingNotFound as exc:
         _fail(str(exc), 1)
     if as_json:
         listing = service.store.get(listing_id)
@@ -222,11 +223,11 @@ def status(ctx, listing_id, status):
 
     STATUS ist offen, „in Gesprächen“ oder erledigt.
     """
-    from partnerradar.radar import NotFound
+    from listings.service import ListingNotFound
 
     try:
         _service(ctx).update(listing_id, {"status": status})
-    except NotFound as exc:
+    except ListingNotFound as exc:
         _fail(str(exc), 1)
     click.echo(f"{listing_id}: Status „{status}“", err=True)
 
@@ -237,11 +238,11 @@ def status(ctx, listing_id, status):
 @click.pass_context
 def renew(ctx, listing_id):
     """Einen Eintrag um sechs Monate verlängern."""
-    from partnerradar.radar import NotFound
+    from listings.service import ListingNotFound
 
     try:
         renewed = _service(ctx).renew(listing_id)
-    except NotFound as exc:
+    except ListingNotFound as exc:
         _fail(str(exc), 1)
     click.echo(f"{listing_id}: gültig bis {_date(renewed['expires_at'])}", err=True)
 

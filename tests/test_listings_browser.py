@@ -27,10 +27,11 @@ FIRM = ("kristall@demo.test", "demo-043")
 def base_url(tmp_path_factory, demo_radar):
     from listings.importer import import_demo
     from listings.service import Listings
+    from partnerradar.config import DEMO_LISTINGS
 
     radar = make_radar(copy_demo(demo_radar, tmp_path_factory.mktemp("listings-web") / "demo.db"),
                        demo_radar.encoder)
-    assert import_demo(Listings(radar)).inserted == 31
+    assert import_demo(Listings(radar), DEMO_LISTINGS).inserted == 31
     api_key(radar, "member", FIRM[0], profile_id=FIRM[1])
     api_key(radar, "manager", "mittelsachsen@demo.test", region=("Mittelsachsen",))
     app = create_app(radar.settings, radar=radar)
