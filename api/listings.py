@@ -8,7 +8,7 @@ matches are for those who may edit it; a region's potential is for managers and 
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from api.auth import audit, can_edit, current_principal, forbid, require_role
 from api.csv_safe import csv_response
@@ -257,4 +257,4 @@ def _radius(value):
         raise BadRequest("radius_km muss eine Zahl sein") from None
 
 
-__all__ = ["bp", "service", "reveals_owner", "may_see", "Response"]
+__all__ = ["bp", "service", "reveals_owner", "may_see", "visible_matches"]
