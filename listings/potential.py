@@ -80,14 +80,12 @@ def potential(service, region: dict, now: float | None = None) -> dict:
 
 
 def _amount(flow: str, listing: dict) -> float | None:
-    if flow == "heat":
-        return listing.get("power_kw")
-    if flow == "capacity":
-        return listing.get("hours_per_month")
-    if flow == "material":
+    """What one listing adds to its flow's total (``Flow.total_field``); materials in t/Jahr."""
+    field = FLOWS[flow].total_field
+    if field == "quantity":
         q = normalised_quantity(listing)
         return q[1] if q and q[0] == "mass" else None
-    return None
+    return listing.get(field) if field else None
 
 
 def totals(pairs: list[dict]) -> list[dict]:

@@ -12,7 +12,7 @@ import time
 
 from listings.matching import Hit, Matcher, embed, listing_terms, listing_text
 from listings.model import FIELDS, ListingError, new_id, quantity_label, validate_listing
-from listings.types import FIELD_LABELS, STATUSES, TYPES, VISIBILITIES
+from listings.types import STATUSES, TYPES, VISIBILITIES
 from store.listings import ListingStore
 
 #: A listing expires after six months unless renewed.
@@ -174,7 +174,3 @@ class Listings:
 
     def mark_reminded(self, listing_id: str, now: float | None = None) -> None:
         self.store.update_fields(listing_id, reminded_at=now or time.time())
-
-
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name)

@@ -20,17 +20,15 @@ class Flow:
     key: str
     label: str            # German, plural: "Abwärme-Partnerschaften"
     max_km: float         # the farthest two sites of this flow may be apart
-    distance_note: str    # German, for the explanation of the limit
     total_field: str      # which quantity is summed in a region's totals ('' for none)
 
 
 FLOWS = {
-    "heat": Flow("heat", "Abwärme-Partnerschaften", 5.0, "Wärme trägt ein Nahwärmenetz nur wenige Kilometer",
-                 "power_kw"),
-    "material": Flow("material", "Stoffstrom-Partnerschaften", 150.0, "Material fährt bis 150 km", "quantity"),
-    "capacity": Flow("capacity", "Fertigungs-Partnerschaften", SAXONY_KM, "Fertigung in ganz Sachsen",
-                     "hours_per_month"),
-    "technology": Flow("technology", "Technologie-Partnerschaften", SAXONY_KM, "Wissen in ganz Sachsen", ""),
+    # A local heating network carries heat a few kilometres; a lorry carries material far.
+    "heat": Flow("heat", "Abwärme-Partnerschaften", 5.0, "power_kw"),
+    "material": Flow("material", "Stoffstrom-Partnerschaften", 150.0, "quantity"),
+    "capacity": Flow("capacity", "Fertigungs-Partnerschaften", SAXONY_KM, "hours_per_month"),
+    "technology": Flow("technology", "Technologie-Partnerschaften", SAXONY_KM, ""),
 }
 
 
@@ -100,14 +98,3 @@ FIELD_LABELS = {"material": "Material", "waste_code": "Abfallschlüssel (AVV)", 
                 "hours_per_month": "Stunden pro Monat", "title": "Titel", "text": "Beschreibung",
                 "type": "Typ", "profile_id": "Profil", "postcode": "Postleitzahl", "town": "Ort",
                 "status": "Status", "visibility": "Sichtbarkeit"}
-
-
-def compatible(a: str, b: str) -> bool:
-    """Can a listing of type ``a`` and one of type ``b`` serve each other (offer↔request)?"""
-    ta, tb = TYPES.get(a), TYPES.get(b)
-    return bool(ta and tb and ta.side != tb.side and b in ta.counterparts)
-
-
-def offer_and_request(a: dict, b: dict) -> tuple[dict, dict]:
-    """The pair ordered as (offer, request)."""
-    return (a, b) if TYPES[a["type"]].is_offer else (b, a)
