@@ -8,7 +8,7 @@ PORT ?= 8000
 DATA ?= ../shared/data
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run demo test eval bench clean screenshots
+.PHONY: install run demo test eval bench bench-listings clean screenshots
 
 install: $(STAMP)
 
@@ -52,6 +52,10 @@ MAX_N ?= 10000
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m evaluation.bench --max-n $(MAX_N) --data $(DATA)
+
+# Issue 16: matching a listing among 20,000 at N profiles, next to a short search (README "Performance").
+bench-listings: $(STAMP)
+	$(BIN)/python -m evaluation.listings_bench --profiles $(MAX_N) --listings 20000
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/*.index data/*.rejects
