@@ -8,7 +8,7 @@ PORT ?= 8000
 DATA ?= ../shared/data
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run demo test eval bench clean screenshots
+.PHONY: install run demo test eval bench bench-listings clean screenshots
 
 install: $(STAMP)
 
@@ -45,12 +45,17 @@ screenshots: demo $(CHROMIUM)
 
 eval: $(STAMP)
 	$(BIN)/partnerradar evaluate --data $(DATA)
+	$(BIN)/python -m evaluation.listings --out docs/evaluation/listings.md
 
 # The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.
 MAX_N ?= 10000
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m evaluation.bench --max-n $(MAX_N) --data $(DATA)
+
+# Issue 16: matching a listing among 20,000 at N profiles, next to a short search (README "Performance").
+bench-listings: $(STAMP)
+	$(BIN)/python -m evaluation.listings_bench --profiles $(MAX_N) --listings 20000
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/*.index data/*.rejects

@@ -188,3 +188,7 @@ def openapi():
 from api.openapi_access import extend  # noqa: E402 - the access model documents its own part
 
 extend(SPEC)
+
+from api.openapi_listings import extend as extend_listings  # noqa: E402 - offers and requests
+
+extend_listings(SPEC)

@@ -125,7 +125,7 @@ class Renderer:
         return self._message(subscription.email, subject, "links", context, None,
                              f"<links.{subscription.id}.{token[-12:]}@{self.settings.sender.domain}>")
 
-    def digest(self, subscription, profile: dict, picks, week: str) -> EmailMessage:
+    def digest(self, subscription, profile: dict, picks, week: str, listings=()) -> EmailMessage:
         links = self.links(subscription.id)
         partners = []
         for pick in picks:
@@ -140,10 +140,14 @@ class Renderer:
             })
         n = len(partners)
         count = "ein neuer passender Partner" if n == 1 else f"{n} neue passende Partner"
+        if not partners:     # only new offers and requests for the firm's own listings
+            count = ("ein neues passendes Angebot oder Gesuch" if len(listings) == 1
+                     else f"{len(listings)} neue passende Angebote und Gesuche")
         subject = f"Partnerradar {week_label(week).split(' (')[0]}: {count} für {profile['name']}"
         if partners:
             subject += f" – u. a. {partners[0]['name']}"
         context = {"firm": profile["name"], "week": week_label(week), "partners": partners,
+                   "listings": list(listings),
                    "preferences": describe_preferences(subscription.preferences),
                    "subscription_id": subscription.id, **links}
         return self._message(subscription.email, subject, "digest", context, links["unsubscribe_url"],

@@ -148,6 +148,7 @@ class Digest:
                              self.settings.manage_max_age_s, self.settings.unsubscribe_max_age_s)
         self.renderer = Renderer(self.settings, self.tokens)
         self.selector = Selector(radar, self.settings.digest_top, self.settings.digest_min_score)
+        self._listings = None
 
     def mailer(self) -> Mailer:
         return Mailer(self.settings)
@@ -248,6 +249,16 @@ class Digest:
                 self._sender = RegistrationSender(self)
             return self._sender
 
+    def listing_picks(self, subscription, since: float, until: float) -> list[dict]:
+        """New offers and requests in the window that match the firm's own (listings/digest.py)."""
+        from listings.digest import new_matches
+        from listings.service import Listings
+
+        if self._listings is None:
+            self._listings = Listings(self.radar)
+        return new_matches(self._listings, subscription.profile_id, since, until, self.settings.digest_top,
+                           self.settings.base_url)
+
     def send_week(self, week: str | None = None, dry_run: bool = False, out_dir: str | Path | None = None,
                   mailer: Mailer | None = None, progress=None) -> RunReport:
         week = week or current_week()
@@ -289,7 +300,8 @@ class Digest:
                     pick.is_new = created.get(pick.id, 0) > since
             else:
                 picks = self.picks(sub, changes)
-            if not picks:
+            listings = self.listing_picks(sub, since, until)
+            if not picks and not listings:
                 report.empty += 1
                 if out is None:
                     subs.finish(sub.id, week, "empty", cutoff=until)
@@ -298,7 +310,7 @@ class Digest:
             if profile is None:
                 report.skipped += 1
                 continue
-            msg = self.renderer.digest(sub, profile, picks, week)
+            msg = self.renderer.digest(sub, profile, picks, week, listings=listings)
             if out is not None:
                 path = out / f"{week}-{sub.id}.eml"
                 path.write_bytes(msg.as_bytes(policy=policy.SMTP))

@@ -282,6 +282,9 @@ def demo(ctx, path):
     report = radar.ingest(Path(path))
     click.echo(f"Demo: {report.inserted} neu, {report.updated} geändert, {report.unchanged} unverändert, "
                f"{len(report.rejected)} abgelehnt; {radar.store.count_profiles()} Profile", err=True)
+    if Path(path) == DEMO_PROFILES:     # the demo's offers and requests belong to these profiles
+        from partnerradar.cli_listings import load_demo_listings
+        load_demo_listings(radar)
 
 
 @main.command()
@@ -308,12 +311,14 @@ main.add_command(digest)
 main.add_command(subscriber)
 
 from partnerradar.cli_access import backup, check, key, restore, user  # noqa: E402
+from partnerradar.cli_listings import listing  # noqa: E402
 
 main.add_command(user)
 main.add_command(key)
 main.add_command(check)
 main.add_command(backup)
 main.add_command(restore)
+main.add_command(listing)
 
 if __name__ == "__main__":
     main()

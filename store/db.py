@@ -33,13 +33,13 @@ PROFILE_COLUMNS = {
 CONTACT_FIELDS = ("contact_name", "contact_email", "street", "website")
 #: Columns of tables other modules keep in this file that name a profile. A merge hands on
 #: only what is the firm's, never who may act for it (``Store.move_references``); deleting a
-#: profile removes every one of them (``Store.delete_profiles``).
+#: profile removes every one of them (``Store.delete_profiles``; listings by foreign key).
 PROFILE_REFERENCES = (("subscriptions", "profile_id"), ("users", "profile_id"),
-                      ("profile_creators", "profile_id"))
-#: What a merge moves to the kept profile: subscriptions (the firm's digest goes on).
-#: Member logins (and with them their API keys) and creators stay with their profile: moving
-#: them would hand one firm's account the other firm's profile.
-MOVED_ON_MERGE = (("subscriptions", "profile_id"),)
+                      ("profile_creators", "profile_id"), ("listings", "profile_id"))
+#: What a merge moves to the kept profile: subscriptions (the firm's digest goes on) and its
+#: offers and requests. Member logins (and with them their API keys) and creators stay with
+#: their profile: moving them would hand one firm's account the other firm's profile.
+MOVED_ON_MERGE = (("subscriptions", "profile_id"), ("listings", "profile_id"))
 
 
 @dataclass

@@ -39,7 +39,11 @@ LABELS = ["GET /healthz", "POST /api/v1/search", "GET /api/v1/profiles/{id}/part
           "POST /api/v1/innoslam/audience", "POST /api/v1/innoslam/programme", "POST /api/v1/innoslam/tour",
           "POST /api/v1/subscriptions", "POST /api/v1/subscriptions/{token}/confirm",
           "GET /api/v1/subscriptions/{token}", "PATCH /api/v1/subscriptions/{token}",
-          "DELETE /api/v1/subscriptions/{token}"]
+          "DELETE /api/v1/subscriptions/{token}",
+          # offers and requests
+          "GET /api/v1/listings", "POST /api/v1/listings", "GET /api/v1/listings/{id}",
+          "PUT /api/v1/listings/{id}", "DELETE /api/v1/listings/{id}", "POST /api/v1/listings/{id}/renew",
+          "GET /api/v1/listings/{id}/matches", "GET /api/v1/listings/potential"]
 
 
 def test_the_spec_names_every_operation(app_and_key):
