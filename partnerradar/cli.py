@@ -296,6 +296,10 @@ main.add_command(digest)
 main.add_command(subscriber)
 
 from partnerradar.cli_access import backup, check, key, restore, user  # noqa: E402
+from partnerradar.cli_introductions import introduction, remind  # noqa: E402
+
+main.add_command(introduction)
+main.add_command(remind)
 
 main.add_command(user)
 main.add_command(key)

@@ -258,6 +258,9 @@ class Radar:
 
     def _results(self, index: SearchIndex, query: Query, req: SearchRequest, weights, explain) -> list[dict]:
         used = weights or self.weights
+        if req.seeker:
+            # Introductions (issue 15): a pair declined there is not suggested to that seeker again.
+            req.exclude = list(dict.fromkeys([*req.exclude, *self.store.not_suggested(req.seeker)]))
         found = Ranker(index, used, self.gazetteer).rank(query, req)
         top = found.rows[: req.limit]
         ids = [index.profiles.ids[r] for r in top]

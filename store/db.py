@@ -32,7 +32,10 @@ CONTACT_FIELDS = ("contact_name", "contact_email", "street")
 #: Columns of tables other modules keep in this file (digest subscriptions, users and who
 #: created which profile) that name a profile; see ``Store.move_references``.
 PROFILE_REFERENCES = (("subscriptions", "profile_id"), ("users", "profile_id"),
-                      ("profile_creators", "profile_id"))
+                      ("profile_creators", "profile_id"),
+                      ("introductions", "seeker_id"), ("introductions", "partner_id"),
+                      ("introduction_pauses", "profile_id"), ("not_suggested", "seeker"),
+                      ("not_suggested", "partner"))
 
 
 @dataclass
@@ -132,6 +135,15 @@ class Store:
         if "rejects" not in db.table_names():
             db["rejects"].create({"id": int, "file": str, "line": int, "reason": str,
                                   "raw": str, "created_at": float}, pk="id")
+        if "not_suggested" not in db.table_names():
+            # Pairs a seeker must not be offered again (a declined introduction): read per
+            # query by ``Radar.search``/``partners``, so no index rebuild is needed.
+            db.execute("""
+                CREATE TABLE not_suggested (
+                    seeker TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    partner TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    reason TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+                    PRIMARY KEY (seeker, partner))""")
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
             db.execute("INSERT INTO meta VALUES ('generation', '0')")
@@ -338,6 +350,10 @@ class Store:
             other = b if a == profile_id else a
             out.setdefault(other, []).append(title)
         return out
+
+    def not_suggested(self, seeker: str) -> list[str]:
+        """Profiles this seeker declined (or was declined by) in an introduction."""
+        return [r[0] for r in self.conn.execute("SELECT partner FROM not_suggested WHERE seeker=?", (seeker,))]
 
     # -- rejects ----------------------------------------------------------------
     def add_rejects(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
