@@ -55,7 +55,10 @@ def _now(value: str | None) -> float | None:
 
 @click.group()
 def introduction():
-    """Anbahnungen („Kontakt anbahnen“): auflisten, ansehen, Stand ändern, pausieren."""
+    """Anbahnungen („Kontakt anbahnen“) verwalten.
+
+    Auflisten, ansehen, Stand ändern, Kontaktanfragen pausieren.
+    """
 
 
 @introduction.command("list")
