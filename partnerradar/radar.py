@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -260,7 +261,9 @@ class Radar:
         used = weights or self.weights
         if req.seeker:
             # Introductions (issue 15): a pair declined there is not suggested to that seeker again.
-            req.exclude = list(dict.fromkeys([*req.exclude, *self.store.not_suggested(req.seeker)]))
+            blocked = self.store.not_suggested(req.seeker)
+            if blocked:
+                req = replace(req, exclude=list(dict.fromkeys([*req.exclude, *blocked])))
         found = Ranker(index, used, self.gazetteer).rank(query, req)
         top = found.rows[: req.limit]
         ids = [index.profiles.ids[r] for r in top]
