@@ -164,24 +164,37 @@ def remind(ctx, now_text, as_json):
 
     Verschickt, was Seiten und Manager bekommen sollen, genau einmal; erinnert Seiten, die nach
     14 Tagen nicht geantwortet haben, und Manager an Anbahnungen ohne Bewegung; nach 30 Tagen
-    ohne Antwort wird eine Vorstellung „keine Rückmeldung“. Ein zweiter Lauf verschickt nichts.
+    ohne Antwort wird eine Vorstellung „keine Rückmeldung“. Profile, die seit einem Jahr niemand
+    bestätigt oder geändert hat, bekommen einmal im Jahr die Bitte um Bestätigung. Ein zweiter
+    Lauf verschickt nichts.
     Exit-Code 0: alles zugestellt, 3: einige E-Mails noch nicht (der nächste Lauf versucht es
     wieder), 1: Lauf abgebrochen.
     """
     from introductions.runner import RunLocked
 
+    from confirmations.store import Confirmations
+    from digest.mailer import Mailer
+
     service = _service(ctx)
+    now = _now(now_text)
     started = time.perf_counter()
     try:
-        report = service.remind(now=_now(now_text))
+        report = service.remind(now=now)
     except RunLocked as exc:
         _fail(str(exc), EXIT_ABORTED)
+    confirmed = None
+    if not report.aborted:
+        # Profiles kept alive: the yearly "still correct?" mail, exactly once per profile and year.
+        with service._lock(), Mailer(service.mail_settings) as mailer:
+            confirmed = Confirmations(service.radar, service.mail_settings).run(mailer, now)
     if as_json:
-        click.echo(json.dumps({**report.to_dict(), "seconds": round(time.perf_counter() - started, 2)},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**report.to_dict(), "profile_confirmations": {
+            "sent": len(confirmed.sent) if confirmed else 0, "resent": confirmed.resent if confirmed else [],
+            "deferred": len(confirmed.deferred) if confirmed else 0},
+            "seconds": round(time.perf_counter() - started, 2)}, ensure_ascii=False, indent=2))
     else:
-        for line in report.summary():
+        for line in report.summary() + (confirmed.summary() if confirmed else []):
             click.echo(line)
     if report.aborted:
         sys.exit(EXIT_ABORTED)
-    sys.exit(EXIT_DEFERRED if report.deferred else EXIT_OK)
+    sys.exit(EXIT_DEFERRED if report.deferred or (confirmed and confirmed.deferred) else EXIT_OK)
