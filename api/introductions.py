@@ -9,6 +9,7 @@ speaks for one side of one introduction; its form posts back with the page's CSR
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import Forbidden
 
 from api.auth import can_edit, current_principal, require_role
 from api.params import int_arg
@@ -56,6 +57,13 @@ def _introduction_error(exc: IntroductionError):
     if exc.status == 401:
         return redirect(url_for("login.login", weiter=request.full_path.rstrip("?")))
     return _page("anbahnung/fehler.html", exc.status, message=str(exc))
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc):
+    if _is_api():
+        return jsonify(error="forbidden", message=exc.description), 403
+    return _page("anbahnung/fehler.html", 403, message=exc.description)
 
 
 @bp.errorhandler(LinkError)

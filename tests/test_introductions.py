@@ -474,7 +474,8 @@ def test_introduction_pages_send_anonymous_visitors_to_the_login(as_role, url):
 
 def test_the_pipeline_page_is_for_managers(as_role):
     ask(as_role)
-    assert as_role("member").get("/anbahnungen/verwalten").status_code == 403
+    refused = as_role("member").get("/anbahnungen/verwalten")
+    assert refused.status_code == 403 and "<h1>Das ging nicht</h1>" in refused.get_data(as_text=True)
     page = as_role("manager").get("/anbahnungen/verwalten")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Schwingwerk Analytics GmbH" in text and "Stand speichern" in text
