@@ -44,6 +44,7 @@ class IngestReport:
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: list[DuplicatePair] = field(default_factory=list)
     merged: list[tuple[str, str]] = field(default_factory=list)
+    merge_refused: list[tuple[str, str, str]] = field(default_factory=list)   # (a, b, German reason)
     rejects_file: str = ""
     ids: list[str] = field(default_factory=list)
 
@@ -54,6 +55,7 @@ class IngestReport:
             "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
             "duplicates": [{"a": d.a, "b": d.b, "score": d.score, "reason": d.reason} for d in self.duplicates],
             "merged": [{"kept": a, "removed": b} for a, b in self.merged],
+            "merge_refused": [{"a": a, "b": b, "reason": r} for a, b, r in self.merge_refused],
         }
 
 

@@ -115,6 +115,8 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
                 click.echo(f"Mögliche Dublette: {d.a} ~ {d.b} ({d.reason}, {d.score:.0f})", err=True)
             for kept, removed in report.merged:
                 click.echo(f"Zusammengeführt: {removed} -> {kept}", err=True)
+            for _, _, reason in report.merge_refused:
+                click.echo(f"Nicht zusammengeführt: {reason}", err=True)
         if report.rejected and code == EXIT_OK:
             code = EXIT_REJECTED
     sys.exit(code)
@@ -230,13 +232,23 @@ def reindex(ctx, reembed):
 @click.pass_context
 def duplicates(ctx, merge):
     """Wahrscheinliche Dubletten auflisten (und zusammenführen)."""
+    from partnerradar.radar import MergeRefused
+
     radar = _radar(ctx)
     pairs = radar.duplicates()
+    gone: set[str] = set()
     for d in pairs:
+        if d.a in gone or d.b in gone:
+            continue                  # already folded into a third profile above
         a, b = radar.store.get_profile(d.a), radar.store.get_profile(d.b)
         click.echo(f"{d.a} „{a['name']}“ ~ {d.b} „{b['name']}“ ({d.reason}, {d.score:.0f})")
         if merge:
-            kept, removed = radar.merge(d.a, d.b)
+            try:
+                kept, removed = radar.merge(d.a, d.b)
+            except MergeRefused as exc:
+                click.echo(f"  {exc}")
+                continue
+            gone.add(removed)
             click.echo(f"  zusammengeführt: {removed} -> {kept}")
     if not pairs:
         click.echo("Keine Dubletten gefunden.", err=True)
@@ -249,7 +261,7 @@ def duplicates(ctx, merge):
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
-    """Die API mit dem Produktionsserver (gunicorn) starten."""
+    """API und Seiten mit dem Produktionsserver (waitress, mehrere Prozesse) starten."""
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))

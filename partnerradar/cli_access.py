@@ -95,7 +95,11 @@ def user_list(ctx):
 @db_option
 @click.pass_context
 def user_password(ctx, email, password_stdin):
-    """Neues Passwort setzen (z. B. vergessen); alle Sitzungen des Benutzers enden."""
+    """Neues Passwort setzen (z. B. vergessen); alle Sitzungen des Benutzers enden.
+
+    Auch seine API-Schlüssel werden widerrufen (wer das alte Passwort kannte, kann einen
+    angelegt haben); neue gibt es mit 'key create'.
+    """
     from store.users import AccessError
 
     _, users = _users(ctx)
@@ -108,7 +112,8 @@ def user_password(ctx, email, password_stdin):
     except AccessError as exc:
         _fail(str(exc))
     users.audit(_actor(), "admin", "user.password", found.email)
-    click.echo(f"Neues Passwort für {found.email} gesetzt; alle Sitzungen sind beendet.", err=True)
+    click.echo(f"Neues Passwort für {found.email} gesetzt; alle Sitzungen sind beendet und "
+               f"alle API-Schlüssel widerrufen.", err=True)
 
 
 @click.group()

@@ -60,7 +60,12 @@ def store_dataset(radar, dataset: FundingDataset, label: str = "",
         for a, b, pid in dataset.cooperations() if a in stored and b in stored)
     if merge_duplicates:
         # Merged only now, so that ``Radar.merge`` carries the cooperations over.
+        from partnerradar.radar import MergeRefused
+
         for pair in report.duplicates:
             if radar.store.get_profile(pair.a) and radar.store.get_profile(pair.b):
-                report.merged.append(radar.merge(pair.a, pair.b))
+                try:
+                    report.merged.append(radar.merge(pair.a, pair.b))
+                except MergeRefused as exc:        # left for a person, reported in German
+                    report.merge_refused.append((pair.a, pair.b, str(exc)))
     return report
