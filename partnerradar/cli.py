@@ -261,7 +261,10 @@ def duplicates(ctx, merge):
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
-    """API und Seiten mit dem Produktionsserver (waitress, mehrere Prozesse) starten."""
+    """API und Seiten mit dem Produktionsserver starten.
+
+    waitress in mehreren Worker-Prozessen.
+    """
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
