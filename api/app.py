@@ -100,12 +100,14 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     from api.innoslam import bp as innoslam_bp
     from api.listings import bp as listings_bp
     from api.listings_web import bp as listings_web_bp
+    from api.confirmations import bp as confirmations_bp
+    from api.introductions import bp as introductions_bp
     from api.login import bp as login_bp
     from api.subscriptions import bp as subscriptions_bp
     from api.web import bp as web_bp
 
     for bp in (health_bp, search_bp, profiles_bp, openapi_bp, innoslam_bp, subscriptions_bp, web_bp,
-               login_bp, access_bp, listings_bp, listings_web_bp):
+               login_bp, access_bp, listings_bp, listings_web_bp, introductions_bp, confirmations_bp):
         app.register_blueprint(bp)
     init_auth(app)
 

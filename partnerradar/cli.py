@@ -261,7 +261,10 @@ def duplicates(ctx, merge):
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
-    """API und Seiten mit dem Produktionsserver (waitress, mehrere Prozesse) starten."""
+    """API und Seiten mit dem Produktionsserver starten.
+
+    waitress in mehreren Worker-Prozessen.
+    """
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
@@ -312,6 +315,10 @@ main.add_command(subscriber)
 
 from partnerradar.cli_access import backup, check, key, restore, user  # noqa: E402
 from partnerradar.cli_listings import listing  # noqa: E402
+from partnerradar.cli_introductions import introduction, remind  # noqa: E402
+
+main.add_command(introduction)
+main.add_command(remind)
 
 main.add_command(user)
 main.add_command(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -298,6 +299,11 @@ class Radar:
 
     def _results(self, index: SearchIndex, query: Query, req: SearchRequest, weights, explain) -> list[dict]:
         used = weights or self.weights
+        if req.seeker:
+            # Introductions (issue 15): a pair declined there is not suggested to that seeker again.
+            blocked = self.store.not_suggested(req.seeker)
+            if blocked:
+                req = replace(req, exclude=list(dict.fromkeys([*req.exclude, *blocked])))
         found = Ranker(index, used, self.gazetteer).rank(query, req)
         top = found.rows[: req.limit]
         ids = [index.profiles.ids[r] for r in top]

@@ -139,6 +139,15 @@ class Store:
         if "rejects" not in db.table_names():
             db["rejects"].create({"id": int, "file": str, "line": int, "reason": str,
                                   "raw": str, "created_at": float}, pk="id")
+        if "not_suggested" not in db.table_names():
+            # Pairs a seeker must not be offered again (a declined introduction): read per
+            # query by ``Radar.search``/``partners``, so no index rebuild is needed.
+            db.execute("""
+                CREATE TABLE not_suggested (
+                    seeker TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    partner TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    reason TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+                    PRIMARY KEY (seeker, partner))""")
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
             db.execute("INSERT INTO meta VALUES ('generation', '0')")
@@ -368,6 +377,10 @@ class Store:
             other = b if a == profile_id else a
             out.setdefault(other, []).append(title)
         return out
+
+    def not_suggested(self, seeker: str) -> list[str]:
+        """Profiles this seeker declined (or was declined by) in an introduction."""
+        return [r[0] for r in self.conn.execute("SELECT partner FROM not_suggested WHERE seeker=?", (seeker,))]
 
     # -- rejects ----------------------------------------------------------------
     def add_rejects(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
