@@ -42,6 +42,19 @@ def _fit(unit: str, size: int, sep: str = "") -> str:
     return text[:size].rstrip()
 
 
+def _demo_text(seed: int) -> str:
+    """The demo profiles' descriptions (fictitious, in the repository), shuffled: real German
+    sentences, all different, as a long honest profile would have them."""
+    import csv
+
+    path = Path(__file__).resolve().parent.parent / "data" / "demo" / "saxony_demo_profiles.csv"
+    with path.open(encoding="utf-8") as handle:
+        lines = [line for line in handle if not line.startswith("#")]
+    texts = [row["description"] for row in csv.DictReader(lines) if row.get("description")]
+    random.Random(seed).shuffle(texts)
+    return " ".join(texts)
+
+
 def shapes(size: int, seed: int = 0) -> dict[str, str]:
     rng = random.Random(seed)
     letters = string.ascii_lowercase + "äöüß"
@@ -50,7 +63,8 @@ def shapes(size: int, seed: int = 0) -> dict[str, str]:
         "one compound (Haus × n)": _fit("Haus", size),
         "hyphenated (Haus-Haus-…)": _fit("Haus-", size),
         "distinct 40-letter words": distinct[:size].rstrip(),
-        "normal German text": _fit(NORMAL, size),
+        "one sentence repeated": _fit(NORMAL, size),
+        "normal German text": _fit(_demo_text(seed), size),
     }
 
 

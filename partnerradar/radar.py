@@ -19,8 +19,7 @@ from index.search_index import SearchIndex, build_search_index, choose_kind, wri
 from index.vectors import VectorIndex
 from ingest.dedupe import find_duplicates
 from ingest.geo import Gazetteer
-from ingest.pipeline import (IngestReport, ProfilePreparer, store_profiles, validate_rows,
-                             write_rejects_file)
+from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
 from ingest.schema import Profile, validate_record
 from matcher.explain import Explainer
@@ -113,22 +112,21 @@ class Radar:
     def ingest_rows(self, rows, report: IngestReport, source: str, merge_duplicates: bool = False,
                     progress: bool = False) -> IngestReport:
         preparer = self.preparer
-        valid = validate_rows(rows, report.file or source, preparer, report)
-        profiles = [p for _, p in valid]
+        rejects = RejectKeeper(self.store, self.settings.db_path.with_suffix(".rejects"),
+                               report.file or source, report)
         bar = None
         if progress:
             from tqdm import tqdm
-            bar = tqdm(total=len(profiles), unit="Profil", desc="Einlesen", leave=False)
+            bar = tqdm(unit="Profil", desc="Einlesen", leave=False)
         try:
-            self._write(lambda: store_profiles(self.store, preparer, profiles, report, source, bar))
+            # Rows are read, checked and saved batch by batch (bounded memory), all under
+            # the writers' lock as the saving was before.
+            self._write(lambda: ingest_stream(self.store, preparer, rows, report, rejects, source, bar))
         finally:
+            rejects.close()
             if bar is not None:
                 bar.close()
-        if report.rejected:
-            self.store.add_rejects((r.file, r.line, r.reason, r.raw) for r in report.rejected)
-            report.rejects_file = str(write_rejects_file(
-                self.settings.db_path.with_suffix(".rejects"), report.file or source, report.rejected))
-        report.duplicates = self.duplicates(among=[p.id for p in profiles])
+        report.duplicates = self.duplicates(among=report.ids)
         if merge_duplicates:
             for pair in report.duplicates:
                 kept, removed = self.merge(pair.a, pair.b)

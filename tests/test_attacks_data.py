@@ -151,6 +151,20 @@ def open_umask():
     os.umask(old)
 
 
+def test_database_files_are_private(tmp_path, encoder, open_umask):
+    folder = tmp_path / "daten"
+    radar = make_radar(folder / "p.db", encoder)
+    bad = tmp_path / "kaputt.csv"
+    bad.write_text("name,kind,description\nFirma,backstube,Text\nGut GmbH,kmu,Laserschweißen\n",
+                   encoding="utf-8")
+    radar.ingest(bad)                                  # a rejects file, an index, a lock
+    from tests.access_helpers import api_key
+    api_key(radar, "admin")                            # users and the session secret
+    found = {p.name for p in _assert_private(folder)}
+    assert {"p.db", "p.db-wal", "p.db-shm", "p.index", "p.rejects", "kaputt.rejects.csv"} <= found
+    assert any(name.endswith(".faiss") for name in found)
+
+
 def test_backup_files_are_private(small_radar, tmp_path, open_umask):
     backup(small_radar, tmp_path / "sicherung")
     found = {p.name for p in _assert_private(tmp_path / "sicherung")}
@@ -239,3 +253,168 @@ def test_restore_refuses_a_manifest_without_the_database(small_radar, tmp_path):
     with pytest.raises(BackupError, match="keine Partnerradar-Sicherung"):
         restore(small_radar, folder)
 
+
+# -- item 16: mixed encodings ------------------------------------------------------------------
+
+HEADER = "id;name;kind;description;postcode\r\n"
+
+
+def _mixed_file(path: Path, lines: list[tuple[str, str]]) -> Path:
+    """A CSV whose lines are encoded one by one: [(text, encoding), ...] after the header."""
+    path.write_bytes(HEADER.encode() + b"".join(text.encode(enc) + b"\r\n" for text, enc in lines))
+    return path
+
+
+def _stored_text(radar) -> str:
+    return json.dumps([radar.get_profile(pid) for pid in radar.store.content_hashes()], ensure_ascii=False)
+
+
+def test_mixed_encoding_csv_never_writes_mojibake(small_radar, tmp_path):
+    before = small_radar.get_profile("kl-baeck")
+    path = _mixed_file(tmp_path / "gemischt.csv", [
+        ("z-lausitz;Lausitzer Schweißtechnik GmbH;kmu;Wir schweißen Stahlträger für Brücken.;02977", "utf-8"),
+        ("z-nachr;Nachrüstsensorik Görlitz GmbH;kmu;Nachrüstsensorik für ältere Maschinen.;02826", "utf-8"),
+        # one row saved by an old Excel in between, and it updates an existing profile
+        ("kl-baeck;Großbäckerei Süßmilch GmbH;kmu;Wir backen jetzt auch glutenfreie Brötchen.;01067", "cp1252"),
+        ("z-oel;Ölmühle Müglitztal GmbH;kmu;Wir pressen Rapsöl und Leinöl.;01809", "utf-8"),
+    ])
+
+    report = small_radar.ingest(path)
+
+    assert [(r.line, r.reason.split(" ist ")[0]) for r in report.rejected] == [(4, "Zeile 4")]
+    assert "kein gültiges UTF-8" in report.rejected[0].reason
+    assert small_radar.get_profile("z-lausitz")["name"] == "Lausitzer Schweißtechnik GmbH"
+    assert small_radar.get_profile("z-nachr")["name"] == "Nachrüstsensorik Görlitz GmbH"
+    assert small_radar.get_profile("z-oel")["description"] == "Wir pressen Rapsöl und Leinöl."
+    assert small_radar.get_profile("kl-baeck")["description"] == before["description"]
+    assert "Ã" not in _stored_text(small_radar)
+    # the rejected row is kept aside readable, as it was meant
+    kept = [r for r in small_radar.store.rejects() if r["line"] == 4]
+    assert "glutenfreie Brötchen" in kept[0]["raw"]
+
+
+def test_windows_1252_file_with_one_utf8_row_rejects_that_row(tmp_path, encoder):
+    radar = make_radar(tmp_path / "p.db", encoder)
+    path = _mixed_file(tmp_path / "excel.csv", [
+        ("z-a;Bäckerei Süß GmbH;kmu;Stollen und Lebkuchen aus dem Erzgebirge.;09456", "cp1252"),
+        ("z-b;Größte Fräserei GmbH;kmu;Wir fräsen Aluminiumgehäuse.;09111", "utf-8"),
+        ("z-c;Schönfelder Kältetechnik GmbH;kmu;Kühlhäuser mit natürlichen Kältemitteln.;01067", "cp1252"),
+    ])
+    report = radar.ingest(path)
+    assert [r.line for r in report.rejected] == [3]
+    assert "UTF-8, der Rest der Datei Windows-1252" in report.rejected[0].reason
+    assert radar.get_profile("z-a")["name"] == "Bäckerei Süß GmbH"
+    assert radar.get_profile("z-c")["name"] == "Schönfelder Kältetechnik GmbH"
+    assert "Ã" not in _stored_text(radar)
+
+
+@pytest.mark.parametrize("garbled", ["NachrÃ¼stsensorik GmbH", "GroÃŸbÃ¤ckerei SÃ¼ÃŸmilch GmbH",
+                                     "â€žBäckerei“ GmbH"])
+def test_mojibake_never_overwrites_a_profile(small_radar, garbled):
+    before = small_radar.get_profile("kl-baeck")
+    report = small_radar.save([{"id": "kl-baeck", "name": garbled, "kind": "kmu",
+                                "description": before["description"]}])
+    assert len(report.rejected) == 1 and "falsch dekodiertem UTF-8" in report.rejected[0].reason
+    assert small_radar.get_profile("kl-baeck")["name"] == "Großbäckerei Süßmilch GmbH"
+
+
+def test_mojibake_in_an_api_write_is_refused_with_a_german_message(small_radar):
+    from api import create_app
+    from tests.access_helpers import api_key, as_bearer
+    app = create_app(small_radar.settings, radar=small_radar)
+    client = as_bearer(app.test_client(), api_key(small_radar, "admin"))
+    response = client.put("/api/v1/profiles/kl-baeck", json={"name": "GroÃŸbÃ¤ckerei SÃ¼ÃŸmilch GmbH"})
+    assert 400 <= response.status_code < 500
+    assert "falsch dekodiertem UTF-8" in response.get_json()["message"]
+    assert small_radar.get_profile("kl-baeck")["name"] == "Großbäckerei Süßmilch GmbH"
+
+
+# -- item 17: giant rows, rejects files, hidden characters -------------------------------------
+
+def test_rejected_giant_row_is_kept_cut_with_a_marker(tmp_path, encoder):
+    radar = make_radar(tmp_path / "p.db", encoder)
+    giant = "Laser " * 600_000                           # 3.6 MB in one cell: over the row cap
+    long_but_readable = "Schweißen " * 3_000             # 30,000 characters: over the field cap
+    path = tmp_path / "riesig.csv"
+    path.write_text("name;kind;description\n"
+                    "Erste GmbH;kmu;Wir schweißen Aluminium.\n"
+                    f"Riesig GmbH;kmu;{giant}\n"
+                    f"Lang GmbH;kmu;{long_but_readable}\n"
+                    "Dritte GmbH;kmu;Wir fräsen Stahl.\n", encoding="utf-8")
+
+    report = radar.ingest(path)
+
+    assert report.inserted == 2
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert set(reasons) == {3, 4}
+    assert reasons[3].startswith("Zeile ist zu lang (3.600.") and "aufbewahrt" in reasons[3]
+    assert reasons[4].startswith("Feld description ist zu lang") and "Rohdaten gekürzt" in reasons[4]
+    kept = {r["line"]: r["raw"] for r in radar.store.rejects()}
+    assert kept[3].startswith("Riesig GmbH;kmu;Laser") and len(kept[3]) <= 10_100
+    assert kept[4].startswith("Lang GmbH;kmu;Schweißen") and len(kept[4]) <= 10_100
+    with open(report.rejects_file, encoding="utf-8", newline="") as handle:
+        assert all(len(row["raw"]) <= 10_100 for row in csv.DictReader(handle))
+
+
+def test_giant_row_costs_bounded_memory(tmp_path):
+    import tracemalloc
+
+    from ingest.readers import read_rows
+    path = tmp_path / "eine_zeile.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("name;kind;description\nRiesig GmbH;kmu;")
+        for _ in range(80):
+            handle.write("Laserstrahlschweißen " * 5_000)       # 8.4 MB in one row
+        handle.write("\nKlein GmbH;kmu;Wir fräsen Stahl.\n")
+    tracemalloc.start()
+    try:
+        rows = list(read_rows(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.line for r in rows] == [2, 3] and rows[0].error and rows[1].record["name"] == "Klein GmbH"
+    assert peak < path.stat().st_size / 2, peak
+
+
+def test_rejects_files_of_two_files_with_the_same_name_do_not_overwrite_each_other(tmp_path, encoder):
+    radar = make_radar(tmp_path / "p.db", encoder)
+    for folder, town in (("chemnitz", "Chemnitz"), ("dresden", "Dresden")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "firmen.csv").write_text(
+            f"name;kind;description\nFirma {town};backstube;Text aus {town}\n", encoding="utf-8")
+    first = radar.ingest(tmp_path / "chemnitz" / "firmen.csv").rejects_file
+    second = radar.ingest(tmp_path / "dresden" / "firmen.csv").rejects_file
+    assert first != second
+    assert "Firma Chemnitz" in Path(first).read_text("utf-8")
+    assert "Firma Dresden" in Path(second).read_text("utf-8")
+
+
+HIDDEN = {"right-to-left override": "Firma \u202egnalf GmbH", "left-to-right embedding": "Firma \u202aX GmbH",
+          "first strong isolate": "Firma \u2068X\u2069 GmbH", "right-to-left mark": "Firma\u200f GmbH",
+          "bell": "Firma\x07 GmbH", "escape sequence": "Firma \x1b[31mrot GmbH", "C1 control": "Firma\x9b GmbH"}
+
+
+@pytest.mark.parametrize("name", list(HIDDEN.values()), ids=list(HIDDEN))
+def test_names_with_bidi_or_control_characters_are_rejected_in_ingest(tmp_path, encoder, name):
+    radar = make_radar(tmp_path / "p.db", encoder)
+    path = tmp_path / "versteckt.csv"
+    path.write_text(f"name;kind;description\n{name};kmu;Wir schweißen.\nGut GmbH;kmu;Wir fräsen.\n",
+                    encoding="utf-8")
+    report = radar.ingest(path)
+    assert [r.line for r in report.rejected] == [2]
+    assert "unsichtbares Steuerzeichen" in report.rejected[0].reason
+    assert report.inserted == 1
+
+
+def test_names_with_bidi_override_are_rejected_in_api_writes(small_radar):
+    from api import create_app
+    from tests.access_helpers import api_key, as_bearer
+    app = create_app(small_radar.settings, radar=small_radar)
+    client = as_bearer(app.test_client(), api_key(small_radar, "admin"))
+    response = client.put("/api/v1/profiles/kl-baeck", json={"name": "Großbäckerei \u202eknarF GmbH"})
+    assert 400 <= response.status_code < 500
+    assert "U+202E" in response.get_json()["message"]
+    response = client.post("/api/v1/profiles", json={"name": "Neu\u2066 GmbH", "kind": "kmu",
+                                                     "description": "Wir schweißen."})
+    assert 400 <= response.status_code < 500
+    assert small_radar.get_profile("kl-baeck")["name"] == "Großbäckerei Süßmilch GmbH"

@@ -1,0 +1,77 @@
+"""Peak memory of ``partnerradar ingest`` against the size of the file (issue 12, item 17).
+
+    python -m evaluation.ingest_memory [--mb 50] [--partnerradar .venv/bin/partnerradar]
+
+Writes a synthetic CSV of about ``--mb`` MB (the demo profiles' fictitious texts, a new id
+per row; nearly all rows carry an unknown postcode, so they are read, validated, geocoded and
+kept aside as rejected without being embedded, and 1 row in 1,000 goes in), runs the CLI on
+it under ``/usr/bin/time -v`` and on a 10-row file of the same kind, and prints
+
+    (peak RSS of the big run - peak RSS of the small run) / file size
+
+i.e. how many bytes of memory ingest holds per byte of input beyond the model and the
+libraries. ``--partnerradar`` may name another checkout's CLI, for a before/after pair.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "demo" / "saxony_demo_profiles.csv"
+HEADER = ["id", "name", "kind", "description", "offers", "seeks", "keywords", "postcode", "town"]
+
+
+def write_file(path: Path, target_bytes: int, seed: int = 0) -> int:
+    with DEMO.open(encoding="utf-8") as handle:
+        demo = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    rng = random.Random(seed)
+    rows = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        while handle.tell() < target_bytes:
+            source = rng.choice(demo)
+            valid = rows % 1000 == 0
+            writer.writerow([f"syn-{rows}", f"{source['name']} {rows}", source["kind"], source["description"],
+                             source["offers"], source["seeks"], source["keywords"],
+                             source["postcode"] if valid else "99999", source["town"]])
+            rows += 1
+    return rows
+
+
+def peak_rss_kib(partnerradar: str, db: Path, path: Path) -> int:
+    result = subprocess.run(["/usr/bin/time", "-v", partnerradar, "--db", str(db), "ingest", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode not in (0, 3):
+        raise SystemExit(f"ingest failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=50)
+    parser.add_argument("--partnerradar", default=str(ROOT / ".venv" / "bin" / "partnerradar"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="partnerradar-memory-") as tmp:
+        tmp = Path(tmp)
+        small, big = tmp / "klein.csv", tmp / "gross.csv"
+        write_file(small, 4000)
+        rows = write_file(big, int(args.mb * 1e6))
+        size = big.stat().st_size
+        base = peak_rss_kib(args.partnerradar, tmp / "a.db", small)
+        peak = peak_rss_kib(args.partnerradar, tmp / "b.db", big)
+    ratio = (peak - base) * 1024 / size
+    print(f"file: {size / 1e6:.1f} MB, {rows:,} rows; peak RSS small file {base / 1024:.0f} MiB, "
+          f"big file {peak / 1024:.0f} MiB; (big - small) / file size = {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
