@@ -83,15 +83,18 @@ class ProfilePreparer:
 
     def passages(self, profiles: list[Profile]) -> list[list[Passage]]:
         pieces = [passages_of(p) for p in profiles]
-        texts = [text for items in pieces for _, text in items]
-        vectors = self.encoder.encode(texts)
-        out, k = [], 0
+        # Each distinct text is embedded once: a description of one sentence repeated for
+        # 20,000 characters costs one passage's embedding, not 45.
+        unique = list(dict.fromkeys(text for items in pieces for _, text in items))
+        vectors = self.encoder.encode(unique)
+        row_of = {text: k for k, text in enumerate(unique)}
+        out = []
         for profile, items in zip(profiles, pieces):
             passages = []
             for position, (field_name, text) in enumerate(items):
                 terms = " ".join(self.analyzer.terms(text))
-                passages.append(Passage(profile.id, field_name, position, text, terms, vectors[k]))
-                k += 1
+                passages.append(Passage(profile.id, field_name, position, text, terms,
+                                        vectors[row_of[text]].copy()))
             out.append(passages)
         return out
 
@@ -194,12 +197,14 @@ def _valid_profile(row: Row, preparer: ProfilePreparer) -> Profile:
 
 
 def ingest_stream(store, preparer: ProfilePreparer, rows: Iterable[Row], report: IngestReport,
-                  rejects: RejectKeeper, source: str, progress=None) -> list[str]:
+                  rejects: RejectKeeper, source: str, progress=None, write=None) -> list[str]:
     """Validate, geocode, embed and save rows as they are read, in atomic batches.
 
     Memory stays bounded by a batch (and the ids seen), not by the file: a row is
     read, checked and either queued for the next batch or kept aside as rejected.
-    Returns the ids written."""
+    With ``write`` (a function that runs its argument under the writers' lock) a batch
+    is embedded first and only saved under the lock: a member's long description no
+    longer keeps every other writer waiting for its embedding. Returns the ids written."""
     hashes = store.content_hashes()
     first_line: dict[str, int] = {}
     batch: list[Profile] = []
@@ -227,17 +232,25 @@ def ingest_stream(store, preparer: ProfilePreparer, rows: Iterable[Row], report:
             report.updated += 1
         batch.append(profile)
         if len(batch) >= BATCH_PROFILES:
-            written.extend(_save_batch(store, preparer, batch, source, progress))
+            written.extend(_save_batch(store, preparer, batch, source, progress, write))
             batch = []
     if batch:
-        written.extend(_save_batch(store, preparer, batch, source, progress))
+        written.extend(_save_batch(store, preparer, batch, source, progress, write))
     rejects.flush()
     return written
 
 
-def _save_batch(store, preparer: ProfilePreparer, batch: list[Profile], source: str, progress) -> list[str]:
+def _save_batch(store, preparer: ProfilePreparer, batch: list[Profile], source: str, progress,
+                write=None) -> list[str]:
     passages = preparer.passages(batch)
-    store.save_profiles(zip(batch, passages), source=source)
+
+    def save():
+        store.save_profiles(zip(batch, passages), source=source)
+
+    if write is None:
+        save()
+    else:
+        write(save)
     if progress is not None:
         progress.update(len(batch))
     return [p.id for p in batch]

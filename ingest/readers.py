@@ -1,7 +1,10 @@
 """Read profile rows from CSV (',' or ';', UTF-8 or Windows-1252) and JSON Lines.
 
 Readers yield ``Row(line, record)`` or ``Row(line, error=...)`` and never stop at a
-bad row: the pipeline reports it with its line number and keeps it aside.
+bad row: the pipeline reports it with its line number and keeps it aside. Files are
+read as a stream of lines (bounded memory, whatever the file's size); the encoding is
+decided per file from its lines, and rows in another encoding than the file's are
+rejected rather than decoded into mojibake.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ class Row:
 
 
 #: One row (all its physical lines together) may hold this many bytes: the longest row the
-#: field caps allow (~37,000 characters) four times over, in UTF-8 at 4 bytes a character.
+#: field caps allow (~37,000 characters, at most ~150 KB in UTF-8) with room for extra columns.
 #: A longer row is read through without keeping it and rejected: one giant row costs bounded
 #: memory, not its size.
 MAX_ROW_BYTES = 1024 * 1024
@@ -53,16 +56,6 @@ MAX_ROW_BYTES = 1024 * 1024
 KEPT_PREFIX_BYTES = 10_000
 _BOM = b"\xef\xbb\xbf"
 _CHUNK = 1 << 16
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) if it decodes, else Windows-1252 (Excel's German default)."""
-    if b"\x00" in data[:4096]:
-        raise UnusableFile("Binärdatei oder UTF-16 (bitte als CSV in UTF-8 oder Windows-1252 speichern)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
 
 
 def detect_format(path: Path, text: str) -> str:

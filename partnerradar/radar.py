@@ -110,7 +110,7 @@ class Radar:
         return self.ingest_rows(rows, report, source or path.name, merge_duplicates, progress)
 
     def ingest_rows(self, rows, report: IngestReport, source: str, merge_duplicates: bool = False,
-                    progress: bool = False) -> IngestReport:
+                    progress: bool = False, lock_per_batch: bool = False) -> IngestReport:
         preparer = self.preparer
         rejects = RejectKeeper(self.store, self.settings.db_path.with_suffix(".rejects"),
                                report.file or source, report)
@@ -119,9 +119,13 @@ class Radar:
             from tqdm import tqdm
             bar = tqdm(unit="Profil", desc="Einlesen", leave=False)
         try:
-            # Rows are read, checked and saved batch by batch (bounded memory), all under
-            # the writers' lock as the saving was before.
-            self._write(lambda: ingest_stream(self.store, preparer, rows, report, rejects, source, bar))
+            # Rows are read, checked and saved batch by batch (bounded memory). A file goes
+            # in under one hold of the writers' lock (one index update at the end); the API's
+            # few records are embedded before the lock and only saved under it.
+            if lock_per_batch:
+                ingest_stream(self.store, preparer, rows, report, rejects, source, bar, write=self._write)
+            else:
+                self._write(lambda: ingest_stream(self.store, preparer, rows, report, rejects, source, bar))
         finally:
             rejects.close()
             if bar is not None:
@@ -137,7 +141,7 @@ class Radar:
         """Create or update profiles from dicts (the API's path); same rules as a file."""
         report = IngestReport(file=source)
         rows = [Row(i + 1, record=r) for i, r in enumerate(records)]
-        return self.ingest_rows(rows, report, source)
+        return self.ingest_rows(rows, report, source, lock_per_batch=True)
 
     def delete(self, ids: list[str]) -> int:
         return self._write(lambda: self.store.delete_profiles(ids))

@@ -70,12 +70,14 @@ def test_compound_splitter_work_grows_linearly_with_an_endless_compound(counting
     assert large <= 4.5 * small + 100
 
 
-def test_compound_splitter_work_grows_linearly_with_many_long_words(counting_analyzer):
-    small_text, large_text = _distinct_compounds(20, 80), _distinct_compounds(80, 80)
-    small, large = counting_analyzer(small_text), counting_analyzer(large_text)
-    assert small > 0                                # these words really go through the splitter
-    assert large <= 25 * len(large_text)
-    assert large <= 4.5 * small + 100
+def test_compound_splitter_work_per_letter_does_not_grow_with_word_length(counting_analyzer):
+    # the same 3,200 letters as 80 words of 40 letters or 40 words of 80 letters (both split):
+    # the work per letter must not double with the length as it did
+    short_text, long_text = _distinct_compounds(80, 40), _distinct_compounds(40, 80)
+    short, long = counting_analyzer(short_text), counting_analyzer(long_text)
+    assert short > 0                                # these words really go through the splitter
+    assert long <= 1.4 * short
+    assert long <= 25 * len(long_text)
 
 
 def test_compound_splitting_still_meets_parts_after_the_bound():
@@ -94,6 +96,61 @@ def test_maximum_size_description_of_one_endless_compound_is_saved_and_found(sma
                                 "description": description}])
     assert report.rejected == [] and report.inserted == 1
     assert small_radar.get_profile("haus-endlos")["description"] == description
+
+
+class _LockProbingEncoder:
+    """The real encoder, noting whether the writers' lock was free while it embedded."""
+
+    def __init__(self, encoder, lock_file: Path):
+        self._encoder, self._lock_file = encoder, lock_file
+        self.lock_free_while_embedding: list[bool] = []
+
+    def __getattr__(self, name):
+        return getattr(self._encoder, name)
+
+    def encode(self, texts, **kwargs):
+        import fcntl
+        with open(self._lock_file, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.lock_free_while_embedding.append(False)
+            else:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                self.lock_free_while_embedding.append(True)
+        return self._encoder.encode(texts, **kwargs)
+
+
+def test_member_write_of_a_long_description_does_not_embed_under_the_write_lock(small_radar, encoder):
+    # the PUT that took 42 s kept another admin's write waiting 41 s: embedding now runs
+    # before the lock is taken, only the save holds it
+    radar = make_radar(small_radar.settings.db_path, None)
+    probe = _LockProbingEncoder(encoder, radar.settings.index_dir / "write.lock")
+    radar._encoder = probe
+    description = " ".join(f"Wir schweißen Bauteil {n} aus Aluminium für den Leichtbau." for n in range(40))
+    report = radar.save([{"id": "kl-laser", "name": "Laserfügetechnik Mittweida GmbH", "kind": "kmu",
+                          "description": description}])
+    assert report.updated == 1
+    assert probe.lock_free_while_embedding and all(probe.lock_free_while_embedding)
+    assert radar.get_profile("kl-laser")["description"] == description
+
+
+def test_repeated_text_is_embedded_once(small_radar, encoder):
+    class Counting(_LockProbingEncoder):
+        texts = 0
+
+        def encode(self, texts, **kwargs):
+            Counting.texts += len(texts)
+            return self._encoder.encode(texts, **kwargs)
+
+    radar = make_radar(small_radar.settings.db_path, None)
+    radar._encoder = Counting(encoder, radar.settings.index_dir / "write.lock")
+    sentence = "Wir schweißen Aluminium für den Leichtbau und prüfen jede Naht. "
+    report = radar.save([{"id": "wiederholt", "name": "Wiederholung GmbH", "kind": "kmu",
+                          "description": (sentence * 300)[:20000]}])
+    assert report.inserted == 1
+    assert len(radar.store.conn.execute("SELECT id FROM passages WHERE profile_id='wiederholt'").fetchall()) > 20
+    assert Counting.texts <= 3
 
 
 # -- item 13: formulas behind invisible characters -----------------------------------------
