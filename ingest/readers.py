@@ -206,12 +206,18 @@ class _RowTooLong(Exception):
     pass
 
 
+def _german_number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _too_long_reason(size: int, kept: int) -> str:
+    return (f"Zeile ist zu lang ({_german_number(size)} Bytes, höchstens {_german_number(MAX_ROW_BYTES)} "
+            f"Bytes; aufbewahrt sind nur die ersten {_german_number(kept)} Zeichen)")
+
+
 def _too_long(lines: _Lines, first: int) -> Row:
-    size = f"{lines.row_bytes:,}".replace(",", ".")
     prefix = lines.row[0].text[:KEPT_PREFIX_BYTES] if lines.row else ""
-    return Row(first, error=f"Zeile ist zu lang ({size} Bytes, höchstens "
-                            f"{MAX_ROW_BYTES:,} Bytes; aufbewahrt sind nur die ersten "
-                            f"{len(prefix):,} Zeichen)".replace(",", "."), raw=prefix)
+    return Row(first, error=_too_long_reason(lines.row_bytes, len(prefix)), raw=prefix)
 
 
 def _row_problem(lines: _Lines) -> str:
@@ -296,7 +302,7 @@ def read_csv_lines(lines: _Lines, head: _Line | None) -> Iterator[Row]:
     if head is None:
         raise UnusableFile("Kopfzeile fehlt")
     if head.problem == "too long":
-        raise UnusableFile(f"Kopfzeile ist zu lang (mehr als {MAX_ROW_BYTES:,} Bytes)".replace(",", "."))
+        raise UnusableFile(f"Kopfzeile ist zu lang (mehr als {_german_number(MAX_ROW_BYTES)} Bytes)")
     delimiter = _sniff_delimiter(head.text)
     reader = csv.reader(itertools.chain([head.text], lines), delimiter=delimiter)
     try:
@@ -357,10 +363,7 @@ def _jsonl_row(line: _Line) -> Iterator[Row]:
     if not text.strip() or text.lstrip().startswith("#"):
         return
     if line.problem == "too long":
-        size = f"{line.size:,}".replace(",", ".")
-        yield Row(number, error=f"Zeile ist zu lang ({size} Bytes, höchstens {MAX_ROW_BYTES:,} Bytes; "
-                                f"aufbewahrt sind nur die ersten {len(text):,} Zeichen)".replace(",", "."),
-                  raw=text)
+        yield Row(number, error=_too_long_reason(line.size, len(text)), raw=text)
         return
     if line.problem:
         yield Row(number, error=line.problem, raw=text.rstrip("\r\n"))

@@ -404,7 +404,8 @@ def test_rejected_giant_row_is_kept_cut_with_a_marker(tmp_path, encoder):
     assert report.inserted == 2
     reasons = {r.line: r.reason for r in report.rejected}
     assert set(reasons) == {3, 4}
-    assert reasons[3].startswith("Zeile ist zu lang (3.600.") and "aufbewahrt" in reasons[3]
+    assert reasons[3].startswith("Zeile ist zu lang (3.600.") and "Bytes, höchstens 1.048.576 Bytes;" in reasons[3]
+    assert "aufbewahrt" in reasons[3]
     assert reasons[4].startswith("Feld description ist zu lang") and "Rohdaten gekürzt" in reasons[4]
     kept = {r["line"]: r["raw"] for r in radar.store.rejects()}
     assert kept[3].startswith("Riesig GmbH;kmu;Laser") and len(kept[3]) <= 10_100
