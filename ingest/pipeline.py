@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 BATCH_PROFILES = 256
 
 
-@dataclass
+@dataclass(slots=True)     # a report may hold one per row of a big file
 class Rejected:
     file: str
     line: int
@@ -133,11 +133,13 @@ class RejectKeeper:
         self.report = report
         self.path: Path | None = None
         self._pending: list[Rejected] = []
+        self._reasons: dict[str, str] = {}     # one string for a reason many rows share
         self._handle = None
         self._writer = None
 
     def add(self, line: int, reason: str, raw: str = "") -> None:
         reason, raw = kept_raw(reason, raw)
+        reason = self._reasons.setdefault(reason, reason)
         rejected = Rejected(self.file_label, line, reason, raw)
         self.report.rejected.append(rejected)
         self._pending.append(rejected)
