@@ -1,9 +1,12 @@
-"""Flask app factory: configuration, the shared ``Radar``, blueprints, JSON errors."""
+"""Flask app factory: configuration, the shared ``Radar``, blueprints, JSON errors, security headers."""
 from __future__ import annotations
 
 import logging
+import re
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest as MalformedRequest
 from werkzeug.exceptions import HTTPException
 
 from matcher.request import BadRequest
@@ -11,12 +14,76 @@ from partnerradar.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 * 1024 * 1024
+#: Deeper JSON is no request of ours (the deepest has three levels); parsing and walking
+#: it would only cost time, and Python's parser gives up past its recursion limit.
+MAX_JSON_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: On every response, also the errors the server answers itself (api/server.py). The pages
+#: use no JavaScript and no inline styles; nothing may frame them.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing what no client of ours sends before it reaches a view.
+
+    A lone surrogate (``"\\ud800"``) is valid JSON but no text: it would fail later,
+    when it is written to the database or encoded for the answer.
+    """
+
+    def loads(self, s, **kwargs):
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise MalformedRequest(f"Der JSON-Inhalt ist zu tief verschachtelt (höchstens "
+                                   f"{MAX_JSON_DEPTH} Ebenen).") from None
+        _check_json(data)
+        return data
+
+
+def _check_json(data) -> None:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise MalformedRequest("Der JSON-Inhalt enthält ein ungültiges Zeichen (ein einzelnes "
+                                       "Surrogat wie \\ud800); bitte gültiges Unicode senden.")
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise MalformedRequest(f"Der JSON-Inhalt ist zu tief verschachtelt (höchstens "
+                                       f"{MAX_JSON_DEPTH} Ebenen).")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                stack.append((key, depth))
+                stack.append((item, depth + 1))
+
+
+def public_url(path: str) -> str:
+    """An absolute link for output (CSV, mails): from the configured ``base_url``, never the Host header.
+
+    The Host header is whatever the client wrote; a link built from it in a file a manager
+    sends on would point wherever the client chose.
+    """
+    base = current_app.config.get("BASE_URL")
+    if base is None:
+        from digest.settings import load_mail_settings
+        base = current_app.config["BASE_URL"] = load_mail_settings().base_url
+    return base.rstrip("/") + path
 
 
 def create_app(settings: Settings | None = None, radar=None) -> Flask:
     from partnerradar.radar import NotFound, Radar
 
     app = Flask(__name__)
+    app.json_provider_class = _JSONProvider
+    app.json = _JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -39,6 +106,12 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
                login_bp, access_bp):
         app.register_blueprint(bp)
     init_auth(app)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)    # a view may be stricter (no-referrer)
+        return response
 
     @app.errorhandler(BadRequest)
     def bad_request(exc):

@@ -13,8 +13,8 @@ hook). Views and other blueprints use four small things:
 
     can_see_profile(principal, profile)   # listed, or staff, or the member's own profile
     can_see_contact(principal, profile)   # admin, manager, the member's own profile
-    can_edit(principal, profile)          # admin; manager of the profile's Landkreis or its creator;
-                                          # member for its own profile
+    can_edit(principal, profile)          # admin; manager of the profile's Landkreis or its creator
+                                          # (created with manager rights); member for its own profile
 
 Roles: ``admin`` > ``manager`` (a list of Landkreise as region) > ``member`` (bound to
 one profile id) > ``anonymous``. Credentials: ``Authorization: Bearer prk_…`` (API keys,
@@ -28,20 +28,27 @@ Bearer key needs no token: a browser never adds that header on its own. A view t
 authorised by something else than the session (a signed link) and must accept posts
 from clients that never saw a form may declare ``@csrf_exempt_when(predicate)``.
 
-Rate limits (Flask-Limiter, in memory, per key or else per client IP, per app
-instance — so per gunicorn worker): ``PARTNERRADAR_RATE_SEARCH`` (default
-``120 per minute``) on search and partners, ``PARTNERRADAR_RATE_LOGIN`` (default
-``10 per minute``) on login attempts; ``rate_limit(app, endpoint, config_key)`` adds
-one to another endpoint.
+Rate limits (Flask-Limiter, per key or else per client IP): the counters live in a
+SQLite file beside the database (api/ratelimit_storage.py), so every worker process of
+one server draws on the same budget. ``PARTNERRADAR_RATE_SEARCH`` (default
+``120 per minute``) is one budget for the search API, partners, the search page with a
+query and the Inno Slam page and CSV; ``PARTNERRADAR_RATE_PROFILE`` (``120 per minute``)
+for profile pages (each computes partner suggestions); ``PARTNERRADAR_RATE_LOGIN``
+(default ``10 per minute``) on login attempts and, per person, on password changes (each
+checks the current password); ``PARTNERRADAR_RATE_SUBSCRIBE`` (``10 per minute``) on digest
+registrations; per account, ``store.users`` locks an address after repeated failures;
+``rate_limit(app, endpoint, config_key)`` adds one to another endpoint.
 
 Session cookie: HttpOnly, SameSite=Lax, Secure unless ``PARTNERRADAR_COOKIE_SECURE=0``
-(plain-HTTP development off loopback); the secret comes from ``PARTNERRADAR_SECRET_KEY``
+(plain-HTTP development off loopback); it carries only the id of a server-side session
+(``store.users``: logout, a password change and the 8-hour lifetime end it there); the secret comes from ``PARTNERRADAR_SECRET_KEY``
 or is generated once and kept in the database's meta table.
 """
 from __future__ import annotations
 
 import functools
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -107,8 +114,10 @@ def can_edit(principal: Principal, profile: dict) -> bool:
     if principal.role == "admin":
         return True
     if principal.role == "manager":
+        # Creator rights only for what this user created as a manager: a key scoped to
+        # manager must not inherit what its admin created with an admin's rights.
         return (profile.get("landkreis") in principal.region
-                or users_of().creator_of(profile["id"]) == principal.user_id)
+                or users_of().creator_of(profile["id"]) == (principal.user_id, "manager"))
     return _own(principal, profile)
 
 
@@ -192,12 +201,14 @@ def _principal_from_request(users: Users) -> Principal:
         return Principal(role=role, user_id=user.id, email=user.email,
                          region=user.region if role == "manager" else (),
                          profile_id=user.profile_id, key_id=key_id)
-    uid = session.get("uid")
-    if uid is not None:
-        user = users.user(uid)
-        # A password change ends every session begun before it (a lost laptop stays logged
-        # out once the password is changed elsewhere).
-        if user is None or user.disabled or user.password_changed_at > session.get("since", 0.0):
+    if "uid" in session:                # a cookie from before server-side sessions: log in again
+        session.clear()
+    sid = session.get("sid")
+    if sid is not None:
+        # The cookie only names a session; the server decides whether it still lives
+        # (logout, a password change and its lifetime end it, whatever a saved cookie says).
+        user = users.session_user(sid)
+        if user is None:
             session.clear()
             return ANONYMOUS
         return Principal(role=user.role, user_id=user.id, email=user.email, region=user.region,
@@ -212,17 +223,35 @@ def _rate_key() -> str:
     return f"ip:{request.remote_addr or '-'}"
 
 
+def _account_rate_key() -> str:
+    """Per person for pages only a logged-in person uses (the limit follows the account
+    from address to address); else as ``_rate_key``."""
+    principal = current_principal()
+    if principal.user_id is not None and principal.key_id is None:
+        return f"user:{principal.user_id}"
+    return _rate_key()
+
+
 def rate_limit(app, endpoint: str, config_key: str, methods: list[str] | None = None,
-               shared: str | None = None) -> None:
+               shared: str | None = None, exempt_when=None, key_func=None) -> None:
     """Limit ``endpoint`` by the limit string in ``app.config[config_key]`` (read per request).
 
-    Endpoints given the same ``shared`` name draw on one budget.
+    Endpoints given the same ``shared`` name draw on one budget; a request for which
+    ``exempt_when()`` is true is not counted; ``key_func`` counts by something else than
+    the key or IP.
     """
     limiter: Limiter = app.extensions["partnerradar_limiter"]
     value = lambda: current_app.config[config_key]      # noqa: E731 - read per request
-    decorator = (limiter.shared_limit(value, scope=shared, methods=methods) if shared
-                 else limiter.limit(value, methods=methods))
+    options = dict(methods=methods, exempt_when=exempt_when, key_func=key_func)
+    decorator = (limiter.shared_limit(value, scope=shared, **options) if shared
+                 else limiter.limit(value, **options))
     app.view_functions[endpoint] = decorator(app.view_functions[endpoint])
+
+
+def ratelimit_path(db_path) -> "os.PathLike":
+    """data/partnerradar.db -> data/partnerradar.ratelimit.db"""
+    from pathlib import Path
+    return Path(db_path).with_suffix(".ratelimit.db")
 
 
 def init_auth(app) -> None:
@@ -241,6 +270,8 @@ def init_auth(app) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
         SEARCH_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SEARCH", "120 per minute"),
         LOGIN_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_LOGIN", "10 per minute"),
+        PROFILE_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_PROFILE", "120 per minute"),
+        SUBSCRIBE_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SUBSCRIBE", "10 per minute"),
     )
     csrf = CSRFProtect(app)
 
@@ -250,14 +281,18 @@ def init_auth(app) -> None:
         g.principal = _principal_from_request(users)
         unsafe = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
         if unsafe and g.principal.key_id is None and (
-                "uid" in session or not request.path.startswith("/api/")):
+                "sid" in session or not request.path.startswith("/api/")):
             exempt = getattr(app.view_functions.get(request.endpoint), "csrf_exempt_when", None)
             if exempt is None or not exempt():
                 csrf.protect()
 
     # After the hook above (hooks run in order), so the limit key sees the principal.
-    # One limiter per app: counters of one app (or test) never leak into another's.
-    limiter = Limiter(_rate_key, app=app, storage_uri="memory://", headers_enabled=True)
+    # Counters in a file beside the database, shared by all worker processes (they fork
+    # from this app, so they share its key prefix too); the prefix is new for each app,
+    # so counters of one app (or test) never leak into another's.
+    from api.ratelimit_storage import storage_uri
+    limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri(ratelimit_path(radar.store.path)),
+                      key_prefix=f"app-{secrets.token_hex(6)}", headers_enabled=True)
     app.extensions["partnerradar_limiter"] = limiter
 
     @app.errorhandler(Unauthorized)
@@ -275,14 +310,31 @@ def init_auth(app) -> None:
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc):
         from api.http_errors import rate_limit_text
-        response = jsonify(error="too_many_requests",
-                           message=f"Zu viele Anfragen (höchstens {rate_limit_text(exc.limit.limit)}); "
-                                   "bitte kurz warten.")
+        message = f"Zu viele Anfragen (höchstens {rate_limit_text(exc.limit.limit)}); bitte kurz warten."
+        if not request.path.startswith("/api/"):       # a person at a page gets a page
+            from flask import render_template
+            return render_template("error.html", title="Zu viele Anfragen", message=message), 429
+        response = jsonify(error="too_many_requests", message=message)
         response.status_code = 429
         return response
 
     if "search.search" in app.view_functions:
         rate_limit(app, "search.search", "SEARCH_RATE_LIMIT", shared="search")
         rate_limit(app, "search.partners", "SEARCH_RATE_LIMIT", shared="search")
+    if "web.search_page" in app.view_functions:
+        # The pages run the same searches: without a limit they were a way around it.
+        rate_limit(app, "web.search_page", "SEARCH_RATE_LIMIT", shared="search",
+                   exempt_when=lambda: not (request.args.get("q") or "").strip())
+        rate_limit(app, "web.innoslam_page", "SEARCH_RATE_LIMIT", shared="search",
+                   exempt_when=lambda: not (request.args.get("thema") or request.args.get("profil")))
+        rate_limit(app, "web.invitations_csv", "SEARCH_RATE_LIMIT", shared="search")
+        rate_limit(app, "web.profile_page", "PROFILE_RATE_LIMIT")
     if "login.login" in app.view_functions:
         rate_limit(app, "login.login", "LOGIN_RATE_LIMIT", methods=["POST"])
+    if "subscriptions.register" in app.view_functions:
+        # Each registration may end in a mail: bounded per client as well as per address.
+        rate_limit(app, "subscriptions.register", "SUBSCRIBE_RATE_LIMIT", methods=["POST"])
+    if "login.change_password" in app.view_functions:
+        # Each POST checks the current password: a stolen session must not guess it freely.
+        rate_limit(app, "login.change_password", "LOGIN_RATE_LIMIT", methods=["POST"],
+                   key_func=_account_rate_key)

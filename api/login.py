@@ -2,12 +2,12 @@
 ``/konto/passwort`` (change one's own password; other sessions end)."""
 from __future__ import annotations
 
-import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template_string, request, session, url_for
 
 from api.auth import audit, current_principal, users_of
-from store.users import MIN_PASSWORD_CHARS, AccessError
+from store.users import MIN_PASSWORD_CHARS, AccessError, LockedOut
 
 bp = Blueprint("login", __name__)
 
@@ -48,9 +48,19 @@ PAGE = """<!doctype html>
 
 
 def _safe_target(target: str | None) -> str:
-    """Only paths on this site: an open redirect would make our login a phishing tool."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only paths on this site: an open redirect would make our login a phishing tool.
+
+    Judged as a browser reads a Location: it drops tabs and newlines anywhere and reads a
+    backslash as a slash, so ``/%09/evil.example`` (a tab, once the form is decoded) or
+    ``/\\evil.example`` mean ``//evil.example``, another site. Any control character or
+    backslash, and anything that is not a path with a single leading slash, goes to the
+    login page instead (a newline would also be a header injection).
+    """
+    if (isinstance(target, str) and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable()):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("login.login")
 
 
@@ -67,13 +77,17 @@ def login():
     if request.method == "GET":
         return _page()
     email = request.form.get("email", "")[:254]
-    user = users_of().authenticate(email, request.form.get("passwort", "")[:1024])
+    try:
+        user = users_of().authenticate(email, request.form.get("passwort", "")[:1024])
+    except LockedOut as exc:         # said alike for every address, known or not
+        users_of().audit("anonym", "anonymous", "login.locked", email, "", request.remote_addr or "")
+        return _page(str(exc), email, 429)
     if user is None:
         users_of().audit("anonym", "anonymous", "login.failed", email, "", request.remote_addr or "")
         return _page("E-Mail-Adresse oder Passwort ist falsch.", email, 401)
+    users_of().end_session(session.get("sid"))
     session.clear()                  # a fresh session: nothing from before the login survives
-    session["uid"] = user.id
-    session["since"] = time.time()
+    session["sid"] = users_of().start_session(user)
     session.permanent = True
     users_of().audit(user.email, user.role, "login", user.email, "", request.remote_addr or "")
     return redirect(_safe_target(request.form.get("weiter")))
@@ -83,6 +97,7 @@ def login():
 def logout():
     if current_principal().role != "anonymous":
         audit("logout", current_principal().email)
+    users_of().end_session(session.get("sid"))     # a saved copy of the cookie is worth nothing now
     session.clear()
     return redirect(url_for("login.login"))
 
@@ -95,7 +110,7 @@ PASSWORD_PAGE = """<!doctype html>
 <main>
 <h1>Passwort ändern</h1>
 <p>Angemeldet als <strong>{{ principal.email }}</strong>. Nach der Änderung sind Sie auf allen
-anderen Geräten abgemeldet.</p>
+anderen Geräten abgemeldet, und Ihre API-Schlüssel sind widerrufen.</p>
 {% if error %}<p role="alert">{{ error }}</p>{% endif %}
 {% if done %}<p role="status">Ihr Passwort ist geändert.</p>{% endif %}
 <form method="post" action="{{ url_for('login.change_password') }}">
@@ -128,7 +143,8 @@ def change_password():
             if new != request.form.get("wiederholung", "")[:1024]:
                 raise AccessError("Die beiden neuen Passwörter stimmen nicht überein.")
             user = users_of().user(principal.user_id)
-            session["since"] = users_of().change_password(user, request.form.get("bisher", "")[:1024], new)
+            users_of().change_password(user, request.form.get("bisher", "")[:1024], new,
+                                       keep_session=session.get("sid"))
             audit("password.change", principal.email)
             done = True
         except AccessError as exc:

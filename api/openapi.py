@@ -57,7 +57,8 @@ SPEC = {
     "info": {"title": "Partnerradar API", "version": "1",
              "description": "Kooperationspartner für Innovation in Sachsen finden."},
     "paths": {
-        "/healthz": {"get": {"summary": "Database, index and model state",
+        "/healthz": {"get": {"summary": "Database, index and model state (anonymous: listed profiles only; "
+                                        "staff: the full report)",
                              "responses": _ok({"type": "object"}) | _errors(503)}},
         "/api/v1/search": {"post": {
             "summary": "Ranked, explained partners for a need in German",
@@ -158,23 +159,25 @@ _TOKEN = [{"name": "token", "in": "path", "required": True, "schema": {"type": "
            "description": "Signed link from a digest or confirmation mail."}]
 SPEC["paths"].update({
     "/api/v1/subscriptions": {"post": {
-        "summary": "Register a firm's profile for the weekly digest (double opt-in: sends a confirmation mail)",
+        "summary": "Register a firm's profile for the weekly digest (double opt-in: queues a confirmation mail; "
+                   "202 for every valid request, known address or not)",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["profile_id", "email"], "additionalProperties": False,
             "properties": {"profile_id": {"type": "string"}, "email": {"type": "string", "format": "email"},
                            "preferences": _PREFERENCES}}}}},
-        "responses": _ok({"type": "object"}, "202") | _errors(400, 404, 503)}},
+        "responses": _ok({"type": "object"}, "202") | _errors(400, 404, 422, 429)}},
     "/api/v1/subscriptions/{token}/confirm": {"post": {
         "summary": "Confirm with the token from the confirmation mail; answers with a manage token",
         "parameters": _TOKEN, "responses": _ok(_SUBSCRIPTION) | _errors(403, 410)}},
     "/api/v1/subscriptions/{token}": {
         "parameters": _TOKEN,
-        "get": {"summary": "The subscription behind a manage token", "responses": _ok(_SUBSCRIPTION) | _errors(403)},
+        "get": {"summary": "The subscription behind a manage token (valid 90 days)",
+                "responses": _ok(_SUBSCRIPTION) | _errors(403, 410)},
         "patch": {"summary": "Change preferences",
                   "requestBody": {"required": True, "content": {"application/json": {"schema": _PREFERENCES}}},
-                  "responses": _ok(_SUBSCRIPTION) | _errors(400, 403)},
-        "delete": {"summary": "Unsubscribe at once (the address is erased)",
-                   "responses": {"204": {"description": "unsubscribed"}} | _errors(403)}},
+                  "responses": _ok(_SUBSCRIPTION) | _errors(400, 403, 410)},
+        "delete": {"summary": "Unsubscribe at once (the address is erased; a manage token unsubscribes for a year)",
+                   "responses": {"204": {"description": "unsubscribed"}} | _errors(403, 410)}},
 })
 
 

@@ -1,8 +1,8 @@
 """Profiles over HTTP: list (paged, filterable), read, create, update, delete."""
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from api.auth import (allow_unlisted, audit, can_edit, can_see_contact, current_principal, forbid,
-                      require_role, users_of, visible_profile)
+from api.auth import (allow_unlisted, audit, can_edit, can_see_contact, can_see_profile, current_principal,
+                      forbid, require_role, users_of, visible_profile)
 from api.params import bool_arg, int_arg
 from api.search import json_body
 from ingest.schema import FIELDS, KINDS
@@ -11,9 +11,10 @@ from store.db import CONTACT_FIELDS
 
 bp = Blueprint("profiles", __name__, url_prefix="/api/v1/profiles")
 MAX_PAGE = 100
-#: Contact data (contact_name, contact_email, street) is never part of a public answer.
+#: Contact data (store.db.CONTACT_FIELDS: contact_name, contact_email, street, website) is
+#: never part of a public answer.
 PUBLIC_FIELDS = ("id", "name", "kind", "description", "offers", "seeks", "keywords", "postcode",
-                 "town", "landkreis", "lat", "lon", "website",
+                 "town", "landkreis", "lat", "lon",
                  "listed", "created_at", "updated_at")
 
 
@@ -66,12 +67,18 @@ def _save(record: dict, status: int, action: str, changed):
     if report.rejected:
         return jsonify(error="invalid_profile", message=report.rejected[0].reason), 422
     profile_id = report.ids[0]
-    if action == "profile.create" and current_principal().user_id is not None:
-        users_of().set_creator(profile_id, current_principal().user_id)
+    principal = current_principal()
+    if action == "profile.create" and principal.user_id is not None:
+        users_of().set_creator(profile_id, principal.user_id, principal.role)
     audit(action, profile_id, "Felder: " + ", ".join(sorted(changed)))
     body = public(_radar().get_profile(profile_id))
-    body["duplicates"] = [{"id": d.b if d.a == profile_id else d.a, "reason": d.reason}
-                          for d in report.duplicates]
+    # Only duplicates the caller may see: the check must not tell a member which unlisted
+    # profiles exist (or what they are called).
+    others = [d.b if d.a == profile_id else d.a for d in report.duplicates]
+    found = _radar().store.get_profiles(others)
+    body["duplicates"] = [{"id": other, "reason": d.reason}
+                          for other, d in zip(others, report.duplicates)
+                          if other in found and can_see_profile(principal, found[other])]
     response = jsonify(body)
     response.status_code = status
     response.headers["Location"] = url_for("profiles.get_profile", profile_id=profile_id)

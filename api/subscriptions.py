@@ -1,8 +1,12 @@
 """Digest subscriptions over HTTP: register (double opt-in), read/change/cancel with the signed link,
 and the small German pages the links in the e-mails lead to.
 
-- ``POST /api/v1/subscriptions`` is open to anyone: it only ever sends a confirmation mail to
-  the address given, and its answer is the same whether the address was known or not.
+- ``POST /api/v1/subscriptions`` is open to anyone: it only queues the registration (one row,
+  the same work for every address) and answers 202; it never talks to the mail server, so
+  neither its time nor its status tells whether the address was known or the mail server is
+  up. A background sender (``digest.runner.RegistrationSender``) sends the confirmation
+  mail (or, to a confirmed subscriber, fresh links), at most one per subscription and three
+  per address a day.
 - Everything else needs a signed link (token) from a mail; the token *is* the authorisation.
   Role checks (``require_role``) can be stacked on these views without changing them.
 - The subscriber's e-mail address never appears in an answer (only masked to the token holder).
@@ -16,9 +20,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from api.auth import can_see_profile, csrf_exempt_when, current_principal
 from api.search import json_body
-from digest.mailer import Refused, SendFailure
+from digest.mailer import NO_SMTPUTF8
 from digest.render import describe_preferences
-from digest.subscriptions import Preferences
+from digest.subscriptions import Preferences, normalise_email
 from digest.tokens import TokenError
 from ingest.schema import KINDS
 from matcher.request import BadRequest
@@ -49,8 +53,8 @@ def digest():
     return service
 
 
-def _subscription(token: str, purpose: str):
-    sub = digest().subscriptions.get(digest().tokens.read(token, purpose))
+def _subscription(token: str, purpose: str, unsubscribe: bool = False):
+    sub = digest().subscriptions.get(digest().tokens.read(token, purpose, unsubscribe))
     if sub is None:
         raise TokenError("Zu diesem Link gibt es kein Abo (mehr).")
     return sub
@@ -72,24 +76,17 @@ def register():
     if "email" not in body:
         raise BadRequest("email fehlt")
     prefs = Preferences.from_dict(body.get("preferences"))
+    email = normalise_email(body["email"])
     profile = current_app.extensions["radar"].get_profile(profile_id.strip())   # 404 for an unknown profile
     if not can_see_profile(current_principal(), profile):
         # An unlisted profile is answered like a missing one (as everywhere in the API):
         # otherwise the confirmation mail would tell anyone its name.
         raise NotFound.profile(profile_id.strip())
-    sub, needs_confirmation = digest().subscriptions.register(profile_id.strip(), body["email"], prefs)
-    if needs_confirmation:
-        try:
-            digest().send_confirmation(sub)
-        except Refused as exc:   # this address can't get mail from us: say so, don't retry
-            log.warning("confirmation mail for %s refused: %s", sub.id, exc)
-            return jsonify(error="address_refused",
-                           message=f"An diese Adresse kann keine E-Mail zugestellt werden: {exc}"), 422
-        except SendFailure as exc:
-            log.error("confirmation mail for %s not sent: %s", sub.id, exc)
-            return jsonify(error="mail_unavailable",
-                           message="Die Bestätigungsmail konnte gerade nicht verschickt werden. "
-                                   "Bitte versuchen Sie es später noch einmal."), 503
+    if digest().refuses_mailbox(email):      # the spelling alone decides, not the subscription
+        return jsonify(error="address_refused",
+                       message=f"An diese Adresse kann keine E-Mail zugestellt werden: {NO_SMTPUTF8}"), 422
+    digest().subscriptions.request_registration(profile["id"], email, prefs)
+    digest().background_sender().wake()
     return jsonify(status="pending", message=REGISTERED), 202
 
 
@@ -121,7 +118,7 @@ def change(token):
 
 @bp.delete("/api/v1/subscriptions/<token>")
 def cancel(token):
-    sub = _subscription(token, "manage")
+    sub = _subscription(token, "manage", unsubscribe=True)
     digest().subscriptions.unsubscribe(sub.id)
     return "", 204
 
@@ -195,8 +192,10 @@ def _one_click() -> bool:
 # Every other POST here (the page's own button) still needs the CSRF token.
 @csrf_exempt_when(_one_click)
 def unsubscribe_page(token):
-    """GET asks, POST unsubscribes; POST is also the RFC 8058 one-click target of mail clients."""
-    sub = _subscription(token, "manage")
+    """GET asks, POST unsubscribes; POST is also the RFC 8058 one-click target of mail clients.
+
+    A manage link unsubscribes for a year, longer than it opens the settings (90 days)."""
+    sub = _subscription(token, "manage", unsubscribe=True)
     firm = _firm(sub)
     if request.method == "POST" or sub.status == "unsubscribed":
         digest().subscriptions.unsubscribe(sub.id)

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup, escape
 from werkzeug.exceptions import Forbidden
 
+from api.app import public_url
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
 from api.csv_safe import csv_response
@@ -188,7 +189,8 @@ def invitations_csv():
     if result is None:
         return Response("Bitte ein Thema (thema=…) oder ein Forschungsprofil (profil=…) angeben.\n",
                         status=400, mimetype="text/plain")
-    rows = invitation_rows(result, lambda pid: url_for("web.profile_page", profile_id=pid, _external=True))
+    # Links from the configured base_url: the Host header is the client's to choose.
+    rows = invitation_rows(result, lambda pid: public_url(url_for("web.profile_page", profile_id=pid)))
     return csv_response(CSV_HEADER, rows, "einladungen.csv")
 
 

@@ -78,6 +78,8 @@ class Mailer:
         self.settings = settings
         self._sleep = sleep
         self._smtp: smtplib.SMTP | None = None
+        #: Whether the server offered SMTPUTF8 when last connected (None: not connected yet).
+        self.smtputf8: bool | None = None
 
     def __enter__(self):
         return self
@@ -96,6 +98,8 @@ class Mailer:
                 smtp.starttls(context=ssl.create_default_context())
         if s.smtp_user:
             smtp.login(s.smtp_user, s.smtp_password)
+        smtp.ehlo_or_helo_if_needed()
+        self.smtputf8 = smtp.has_extn("smtputf8")
         return smtp
 
     def close(self) -> None:

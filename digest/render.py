@@ -113,6 +113,18 @@ class Renderer:
         return self._message(subscription.email, subject, "confirm", context, None,
                              f"<confirm.{subscription.id}.{token[-12:]}@{self.settings.sender.domain}>")
 
+    def fresh_links(self, subscription, profile: dict) -> EmailMessage:
+        """To a subscriber whose address was registered again: new settings and unsubscribe
+        links (the way to get a fresh link when the last digest is long ago). Not a list
+        mail: no List-Unsubscribe header."""
+        links = self.links(subscription.id)
+        context = {"firm": profile["name"], "subscription_id": subscription.id,
+                   "manage_days": max(1, round(self.tokens.manage_max_age_s / 86400)), **links}
+        subject = f"Ihr Partnerradar-Digest für {profile['name']}: neue Links zu Einstellungen und Abmelden"
+        token = links["settings_url"].rsplit("/", 1)[1]
+        return self._message(subscription.email, subject, "links", context, None,
+                             f"<links.{subscription.id}.{token[-12:]}@{self.settings.sender.domain}>")
+
     def digest(self, subscription, profile: dict, picks, week: str) -> EmailMessage:
         links = self.links(subscription.id)
         partners = []

@@ -10,7 +10,11 @@ report lists those. One run at a time (a lock file beside the index).
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
+import json
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +25,7 @@ from digest.mailer import Deferred, Mailer, Refused, Unreachable
 from digest.render import Renderer, current_week, parse_week
 from digest.selection import Changes, Selector
 from digest.settings import MailSettings, load_mail_settings
-from digest.subscriptions import DONE, SubscriptionStore
+from digest.subscriptions import DONE, Preferences, SubscriptionStore
 from digest.tokens import Tokens, secret_for
 
 log = logging.getLogger(__name__)
@@ -29,8 +33,46 @@ log = logging.getLogger(__name__)
 MAX_UNREACHABLE_IN_A_ROW = 3
 
 
+#: Registration mails that could not be sent are retried after 1, 2, 4, ... minutes (at most
+#: an hour apart) and given up after this many attempts (about a day and a half).
+REQUEST_RETRY_S = 60
+REQUEST_RETRY_MAX_S = 3600
+REQUEST_ATTEMPTS = 40
+#: Meta key: whether the mail server took mailbox names with umlauts (SMTPUTF8) last time.
+SMTPUTF8_META = "smtp_smtputf8"
+
+
 class RunLocked(RuntimeError):
     pass
+
+
+@dataclass
+class OutboxReport:
+    """What one pass over the registration outbox did."""
+    confirmations: int = 0         # confirmation mails sent (double opt-in)
+    links: int = 0                 # fresh-link mails to already confirmed subscribers
+    throttled: int = 0             # not sent: this address had its mails for the period
+    refused: list[str] = field(default_factory=list)    # the server refused the address (given up)
+    deferred: list[str] = field(default_factory=list)   # tried again later
+    given_up: int = 0
+    unreachable: str = ""
+
+    def to_dict(self) -> dict:
+        return {"confirmations": self.confirmations, "links": self.links, "throttled": self.throttled,
+                "refused": self.refused, "deferred": self.deferred, "given_up": self.given_up,
+                "unreachable": self.unreachable or None}
+
+    def summary(self) -> list[str]:
+        lines = [f"Anmeldungen: {self.confirmations} Bestätigungsmail(s), {self.links} Mail(s) mit neuen "
+                 f"Links verschickt, {self.throttled} nicht (Adresse hatte ihre Mails für heute)"]
+        for error in self.refused:
+            lines.append(f"Adresse abgelehnt, Anmeldung verworfen: {error}")
+        if self.deferred:
+            lines.append(f"{len(self.deferred)} Mail(s) noch nicht zugestellt, werden später wiederholt: "
+                         f"{self.deferred[0]}")
+        if self.given_up:
+            lines.append(f"{self.given_up} Anmeldung(en) nach {REQUEST_ATTEMPTS} Versuchen aufgegeben")
+        return lines
 
 
 @dataclass
@@ -102,7 +144,8 @@ class Digest:
         self.radar = radar
         self.settings = settings or load_mail_settings()
         self.subscriptions = SubscriptionStore(radar.store)
-        self.tokens = Tokens(secret_for(radar.store, self.settings.secret_key), self.settings.confirm_max_age_s)
+        self.tokens = Tokens(secret_for(radar.store, self.settings.secret_key), self.settings.confirm_max_age_s,
+                             self.settings.manage_max_age_s, self.settings.unsubscribe_max_age_s)
         self.renderer = Renderer(self.settings, self.tokens)
         self.selector = Selector(radar, self.settings.digest_top, self.settings.digest_min_score)
 
@@ -116,11 +159,94 @@ class Digest:
             pick.is_new = changes.created.get(pick.id, 0) > since
         return picks
 
-    def send_confirmation(self, subscription) -> None:
-        """Double opt-in: the only mail a pending subscriber ever gets."""
-        profile = self.radar.get_profile(subscription.profile_id)
-        with self.mailer() as mailer:
-            mailer.send(self.renderer.confirmation(subscription, profile))
+    # -- registrations: the outbox ----------------------------------------------------------
+    def _keys(self, subscription) -> tuple[str, str]:
+        """Keyed hashes of the address (and of the subscription) for the mail log: it can be
+        checked against, never read back as an address."""
+        secret = self.tokens.secret.encode("utf-8")
+        address = hmac.new(secret, subscription.email.casefold().encode("utf-8"), hashlib.sha256).hexdigest()
+        return address, hmac.new(secret, subscription.id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def refuses_mailbox(self, email: str) -> bool:
+        """Whether the mail server is known (from the last conversation) not to take this
+        mailbox name: umlauts before the @ without SMTPUTF8. Depends on the address's
+        spelling only, never on whether it is subscribed."""
+        local = email.rsplit("@", 1)[0]
+        return not local.isascii() and self.radar.store.get_meta(SMTPUTF8_META) == "0"
+
+    def deliver_registrations(self, mailer: Mailer | None = None, ignore_schedule: bool = False) -> OutboxReport:
+        """Turn queued registrations into subscriptions and mails, one by one.
+
+        New or pending address: the double opt-in mail; already confirmed: a mail with fresh
+        links to the settings (nobody else learns which it was, and the subscription is not
+        changed). At most one mail per subscription and ``MAX_MAILS_PER_ADDRESS`` per address
+        in ``MAIL_PERIOD_S``. Stops at the first unreachable mail server (the rest waits).
+        ``ignore_schedule``: also try requests waiting for their next retry (an operator's run).
+        """
+        from partnerradar.radar import NotFound
+
+        report = OutboxReport()
+        subs = self.subscriptions
+        own = mailer is None
+        mailer = mailer or self.mailer()
+        try:
+            for request_id in subs.due_requests(ignore_schedule):
+                request = subs.claim_request(request_id)
+                if request is None:          # another process is on it
+                    continue
+                try:
+                    prefs = Preferences.from_dict(request.preferences)
+                    sub, needs_confirmation = subs.register(request.profile_id, request.email, prefs)
+                    profile = self.radar.store.get_profile(request.profile_id)
+                except (NotFound, ValueError):    # the profile was deleted meanwhile
+                    subs.finish_request(request)
+                    continue
+                address_key, subscription_key = self._keys(sub)
+                if profile is None or not subs.may_mail(address_key, subscription_key):
+                    report.throttled += profile is not None
+                    subs.finish_request(request)
+                    continue
+                msg = (self.renderer.confirmation(sub, profile) if needs_confirmation
+                       else self.renderer.fresh_links(sub, profile))
+                try:
+                    mailer.send(msg)
+                except Refused as exc:       # this address can't get mail from us: don't retry
+                    log.warning("registration mail for %s refused: %s", sub.id, exc)
+                    report.refused.append(f"{sub.id}: {exc}")
+                    subs.finish_request(request)
+                except (Deferred, Unreachable) as exc:
+                    if request.attempts + 1 >= REQUEST_ATTEMPTS:
+                        log.error("registration mail for %s given up: %s", sub.id, exc)
+                        report.given_up += 1
+                        subs.finish_request(request)
+                    else:
+                        delay = min(REQUEST_RETRY_MAX_S, REQUEST_RETRY_S * 2 ** request.attempts)
+                        subs.defer_request(request, delay, str(exc))
+                        report.deferred.append(f"{sub.id}: {exc}")
+                    if isinstance(exc, Unreachable):
+                        report.unreachable = str(exc)
+                        break
+                else:
+                    subs.log_mail(address_key, subscription_key)
+                    subs.finish_request(request)
+                    if needs_confirmation:
+                        report.confirmations += 1
+                    else:
+                        report.links += 1
+                finally:
+                    if mailer.smtputf8 is not None:
+                        self.radar.store.set_meta(SMTPUTF8_META, "1" if mailer.smtputf8 else "0")
+        finally:
+            if own:
+                mailer.close()
+        return report
+
+    def background_sender(self) -> "RegistrationSender":
+        """This process's sender thread for the outbox (one per ``Digest``)."""
+        with _sender_lock:
+            if getattr(self, "_sender", None) is None:
+                self._sender = RegistrationSender(self)
+            return self._sender
 
     def send_week(self, week: str | None = None, dry_run: bool = False, out_dir: str | Path | None = None,
                   mailer: Mailer | None = None, progress=None) -> RunReport:
@@ -207,3 +333,59 @@ class Digest:
                 unreachable = 0
             if progress is not None:
                 progress(sub.id)
+
+
+_sender_lock = threading.Lock()
+
+
+class RegistrationSender:
+    """A thread that empties the registration outbox while there is something in it.
+
+    Started (or woken) by each registration, so a request never waits for the mail server:
+    during an outage requests are answered as fast as ever, and the thread retries later
+    (pausing 30 s, doubling up to 15 min, while the server can't be reached). It ends when
+    the queue is empty; requests left by a stopped process go out with the next
+    registration or with ``partnerradar digest confirmations`` (cron).
+    """
+
+    PAUSE_S, MAX_PAUSE_S = 30.0, 900.0
+    #: Wait this long after a wake before sending: the work a registration causes (a new
+    #: address costs more than a known one) must not compete with its own request for the
+    #: CPU, or the answer time would tell them apart again.
+    SETTLE_S = 0.5
+
+    def __init__(self, service: Digest):
+        self.service = service
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="partnerradar-anmeldungen", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        pause = self.PAUSE_S
+        while True:
+            time.sleep(self.SETTLE_S)
+            self._wake.clear()
+            try:
+                report = self.service.deliver_registrations()
+                wait = self.service.subscriptions.next_request_in()
+            except Exception:          # e.g. the database went away: leave it to the next wake
+                log.exception("registration outbox: sender stopped")
+                wait = None
+                report = OutboxReport()
+            if report.unreachable:
+                wait, pause = pause, min(pause * 2, self.MAX_PAUSE_S)
+            else:
+                pause = self.PAUSE_S
+            with self._lock:
+                if wait is None and not self._wake.is_set():
+                    self._thread = None
+                    return
+            if wait:
+                self._wake.wait(timeout=min(wait, self.MAX_PAUSE_S))

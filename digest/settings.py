@@ -44,8 +44,11 @@ class MailSettings:
     #: Partners per digest and the lowest score (0–100) a partner needs to be mentioned.
     digest_top: int = 5
     digest_min_score: int = 40
-    #: Confirmation links expire; links in digests (settings, unsubscribe) do not.
+    #: Confirmation links expire after 7 days; manage links (settings) after 90, and they
+    #: unsubscribe for a year. Every digest mail carries fresh ones.
     confirm_max_age_s: int = 7 * 24 * 3600
+    manage_max_age_s: int = 90 * 24 * 3600
+    unsubscribe_max_age_s: int = 365 * 24 * 3600
     #: Attempts per message and the first pause between them (doubling each time).
     send_attempts: int = 3
     retry_base_s: float = 2.0
@@ -90,7 +93,8 @@ def load_mail_settings(config_file: str | os.PathLike | None = None, env=None) -
         if env.get(var):
             values[key] = env[var]
     try:
-        for key in ("smtp_port", "digest_top", "digest_min_score", "confirm_max_age_s", "send_attempts"):
+        for key in ("smtp_port", "digest_top", "digest_min_score", "confirm_max_age_s", "manage_max_age_s",
+                    "unsubscribe_max_age_s", "send_attempts"):
             if key in values:
                 values[key] = int(values[key])
         for key in ("smtp_timeout", "retry_base_s"):

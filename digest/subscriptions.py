@@ -7,6 +7,14 @@ Two tables beside the profiles (created here, never by ``store.db``):
   mail), ``confirmed``, ``paused`` (the address failed for good) or ``unsubscribed``.
 - ``digest_deliveries``: one row per (subscription, week): ``sending`` before the mail goes
   out, ``sent``/``empty``/``failed``/``refused`` after. This is what makes a run restartable.
+- ``registration_requests``: the outbox of ``POST /api/v1/subscriptions``. A request only
+  writes one row here (the same statement for every address, known or new), and never talks
+  to the mail server; ``digest.runner.Digest.deliver_registrations`` (a background thread of
+  the server, or ``partnerradar digest confirmations``) turns it into a subscription and a
+  mail, retrying while the mail server is down.
+- ``confirmation_log``: when a mail went out for a registration, under keyed hashes of the
+  address (never the address itself), so one address gets at most one such mail per
+  subscription and ``MAX_MAILS_PER_ADDRESS`` in all per ``MAIL_PERIOD_S``.
 
 ``profile_id`` references ``profiles(id) ON DELETE CASCADE`` (the store's connections turn
 foreign keys on), so deleting a profile erases its subscriptions and their deliveries in the
@@ -34,6 +42,12 @@ STATUSES = ("pending", "confirmed", "paused", "unsubscribed")
 DONE = ("sent", "empty", "refused")
 #: A subscriber whose mail failed (temporarily) in this many runs in a row is paused.
 MAX_FAILED_RUNS = 3
+#: Registration mails (confirmation, fresh links): at most one per subscription and this many
+#: per address in a period, however often someone registers that address.
+MAIL_PERIOD_S = 24 * 3600
+MAX_MAILS_PER_ADDRESS = 3
+#: A request claimed by a sender that died is taken up again after this long.
+CLAIM_STALE_S = 300
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 80
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
@@ -70,7 +84,35 @@ CREATE TABLE IF NOT EXISTS digest_deliveries (
     finished_at REAL,
     PRIMARY KEY (subscription_id, week)
 );
+CREATE TABLE IF NOT EXISTS registration_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    preferences TEXT NOT NULL DEFAULT '{}',
+    requested_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    claimed_at REAL,
+    last_error TEXT NOT NULL DEFAULT '',
+    UNIQUE (profile_id, email)
+);
+CREATE TABLE IF NOT EXISTS confirmation_log (
+    address_key TEXT NOT NULL,
+    subscription_key TEXT NOT NULL,
+    sent_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS confirmation_log_address ON confirmation_log(address_key, sent_at);
 """
+
+
+@dataclass
+class RegistrationRequest:
+    id: int
+    profile_id: str
+    email: str
+    preferences: dict
+    requested_at: float
+    attempts: int
 
 
 def normalise_email(value) -> str:
@@ -300,7 +342,77 @@ class SubscriptionStore:
             ids = [r[0] for r in conn.execute("SELECT id FROM subscriptions WHERE profile_id=?", (profile_id,))]
             conn.executemany("DELETE FROM digest_deliveries WHERE subscription_id=?", [(i,) for i in ids])
             conn.executemany("DELETE FROM subscriptions WHERE id=?", [(i,) for i in ids])
+            conn.execute("DELETE FROM registration_requests WHERE profile_id=?", (profile_id,))
         return len(ids)
+
+    # -- the registration outbox ---------------------------------------------------------
+    def request_registration(self, profile_id: str, email: str, preferences: Preferences) -> None:
+        """Queue a registration: one statement, whatever is known about the address, and no
+        mail server involved (answer time and status say nothing about the address). A
+        second request for the same (profile, address) replaces the queued one."""
+        self.conn.execute(
+            "INSERT INTO registration_requests (profile_id, email, preferences, requested_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (profile_id, email) DO UPDATE SET preferences=excluded.preferences, "
+            "requested_at=excluded.requested_at",
+            (profile_id, normalise_email(email), json.dumps(preferences.to_dict(), ensure_ascii=False),
+             time.time()))
+
+    def due_requests(self, ignore_schedule: bool = False) -> list[int]:
+        """Ids of the queued requests to work on now (``ignore_schedule``: also those waiting
+        for a retry, for an operator's run), oldest first."""
+        now = time.time()
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM registration_requests WHERE (? OR not_before <= ?) "
+            "AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id",
+            (int(ignore_schedule), now, now - CLAIM_STALE_S))]
+
+    def claim_request(self, request_id: int) -> RegistrationRequest | None:
+        """Take one queued request (several server processes may send); None if another
+        process took it first or it is gone."""
+        now = time.time()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT id, profile_id, email, preferences, requested_at, attempts FROM registration_requests "
+                "WHERE id=? AND (claimed_at IS NULL OR claimed_at < ?)", (request_id, now - CLAIM_STALE_S)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE registration_requests SET claimed_at=? WHERE id=?", (now, row[0]))
+        return RegistrationRequest(row[0], row[1], row[2], json.loads(row[3] or "{}"), row[4], row[5])
+
+    def finish_request(self, request: RegistrationRequest) -> None:
+        """Done with it (sent, nothing to send, or given up). A newer request for the same
+        address that came in meanwhile stays queued."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM registration_requests WHERE id=? AND requested_at=?",
+                         (request.id, request.requested_at))
+            conn.execute("UPDATE registration_requests SET claimed_at=NULL WHERE id=?", (request.id,))
+
+    def defer_request(self, request: RegistrationRequest, delay_s: float, error: str) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE registration_requests SET attempts=attempts+1, not_before=?, claimed_at=NULL, "
+                         "last_error=? WHERE id=?", (time.time() + delay_s, error[:500], request.id))
+
+    def pending_requests(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM registration_requests").fetchone()[0]
+
+    def next_request_in(self) -> float | None:
+        """Seconds until a queued request is due (0: now), None when the queue is empty."""
+        row = self.conn.execute(
+            "SELECT min(max(not_before, coalesce(claimed_at + ?, 0))) FROM registration_requests",
+            (CLAIM_STALE_S,)).fetchone()
+        return None if row[0] is None else max(0.0, row[0] - time.time())
+
+    def may_mail(self, address_key: str, subscription_key: str) -> bool:
+        """Whether one more registration mail may go to this address now (see MAIL_PERIOD_S)."""
+        since = time.time() - MAIL_PERIOD_S
+        self.conn.execute("DELETE FROM confirmation_log WHERE sent_at < ?", (since,))
+        row = self.conn.execute(
+            "SELECT count(*), coalesce(sum(subscription_key = ?), 0) FROM confirmation_log "
+            "WHERE address_key=? AND sent_at >= ?", (subscription_key, address_key, since)).fetchone()
+        return row[0] < MAX_MAILS_PER_ADDRESS and row[1] == 0
+
+    def log_mail(self, address_key: str, subscription_key: str) -> None:
+        self.conn.execute("INSERT INTO confirmation_log VALUES (?, ?, ?)", (address_key, subscription_key, time.time()))
 
     # -- deliveries -----------------------------------------------------------------
     def deliveries(self, subscription_id: str) -> list[dict]:

@@ -1,4 +1,9 @@
-"""Signed links for subscribers: confirm (expires), manage and unsubscribe (last as long as the subscription).
+"""Signed links for subscribers: confirm, manage and unsubscribe -- each expires.
+
+A confirmation link lasts 7 days; a manage link (settings, ``/api/v1/subscriptions/<token>``)
+90 days, and the same link still unsubscribes for a year (one-click unsubscribe from an old
+mail must keep working). Every digest mail carries fresh links; a subscriber without a recent
+digest registers the same address again and gets a mail with fresh links.
 
 A link carries only the subscription id, signed with the server's secret and a salt per
 purpose, so a confirmation link can't be used to unsubscribe and nobody can forge one.
@@ -30,21 +35,35 @@ def secret_for(store, configured: str = "") -> str:
     return store.get_meta(_META_KEY)
 
 
+EXPIRED = {"confirm": "Dieser Bestätigungslink ist abgelaufen. Bitte melden Sie sich erneut an.",
+           "manage": "Dieser Link ist abgelaufen. Jeder Digest bringt neue Links mit; oder melden Sie "
+                     "dieselbe Adresse noch einmal an, dann schicken wir Ihnen eine E-Mail mit neuen Links."}
+
+
 class Tokens:
-    def __init__(self, secret: str, confirm_max_age_s: int):
+    def __init__(self, secret: str, confirm_max_age_s: int, manage_max_age_s: int = 90 * 86400,
+                 unsubscribe_max_age_s: int = 365 * 86400):
+        self.secret = secret
         self._serializer = URLSafeTimedSerializer(secret, salt="partnerradar.digest")
         self.confirm_max_age_s = confirm_max_age_s
+        self.manage_max_age_s = manage_max_age_s
+        self.unsubscribe_max_age_s = unsubscribe_max_age_s
 
     def make(self, subscription_id: str, purpose: str) -> str:
         assert purpose in PURPOSES
         return self._serializer.dumps({"s": subscription_id, "p": purpose})
 
-    def read(self, token: str, purpose: str) -> str:
-        max_age = self.confirm_max_age_s if purpose == "confirm" else None
+    def read(self, token: str, purpose: str, unsubscribe: bool = False) -> str:
+        """The subscription id of a valid ``purpose`` link; ``unsubscribe``: a manage link
+        used only to unsubscribe, which is honoured for longer."""
+        if purpose == "confirm":
+            max_age = self.confirm_max_age_s
+        else:
+            max_age = self.unsubscribe_max_age_s if unsubscribe else self.manage_max_age_s
         try:
             data = self._serializer.loads(token, max_age=max_age)
         except SignatureExpired:
-            raise TokenError("Dieser Bestätigungslink ist abgelaufen. Bitte melden Sie sich erneut an.") from None
+            raise TokenError(EXPIRED[purpose]) from None
         except BadSignature:
             raise TokenError("Dieser Link ist ungültig oder unvollständig.") from None
         if not isinstance(data, dict) or data.get("p") != purpose or not isinstance(data.get("s"), str):

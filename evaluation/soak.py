@@ -59,7 +59,7 @@ def _call(base, path, body=None, method=None, key=None, timeout=60):
 
 
 def _rss_kib(pid: int) -> int:
-    """RSS of a process and its children (gunicorn master + workers)."""
+    """RSS of a process and its children (the server's parent + workers)."""
     total = 0
     pids = [pid]
     try:

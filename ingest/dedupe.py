@@ -22,6 +22,9 @@ ABBREVIATIONS = {
 }
 _ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,6}\b")
 THRESHOLD = 92
+#: Capitals that mark a branch or a unit of an organisation (Niederlassung, Fachbereich,
+#: Arbeitsgruppe, a numbered faculty), not the organisation itself.
+UNIT_ACRONYMS = re.compile(r"^(NL|ZN|FIL|FB|AG|[IVX]+)$")
 #: Reasons people read in the ingest report and the duplicates list.
 SIMILAR_NAMES = "ähnliche Namen"
 
@@ -67,10 +70,15 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
         for i, j in sorted(found):
             pairs[(ids[i], ids[j])] = DuplicatePair(ids[i], ids[j], found[(i, j)], SIMILAR_NAMES)
     # Same acronym and same first word: "Fraunhofer IWS" ~ "Fraunhofer-Institut ... IWS".
+    # Not when the acronym *is* the first word: "GVG Diagnostics GmbH" and "GVG Genetic
+    # Monitoring GmbH" are sister firms, and "ICM GmbH" and "ICM e.V." two bodies; nor for
+    # a branch marker ("LASuV NL Bautzen" ~ "LASuV, NL Plauen" are two branch offices).
     by_key: dict[tuple[str, str], list[str]] = {}
     for pid, norm in zip(ids, normal):
         first = norm.split()[0] if norm else ""
         for acro in acronyms(names[pid]):
+            if UNIT_ACRONYMS.match(acro) or fold(acro.lower()) == first:
+                continue
             by_key.setdefault((first, acro), []).append(pid)
     for (_, acro), members in by_key.items():
         for x in range(len(members)):
@@ -80,10 +88,57 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
                 a, b = sorted((members[x], members[y]))
                 if (a, b) not in pairs:
                     pairs[(a, b)] = DuplicatePair(a, b, 95.0, f"gleiches Kürzel {acro}")
-    result = list(pairs.values())
+    position = {pid: n for n, pid in enumerate(ids)}
+    result = [p for p in pairs.values()
+              if not _units_of_one_body(names[p.a], names[p.b])
+              and _numbers(names[p.a]) == _numbers(names[p.b])
+              and (p.reason != SIMILAR_NAMES
+                   or not _distinct_units(normal[position[p.a]], normal[position[p.b]]))]
     if towns:
-        # The same name in two different towns is usually two branches, not a duplicate.
+        # The same name in two different towns is usually two branches, not a duplicate;
+        # a shared acronym in two towns is usually two firms ("ADZ Lüftungsbau Leipzig" ~
+        # "ADZ NAGANO" near Dresden).
         result = [p for p in result
                   if not (towns.get(p.a) and towns.get(p.b) and fold(towns[p.a]) != fold(towns[p.b])
-                          and p.reason == SIMILAR_NAMES and p.score < 100)]
+                          and p.score < 100)]
     return sorted(result, key=lambda p: -p.score)
+
+
+_UNIT_MARK = re.compile(r"^(\d+|[ivx]+|[a-z])$")
+#: Words that differ between two spellings of one name are this similar (a typo, a
+#: broken hyphen), words that differ between two units of one body are not.
+SPELLING_SIMILARITY = 85
+#: Two spellings of one unit's name ("Institut für Theoretische Physik" is not
+#: "… Teilchenphysik", 90 apart).
+SAME_UNIT_SIMILARITY = 95
+
+
+def _distinct_units(a: str, b: str) -> bool:
+    """Two names of one body's different units: "Institut für Physik I" ~ "… IV",
+    "Landestalsperrenverwaltung 20" ~ "… 40", "Lehrstuhl A" ~ "Lehrstuhl B".
+
+    Both names have words the other lacks and those words are not one spelling of the
+    same thing, or one name adds a unit number, numeral or letter to the other."""
+    words_a, words_b = set(a.split()), set(b.split())
+    only_a, only_b = words_a - words_b, words_b - words_a
+    if only_a and only_b:
+        return fuzz.ratio(" ".join(sorted(only_a)), " ".join(sorted(only_b))) < SPELLING_SIMILARITY
+    return any(_UNIT_MARK.match(word) for word in only_a | only_b)
+
+
+def _numbers(name: str) -> set[str]:
+    """Unit numbers: "Landestalsperrenverwaltung 20" is not "… 40", "JCNS-1" not "JCNS-2"."""
+    return set(re.findall(r"\d+", name))
+
+
+def _units_of_one_body(a: str, b: str) -> bool:
+    """"Universität X - Fakultät Y" and "Universität X - Fakultät Y - Institut Z", or
+    "KIT - Institut A" and "KIT - Institut B": a body and its units, or two of its units
+    (the funding catalogue names executing bodies as such paths)."""
+    parts_a = [normalise_name(part) for part in a.split(" - ")]
+    parts_b = [normalise_name(part) for part in b.split(" - ")]
+    common = 0
+    while (common < min(len(parts_a), len(parts_b))
+           and fuzz.ratio(parts_a[common], parts_b[common]) >= SAME_UNIT_SIMILARITY):
+        common += 1
+    return common >= 1 and not common == len(parts_a) == len(parts_b)

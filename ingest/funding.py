@@ -72,6 +72,8 @@ class FundingDataset:
     #: (org id, project id) -> that organisation's own part; lets an evaluation
     #: rebuild a description without the project it holds out (see ``description``).
     parts: dict[tuple[str, str], Part] = field(default_factory=dict)
+    #: Data rows of the export (header not counted): several rows make one organisation.
+    source_rows: int = 0
 
     def joint_projects(self, min_partners: int = 2) -> list[Project]:
         return [p for p in self.projects.values()
@@ -183,7 +185,9 @@ def load_efre(path) -> FundingDataset:
         if row is not None:
             rows.append(row)
     _merge_truncated_titles([r for r in rows if r.joint])
-    return _build("efre", rows)
+    dataset = _build("efre", rows)
+    dataset.source_rows = len(table) - 1
+    return dataset
 
 
 def _numbered_columns(header: list[str]) -> dict[int, int]:
@@ -302,7 +306,9 @@ def load_ptdesy(path, saxony_only: bool = False) -> FundingDataset:
         row = _ptdesy_row(cells, col)
         if row is not None:
             rows.append(row)
-    return _build("ptdesy", rows)
+    dataset = _build("ptdesy", rows)
+    dataset.source_rows = len(table) - 1
+    return dataset
 
 
 def _ptdesy_columns(header: list[str]) -> dict[str, int]:
@@ -510,6 +516,34 @@ _FILE_MATCH = {
     and p.suffix.lower() in (".tsv", ".txt", ".csv"),
 }
 _LOADERS = {"efre": load_efre, "ptdesy": load_ptdesy}
+
+
+#: Enough of a file to hold its header line, however wide the export.
+SNIFF_BYTES = 64 * 1024
+
+
+def sniff_format(path) -> str | None:
+    """'efre' or 'ptdesy' when the file's header is that public export's, else None.
+
+    Only the first ``SNIFF_BYTES`` are read, so recognising a file costs the same
+    for any size; the adapters' own column checks decide, so a file that is sniffed
+    as an export is one its adapter can read."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:   # cut inside a character, or another encoding
+        text = (head[:exc.start].decode("utf-8-sig") if exc.start > len(head) - 4
+                else head.decode("cp1252", errors="replace"))
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    for fmt, delimiter, columns in (("efre", ",", _numbered_columns), ("ptdesy", "\t", _ptdesy_columns)):
+        header = next(csv.reader([first_line], delimiter=delimiter), [])
+        try:
+            columns(header)
+        except ValueError:
+            continue
+        return fmt
+    return None
 
 
 def find_funding_file(data_dir, name: str) -> Path:

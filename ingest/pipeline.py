@@ -46,6 +46,7 @@ class IngestReport:
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: list[DuplicatePair] = field(default_factory=list)
     merged: list[tuple[str, str]] = field(default_factory=list)
+    merge_refused: list[tuple[str, str, str]] = field(default_factory=list)   # (a, b, German reason)
     rejects_file: str = ""
     ids: list[str] = field(default_factory=list)
 
@@ -56,6 +57,7 @@ class IngestReport:
             "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
             "duplicates": [{"a": d.a, "b": d.b, "score": d.score, "reason": d.reason} for d in self.duplicates],
             "merged": [{"kept": a, "removed": b} for a, b in self.merged],
+            "merge_refused": [{"a": a, "b": b, "reason": r} for a, b, r in self.merge_refused],
         }
 
 
@@ -211,6 +213,14 @@ def ingest_stream(store, preparer: ProfilePreparer, rows: Iterable[Row], report:
     first_line: dict[str, int] = {}
     batch: list[Profile] = []
     written: list[str] = []
+    shown = 0
+
+    def advance():
+        nonlocal shown
+        if progress is not None:
+            progress.update(report.read - shown)
+            shown = report.read
+
     for row in rows:
         report.read += 1
         try:
@@ -234,15 +244,17 @@ def ingest_stream(store, preparer: ProfilePreparer, rows: Iterable[Row], report:
             report.updated += 1
         batch.append(profile)
         if len(batch) >= BATCH_PROFILES:
-            written.extend(_save_batch(store, preparer, batch, source, progress, write))
+            written.extend(_save_batch(store, preparer, batch, source, write))
             batch = []
+            advance()
     if batch:
-        written.extend(_save_batch(store, preparer, batch, source, progress, write))
+        written.extend(_save_batch(store, preparer, batch, source, write))
+    advance()
     rejects.flush()
     return written
 
 
-def _save_batch(store, preparer: ProfilePreparer, batch: list[Profile], source: str, progress,
+def _save_batch(store, preparer: ProfilePreparer, batch: list[Profile], source: str,
                 write=None) -> list[str]:
     passages = preparer.passages(batch)
 
@@ -253,8 +265,6 @@ def _save_batch(store, preparer: ProfilePreparer, batch: list[Profile], source: 
         save()
     else:
         write(save)
-    if progress is not None:
-        progress.update(len(batch))
     return [p.id for p in batch]
 
 

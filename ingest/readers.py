@@ -107,18 +107,19 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _file_encoding(path: Path) -> str:
-    """The file's encoding from a first pass over it (streamed, bounded memory).
+def _file_encoding(path: Path) -> tuple[str, int]:
+    """The file's encoding and its number of lines, from a first pass over it (streamed).
 
     Lines are counted, not bytes: a line with non-ASCII text is either valid UTF-8 or not.
     With none of the second kind the file is UTF-8; with none of the first, Windows-1252.
     A mixed file takes the encoding of most of its non-ASCII lines; the rows of the other
     kind are rejected (``_decode_line``), never decoded into mojibake."""
-    utf8 = other = 0
+    utf8 = other = count = 0
     content = False
     with path.open("rb") as handle:
         first = True
         for line, _, _ in _physical_lines(handle):
+            count += 1
             if first:
                 line = line[len(_BOM):] if line.startswith(_BOM) else line
                 first = False
@@ -131,7 +132,7 @@ def _file_encoding(path: Path) -> str:
                 other += 1
     if not content:
         raise UnusableFile(f"{path}: Datei ist leer")
-    return "utf-8" if utf8 >= other else "cp1252"
+    return ("utf-8" if utf8 >= other else "cp1252"), count
 
 
 def _decode_line(data: bytes, encoding: str, number: int) -> tuple[str, str]:
@@ -224,7 +225,7 @@ def _row_problem(lines: _Lines) -> str:
     return next((line.problem for line in lines.row if line.problem), "")
 
 
-def read_rows(path: str | Path) -> Iterator[Row]:
+def read_rows(path: str | Path) -> "RowStream":
     """The rows of a CSV or JSON Lines file, read as a stream (bounded memory).
 
     File-level problems (missing, too big, empty, binary, no header) raise ``UnusableFile``
@@ -237,7 +238,7 @@ def read_rows(path: str | Path) -> Iterator[Row]:
     with path.open("rb") as handle:
         if b"\x00" in handle.read(4096):
             raise UnusableFile("Binärdatei oder UTF-16 (bitte als CSV in UTF-8 oder Windows-1252 speichern)")
-    encoding = _file_encoding(path)
+    encoding, line_count = _file_encoding(path)
     handle = path.open("rb")
     try:
         lines = _Lines(handle, encoding)
@@ -250,12 +251,19 @@ def read_rows(path: str | Path) -> Iterator[Row]:
     except BaseException:
         handle.close()
         raise
-    return _closing(rows, handle)
+    return RowStream(rows, handle, max(0, line_count - lines.count))   # less header and comments
 
 
-def _closing(rows: Iterator[Row], handle) -> Iterator[Row]:
-    with handle:
-        yield from rows
+class RowStream:
+    """The rows of one file as they are read (once); ``lines`` is the file's number of
+    lines, an upper bound of its rows (for progress)."""
+
+    def __init__(self, rows: Iterator[Row], handle, lines: int):
+        self._rows, self._handle, self.lines = rows, handle, lines
+
+    def __iter__(self) -> Iterator[Row]:
+        with self._handle:
+            yield from self._rows
 
 
 def _first_content_line(lines: _Lines) -> _Line | None:

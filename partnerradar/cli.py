@@ -27,6 +27,16 @@ def _fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+def _confirm(question: str) -> None:
+    """Ask a German yes/no question; anything but j/ja (or y/yes) aborts.
+
+    click.confirm only understands y/n, so a German "j" was read as a refusal."""
+    answer = click.prompt(f"{question} [j/N]", default="", show_default=False, err=True)
+    if answer.strip().casefold() not in ("j", "ja", "y", "yes"):
+        click.echo("Abgebrochen.", err=True)
+        sys.exit(1)
+
+
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
               help="SQLite-Datei (Standard: $PARTNERRADAR_DB, sonst data/partnerradar.db).")
@@ -66,16 +76,25 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
     alle Zeilen übernommen, 3: einzelne Zeilen abgelehnt (je eine Zeile DATEI:ZEILE: Grund),
     1: eine Datei ist unbrauchbar.
     """
+    from ingest.funding import sniff_format
+    from partnerradar.funding_import import FORMAT_LABELS, grouping_summary, load_dataset, store_dataset
+
     radar = _radar(ctx)
     code = EXIT_OK
     for file in files:
+        grouped = ""
         try:
-            if fmt == "auto":
-                report = radar.ingest(file, merge_duplicates=merge_duplicates,
-                                      progress=sys.stderr.isatty() and not as_json)
+            # A public funding export is recognised by its header, so `ingest` of the
+            # EFRE list just works instead of failing with "Spalte name fehlt".
+            file_fmt = fmt if fmt != "auto" else (sniff_format(file) if Path(file).is_file() else None)
+            if file_fmt is None:
+                report = radar.ingest(file, merge_duplicates=merge_duplicates, progress=not as_json)
             else:
-                from partnerradar.funding_import import import_funding
-                report = import_funding(radar, file, fmt, merge_duplicates=merge_duplicates)
+                if fmt == "auto" and not as_json:
+                    click.echo(f"{file}: als {FORMAT_LABELS[file_fmt]} erkannt", err=True)
+                dataset = load_dataset(file, file_fmt)
+                grouped = grouping_summary(dataset)
+                report = store_dataset(radar, dataset, str(file), merge_duplicates, progress=not as_json)
         except UnusableFile as exc:
             click.echo(f"{exc}", err=True)
             code = EXIT_UNUSABLE
@@ -85,7 +104,10 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
         else:
             for rejected in report.rejected:
                 click.echo(str(rejected))
-            click.echo(f"{file}: {report.read} Zeilen gelesen, {report.inserted} neu, {report.updated} "
+            if grouped:
+                click.echo(f"{file}: {grouped}", err=True)
+            read = f"{report.read} Organisationen" if grouped else f"{report.read} Zeilen"
+            click.echo(f"{file}: {read} gelesen, {report.inserted} neu, {report.updated} "
                        f"geändert, {report.unchanged} unverändert, {len(report.rejected)} abgelehnt", err=True)
             if report.rejects_file:
                 click.echo(f"Abgelehnte Zeilen gesichert in {report.rejects_file}", err=True)
@@ -93,6 +115,8 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
                 click.echo(f"Mögliche Dublette: {d.a} ~ {d.b} ({d.reason}, {d.score:.0f})", err=True)
             for kept, removed in report.merged:
                 click.echo(f"Zusammengeführt: {removed} -> {kept}", err=True)
+            for _, _, reason in report.merge_refused:
+                click.echo(f"Nicht zusammengeführt: {reason}", err=True)
         if report.rejected and code == EXIT_OK:
             code = EXIT_REJECTED
     sys.exit(code)
@@ -208,13 +232,23 @@ def reindex(ctx, reembed):
 @click.pass_context
 def duplicates(ctx, merge):
     """Wahrscheinliche Dubletten auflisten (und zusammenführen)."""
+    from partnerradar.radar import MergeRefused
+
     radar = _radar(ctx)
     pairs = radar.duplicates()
+    gone: set[str] = set()
     for d in pairs:
+        if d.a in gone or d.b in gone:
+            continue                  # already folded into a third profile above
         a, b = radar.store.get_profile(d.a), radar.store.get_profile(d.b)
         click.echo(f"{d.a} „{a['name']}“ ~ {d.b} „{b['name']}“ ({d.reason}, {d.score:.0f})")
         if merge:
-            kept, removed = radar.merge(d.a, d.b)
+            try:
+                kept, removed = radar.merge(d.a, d.b)
+            except MergeRefused as exc:
+                click.echo(f"  {exc}")
+                continue
+            gone.add(removed)
             click.echo(f"  zusammengeführt: {removed} -> {kept}")
     if not pairs:
         click.echo("Keine Dubletten gefunden.", err=True)
@@ -227,7 +261,7 @@ def duplicates(ctx, merge):
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
-    """Die API mit dem Produktionsserver (gunicorn) starten."""
+    """API und Seiten mit dem Produktionsserver (waitress, mehrere Prozesse) starten."""
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))

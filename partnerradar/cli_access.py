@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli import _confirm, _fail, _radar, db_option
 
 
 def _users(ctx):
@@ -95,7 +95,11 @@ def user_list(ctx):
 @db_option
 @click.pass_context
 def user_password(ctx, email, password_stdin):
-    """Neues Passwort setzen (z. B. vergessen); alle Sitzungen des Benutzers enden."""
+    """Neues Passwort setzen (z. B. vergessen); alle Sitzungen des Benutzers enden.
+
+    Auch seine API-Schlüssel werden widerrufen (wer das alte Passwort kannte, kann einen
+    angelegt haben); neue gibt es mit 'key create'.
+    """
     from store.users import AccessError
 
     _, users = _users(ctx)
@@ -108,7 +112,8 @@ def user_password(ctx, email, password_stdin):
     except AccessError as exc:
         _fail(str(exc))
     users.audit(_actor(), "admin", "user.password", found.email)
-    click.echo(f"Neues Passwort für {found.email} gesetzt; alle Sitzungen sind beendet.", err=True)
+    click.echo(f"Neues Passwort für {found.email} gesetzt; alle Sitzungen sind beendet und "
+               f"alle API-Schlüssel widerrufen.", err=True)
 
 
 @click.group()
@@ -224,7 +229,7 @@ def restore(ctx, path, yes):
     from partnerradar.maintenance import BackupError, restore as run_restore
 
     if not yes:
-        click.confirm("Der jetzige Stand wird durch die Sicherung ersetzt. Fortfahren?", abort=True)
+        _confirm("Der jetzige Stand wird durch die Sicherung ersetzt. Fortfahren?")
     radar = _radar(ctx)
     try:
         result = run_restore(radar, path)

@@ -71,6 +71,26 @@ def send(ctx, week, dry_run, out_dir, as_json):
 
 
 @digest.command()
+@click.option("--json", "as_json", is_flag=True, help="Bericht als JSON ausgeben.")
+@db_option
+@click.pass_context
+def confirmations(ctx, as_json):
+    """Wartende Bestätigungsmails verschicken.
+
+    Für cron, z. B. alle 5 Minuten. Anmeldungen über die API werden vom Server im Hintergrund verschickt; was dabei liegen
+    blieb (Mailserver nicht erreichbar, Server neu gestartet), schickt dieser Befehl.
+    Exit-Code 0: nichts wartet mehr, 3: einige warten noch (späterer Versuch).
+    """
+    report = _digest(ctx).deliver_registrations(ignore_schedule=True)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.summary():
+            click.echo(line)
+    sys.exit(EXIT_DEFERRED if report.deferred else EXIT_OK)
+
+
+@digest.command()
 @click.argument("firm")
 @click.option("--days", type=int, default=None,
               help="Zeitraum in Tagen (Standard: seit dem letzten Digest des Abos, sonst 7).")
@@ -140,8 +160,8 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
     """FIRM mit EMAIL für den Digest anmelden.
 
     Verschickt die Bestätigungsmail (Double-Opt-in); das Abo gilt erst nach der Bestätigung.
+    Ist die Adresse schon bestätigt, bekommt sie eine E-Mail mit neuen Links.
     """
-    from digest.mailer import SendFailure
     from digest.subscriptions import Preferences
     from matcher.request import BadRequest
     from partnerradar.radar import NotFound
@@ -150,19 +170,20 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
     try:
         prefs = Preferences.from_dict({"radius_km": radius_km, "kinds": list(kinds), "topics": list(topics),
                                        "exclude_topics": list(exclude_topics)})
-        sub, needs_confirmation = service.subscriptions.register(firm, email, prefs)
+        service.radar.get_profile(firm)
+        service.subscriptions.request_registration(firm, email, prefs)
     except NotFound:
         _fail(f"Profil „{firm}“ nicht gefunden")
     except BadRequest as exc:
         _fail(str(exc))
-    if not needs_confirmation:
-        click.echo(f"{sub.id}: bereits bestätigt, nichts geändert")
-        return
-    try:
-        service.send_confirmation(sub)
-    except SendFailure as exc:
-        _fail(f"Bestätigungsmail nicht verschickt: {exc}", EXIT_ABORTED)
-    click.echo(f"{sub.id}: angemeldet, Bestätigungsmail verschickt (gilt erst nach Bestätigung)")
+    # The same way as a registration over HTTP (and the same limit of mails per address).
+    report = service.deliver_registrations(ignore_schedule=True)
+    for line in report.summary():
+        click.echo(line, err=True)
+    if report.unreachable:
+        _fail(f"Bestätigungsmail nicht verschickt: {report.unreachable} (wird später wiederholt: "
+              f"'partnerradar digest confirmations')", EXIT_ABORTED)
+    click.echo(f"{firm}: angemeldet; das Abo gilt erst nach der Bestätigung")
 
 
 @subscriber.command("list")

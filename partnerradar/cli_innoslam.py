@@ -26,6 +26,10 @@ def _num(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
+def _firms(count: int) -> str:
+    return "1 passende Firma" if count == 1 else f"{count} passende Firmen"
+
+
 @click.group()
 def innoslam():
     """Inno Slam planen: Publikum, Programm und Tour."""
@@ -59,7 +63,7 @@ def audience(ctx, topic, profile_id, top_districts, firms_per_district, as_json)
         click.echo("In keinem Landkreis passen Firmen gut zu diesem Thema.")
     for n, d in enumerate(shown, 1):
         venue = f"; Veranstaltungsort: {d['venue']}" if d["venue"] else ""
-        click.echo(f"{n:2d}. {d['name']}: {_num(d['score'])} ({d['matching_firms']} passende Firmen{venue})")
+        click.echo(f"{n:2d}. {d['name']}: {_num(d['score'])} ({_firms(d['matching_firms'])}{venue})")
         for firm in d["firms"]:
             terms = ", ".join(firm.get("explanation", {}).get("shared_terms", [])[:4])
             click.echo(f"      [{firm['score']:3d}] {firm['name']} ({firm['town']})  id={firm['id']}"
@@ -94,7 +98,7 @@ def programme(ctx, district, town, radius_km, n, candidates, as_json):
         click.echo("Keine Forschungsprofile passen zu den Firmen dieser Region.")
     for i, talk in enumerate(body["talks"], 1):
         click.echo(f"{i:2d}. {talk['name']} ({talk['town']}): {_num(talk['score'])}, "
-                   f"{talk['expected_audience']} passende Firmen – {', '.join(talk['subject'][:3])}  id={talk['id']}")
+                   f"{_firms(talk['expected_audience'])} – {', '.join(talk['subject'][:3])}  id={talk['id']}")
     for skipped in body["same_subject_skipped"]:
         click.echo(f"    ausgelassen (gleiches Thema wie {skipped['same_subject_as']}): {skipped['name']}")
 
@@ -125,7 +129,7 @@ def tour(ctx, scientist_ids, n_events, talks_per_event, districts, as_json):
         venue = f" in {event['venue']}" if event["venue"] else ""
         click.echo(f"Veranstaltung {i}: {event['district']}{venue} (Summe {_num(event['score'])})")
         for talk in event["talks"]:
-            click.echo(f"    {talk['name']}: {_num(talk['score'])}, {talk['expected_audience']} passende Firmen"
+            click.echo(f"    {talk['name']}: {_num(talk['score'])}, {_firms(talk['expected_audience'])}"
                        f"  id={talk['id']}")
     if body["not_assigned"]:
         click.echo("Nicht eingeplant: " + ", ".join(body["not_assigned"]))

@@ -39,6 +39,15 @@ class NotFound(LookupError):
         return cls(f"Profil „{profile_id}“ nicht gefunden")
 
 
+class MergeRefused(ValueError):
+    """Two probable duplicates that must not become one; the message (German) says why.
+
+    Left for a person to decide: profiles of different owners (member logins, creators) or
+    of different visibility. Merging those would hand one owner the other's profile, or
+    fold a profile that did not consent to be listed into a listed one.
+    """
+
+
 class Radar:
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None,
                  weights: Weights | None = None, mmap: bool = False):
@@ -116,8 +125,11 @@ class Radar:
                                report.file or source, report)
         bar = None
         if progress:
-            from tqdm import tqdm
-            bar = tqdm(unit="Profil", desc="Einlesen", leave=False)
+            from partnerradar.progress import progress_for
+            # Rows are streamed: a file's line count (an upper bound of its rows) stands in
+            # for the number of profiles; the bar advances by rows read.
+            total = getattr(rows, "lines", None)
+            bar = progress_for(total if total is not None else len(rows), "Einlesen", "Profilen")
         try:
             # Rows are read, checked and saved batch by batch (bounded memory). A file goes
             # in under one hold of the writers' lock (one index update at the end); the API's
@@ -132,8 +144,16 @@ class Radar:
                 bar.close()
         report.duplicates = self.duplicates(among=report.ids)
         if merge_duplicates:
+            gone: set[str] = set()
             for pair in report.duplicates:
-                kept, removed = self.merge(pair.a, pair.b)
+                if pair.a in gone or pair.b in gone:
+                    continue          # one of them was already folded into a third profile
+                try:
+                    kept, removed = self.merge(pair.a, pair.b)
+                except MergeRefused as exc:
+                    report.merge_refused.append((pair.a, pair.b, str(exc)))
+                    continue
+                gone.add(removed)
                 report.merged.append((kept, removed))
         return report
 
@@ -149,11 +169,30 @@ class Radar:
     def add_cooperations(self, rows) -> int:
         return self._write(lambda: self.store.add_cooperations(rows))
 
+    def merge_refusal(self, pa: dict, pb: dict) -> str | None:
+        """Why two profiles must not be merged (German), or None when they may."""
+        if bool(pa["listed"]) != bool(pb["listed"]):
+            return (f"„{pa['id']}“ und „{pb['id']}“ nicht zusammengeführt: nur eines ist gelistet "
+                    f"(gelistet und nicht gelistet bleiben getrennt); bitte von Hand prüfen")
+        if self.store.owners_of(pa["id"]) != self.store.owners_of(pb["id"]):
+            return (f"„{pa['id']}“ und „{pb['id']}“ nicht zusammengeführt: sie gehören verschiedenen "
+                    f"Konten (Mitglieds-Anmeldung oder angelegt von verschiedenen Personen); "
+                    f"bitte von Hand prüfen")
+        return None
+
     def merge(self, a: str, b: str) -> tuple[str, str]:
-        """Fold the smaller of two duplicate profiles into the larger; returns (kept, removed)."""
+        """Fold the smaller of two duplicate profiles into the larger; returns (kept, removed).
+
+        Raises ``MergeRefused`` for profiles of different owners or visibility. Accounts
+        never move: a merge only ever joins profiles that have the same owners (usually
+        none), so the kept profile's logins and creator are the removed one's too.
+        """
         pa, pb = self.store.get_profile(a), self.store.get_profile(b)
         if pa is None or pb is None:
             raise NotFound.profile(a if pa is None else b)
+        refusal = self.merge_refusal(pa, pb)
+        if refusal:
+            raise MergeRefused(refusal)
         size = lambda p: sum(len(p[f] or "") for f in ("description", "offers", "seeks", "keywords"))
         keep, drop = (pa, pb) if size(pa) >= size(pb) else (pb, pa)
         merged = {k: keep[k] for k in ("id", "name", "kind", "street", "postcode", "town", "website",
@@ -170,6 +209,10 @@ class Radar:
         report = IngestReport()
 
         def apply():
+            # Again under the writers' lock: an owner may have been added since the check.
+            refusal = self.merge_refusal(pa, pb)
+            if refusal:
+                raise MergeRefused(refusal)
             store_profiles(self.store, preparer, [profile], report, keep["source"] or "merge")
             partners = self.store.known_partners(drop["id"])
             self.store.move_references(drop["id"], keep["id"])
@@ -328,4 +371,4 @@ class Radar:
         return state
 
 
-__all__ = ["Radar", "NotFound", "BadRequest", "SearchRequest", "Profile"]
+__all__ = ["Radar", "MergeRefused", "NotFound", "BadRequest", "SearchRequest", "Profile"]

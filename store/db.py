@@ -29,11 +29,18 @@ PROFILE_COLUMNS = {
     "listed": int, "extra": str, "content_hash": str, "source": str,
     "created_at": float, "updated_at": float,
 }
-CONTACT_FIELDS = ("contact_name", "contact_email", "street")
-#: Columns of tables other modules keep in this file (digest subscriptions, users and who
-#: created which profile) that name a profile; see ``Store.move_references``.
+#: Contact data: only for those entitled (staff, the member's own profile). The website is
+#: one of them, as the README's input table says: it often names a person or leads to one.
+CONTACT_FIELDS = ("contact_name", "contact_email", "street", "website")
+#: Columns of tables other modules keep in this file that name a profile. A merge hands on
+#: only what is the firm's, never who may act for it (``Store.move_references``); deleting a
+#: profile removes every one of them (``Store.delete_profiles``).
 PROFILE_REFERENCES = (("subscriptions", "profile_id"), ("users", "profile_id"),
                       ("profile_creators", "profile_id"))
+#: What a merge moves to the kept profile: subscriptions (the firm's digest goes on).
+#: Member logins (and with them their API keys) and creators stay with their profile: moving
+#: them would hand one firm's account the other firm's profile.
+MOVED_ON_MERGE = (("subscriptions", "profile_id"),)
 
 
 @dataclass
@@ -188,23 +195,46 @@ class Store:
         return row
 
     def move_references(self, old_id: str, new_id: str) -> None:
-        """Hand what names profile ``old_id`` elsewhere in this file to ``new_id`` (a merge):
-        nobody loses a subscription, a login or authorship because two profiles became one.
-        A reference the new profile already has (same address subscribed twice) is left
-        behind and goes with the old profile."""
+        """Hand the subscriptions of profile ``old_id`` to ``new_id`` (a merge): no subscriber
+        loses the digest because two profiles became one. Accounts never move (see
+        ``MOVED_ON_MERGE``). A subscription the new profile already has (same address
+        subscribed twice) is left behind and goes with the old profile."""
         tables = set(self.db.table_names())
         with self.transaction() as conn:
-            for table, column in PROFILE_REFERENCES:
+            for table, column in MOVED_ON_MERGE:
                 if table in tables:
                     conn.execute(f"UPDATE OR IGNORE {table} SET {column}=? WHERE {column}=?", (new_id, old_id))
 
+    def owners_of(self, profile_id: str) -> frozenset[str]:
+        """Who may act for this profile besides staff by region: its member logins and its
+        creator, as ``member:<user id>`` / ``creator:<user id>``. Two profiles with different
+        owners must never become one (a merge would hand one owner the other's profile)."""
+        tables = set(self.db.table_names())
+        owners = set()
+        if "users" in tables:
+            owners |= {f"member:{r[0]}" for r in self.conn.execute(
+                "SELECT id FROM users WHERE profile_id=? AND role='member'", (profile_id,))}
+        if "profile_creators" in tables:
+            owners |= {f"creator:{r[0]}" for r in self.conn.execute(
+                "SELECT user_id FROM profile_creators WHERE profile_id=?", (profile_id,))}
+        return frozenset(owners)
+
     def delete_profiles(self, ids: Iterable[str]) -> int:
+        """Delete profiles everywhere, in one transaction: passages, cooperations,
+        subscriptions (foreign keys), who created them and the member logins bound to them
+        (their API keys go with them). Nothing is left that would give someone rights over a
+        profile re-imported later under the same id."""
         ids = list(ids)
+        tables = set(self.db.table_names())
         with self.transaction() as conn:
             removed = 0
             for profile_id in ids:
                 removed += conn.execute("DELETE FROM profiles WHERE id=?", (profile_id,)).rowcount
                 conn.execute("DELETE FROM cooperations WHERE a=? OR b=?", (profile_id, profile_id))
+                if "profile_creators" in tables:
+                    conn.execute("DELETE FROM profile_creators WHERE profile_id=?", (profile_id,))
+                if "users" in tables:
+                    conn.execute("DELETE FROM users WHERE profile_id=? AND role='member'", (profile_id,))
         return removed
 
     def get_profile(self, profile_id: str) -> dict | None:

@@ -5,6 +5,12 @@ backup holds both and one ``Store`` connection serves both. They are written out
 ``Store.transaction()`` on purpose: that bumps the index generation, and a new API key
 or an audit line must not make every worker reload its search index.
 
+People's sessions are kept here too (``sessions``: a random id per login, stored only as a
+hash, with its own expiry): the session cookie only names one, so logging out, changing the
+password or the end of its lifetime ends it on the server, whatever a saved cookie says.
+Failed logins are counted per address (``login_failures``, the address only as a hash)
+and lock it for a while, whether a user with that address exists or not.
+
 Passwords are hashed with Argon2id (argon2-cffi): memory-hard, so a stolen database
 does not give up weak passwords to a GPU in minutes. API keys are 256 random bits;
 for a secret that cannot be guessed, a plain SHA-256 is enough and keeps every API
@@ -29,6 +35,14 @@ ROLES = ("admin", "manager", "member")
 RANK = {"admin": 3, "manager": 2, "member": 1, "anonymous": 0}
 MIN_PASSWORD_CHARS = 10
 KEY_PREFIX = "prk"
+#: A login session ends this long after it began (also on the server, not only the cookie).
+SESSION_LIFETIME_S = 8 * 3600
+#: This many failed logins for one address within the window lock it for LOCKOUT_S.
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW_S = 15 * 60
+LOCKOUT_S = 15 * 60
+LOCKED_OUT = ("Zu viele fehlgeschlagene Anmeldeversuche für diese E-Mail-Adresse. "
+              "Bitte versuchen Sie es in {minutes} Minuten noch einmal.")
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a login takes as long either way.
@@ -55,6 +69,17 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE TABLE IF NOT EXISTS profile_creators (
     profile_id TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+CREATE TABLE IF NOT EXISTS login_failures (
+    email_hash TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    first_at REAL NOT NULL,
+    locked_until REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -70,6 +95,10 @@ CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
 
 class AccessError(ValueError):
     """A user or key request that can't be carried out; the message is German, for people."""
+
+
+class LockedOut(AccessError):
+    """Too many failed logins for this address: no password is checked until the lock ends."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +132,12 @@ class Users:
         columns = {row[1] for row in self.store.conn.execute("PRAGMA table_info(users)")}
         if "password_changed_at" not in columns:      # databases from before password changes
             self.store.conn.execute("ALTER TABLE users ADD COLUMN password_changed_at REAL NOT NULL DEFAULT 0")
+        creator_columns = {row[1] for row in self.store.conn.execute("PRAGMA table_info(profile_creators)")}
+        if "role" not in creator_columns:             # databases from before scoped creator rights
+            self.store.conn.execute("ALTER TABLE profile_creators ADD COLUMN role TEXT NOT NULL DEFAULT ''")
+            # The best knowledge there is: the role the creator has now.
+            self.store.conn.execute("UPDATE profile_creators SET role = coalesce("
+                                    "(SELECT role FROM users WHERE users.id = profile_creators.user_id), '')")
 
     @property
     def conn(self):
@@ -147,39 +182,102 @@ class Users:
     def set_disabled(self, user_id: int, disabled: bool = True) -> None:
         self.conn.execute("UPDATE users SET disabled=? WHERE id=?", (int(disabled), user_id))
 
-    def set_password(self, user_id: int, password: str) -> float:
-        """A new password; every session begun before now ends. Returns the time of the change."""
+    def set_password(self, user_id: int, password: str, keep_session: str | None = None) -> float:
+        """A new password: every session (but ``keep_session``) ends and every API key of the
+        user is revoked -- whoever had the old password may have made one. Returns the time."""
         if len(password or "") < MIN_PASSWORD_CHARS:
             raise AccessError(f"Das Passwort ist zu kurz (mindestens {MIN_PASSWORD_CHARS} Zeichen).")
         changed = time.time()
-        updated = self.conn.execute("UPDATE users SET password_hash=?, password_changed_at=? WHERE id=?",
-                                    (_hasher.hash(password), changed, user_id)).rowcount
-        if not updated:
-            raise AccessError(f"Benutzer {user_id} gibt es nicht")
+        with self.store.transaction(bump_generation=False) as conn:
+            updated = conn.execute("UPDATE users SET password_hash=?, password_changed_at=? WHERE id=?",
+                                   (_hasher.hash(password), changed, user_id)).rowcount
+            if not updated:
+                raise AccessError(f"Benutzer {user_id} gibt es nicht")
+            conn.execute("DELETE FROM sessions WHERE user_id=? AND id_hash != ?",
+                         (user_id, _key_hash(keep_session) if keep_session else ""))
+            conn.execute("UPDATE api_keys SET revoked_at=? WHERE user_id=? AND revoked_at IS NULL",
+                         (changed, user_id))
         return changed
 
-    def change_password(self, user: User, current: str, new: str) -> float:
-        """The user's own change: only with the current password."""
+    def change_password(self, user: User, current: str, new: str, keep_session: str | None = None) -> float:
+        """The user's own change: only with the current password (which counts towards the lockout)."""
         if self.authenticate(user.email, current) is None:
             raise AccessError("Das bisherige Passwort stimmt nicht.")
         if new == current:
             raise AccessError("Das neue Passwort muss sich vom bisherigen unterscheiden.")
-        return self.set_password(user.id, new)
+        return self.set_password(user.id, new, keep_session)
 
     def authenticate(self, email: str, password: str) -> User | None:
-        """The user for a correct e-mail and password, else None (same work either way)."""
+        """The user for a correct e-mail and password, else None (same work either way).
+
+        Raises ``LockedOut`` while the address is locked: after LOCKOUT_FAILURES failures in
+        LOCKOUT_WINDOW_S, for LOCKOUT_S. Known and unknown addresses are counted and locked
+        alike, so the lock says nothing about whether an account exists.
+        """
+        email_hash = _email_hash(email)
+        self._check_lock(email_hash)
         row = self.conn.execute("SELECT id, password_hash FROM users WHERE email=? AND disabled=0",
                                 ((email or "").strip(),)).fetchone()
         stored = row[1] if row else _DUMMY_HASH
         try:
             _hasher.verify(stored, password or "")
         except (VerificationError, InvalidHashError):
+            self._record_failure(email_hash)
             return None
         if row is None:
+            self._record_failure(email_hash)
             return None
+        self.conn.execute("DELETE FROM login_failures WHERE email_hash=?", (email_hash,))
         if _hasher.check_needs_rehash(stored):
             self.conn.execute("UPDATE users SET password_hash=? WHERE id=?", (_hasher.hash(password), row[0]))
         return self.user(row[0])
+
+    def _check_lock(self, email_hash: str) -> None:
+        row = self.conn.execute("SELECT locked_until FROM login_failures WHERE email_hash=?",
+                                (email_hash,)).fetchone()
+        now = time.time()
+        if row and row[0] > now:
+            raise LockedOut(LOCKED_OUT.format(minutes=max(1, round((row[0] - now) / 60))))
+
+    def _record_failure(self, email_hash: str) -> None:
+        now = time.time()
+        with self.store.transaction(bump_generation=False) as conn:
+            # Bounded: rows whose window and lock are over are of no use any more.
+            conn.execute("DELETE FROM login_failures WHERE first_at < ? AND locked_until < ?",
+                         (now - LOCKOUT_WINDOW_S, now))
+            row = conn.execute("SELECT failures, first_at FROM login_failures WHERE email_hash=?",
+                               (email_hash,)).fetchone()
+            failures = 1 if row is None or row[1] < now - LOCKOUT_WINDOW_S else row[0] + 1
+            first_at = now if failures == 1 else row[1]
+            locked_until = 0.0
+            if failures >= LOCKOUT_FAILURES:      # locked; afterwards the count starts again
+                failures, first_at, locked_until = 0, now, now + LOCKOUT_S
+            conn.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?, ?)",
+                         (email_hash, failures, first_at, locked_until))
+
+    # -- login sessions -------------------------------------------------------------
+    def start_session(self, user: User) -> str:
+        """A new session for ``user``; returns its id (for the cookie; stored only as a hash)."""
+        session_id = secrets.token_urlsafe(32)
+        now = time.time()
+        with self.store.transaction(bump_generation=False) as conn:
+            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+            conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                         (_key_hash(session_id), user.id, now, now + SESSION_LIFETIME_S))
+        return session_id
+
+    def session_user(self, session_id: str) -> User | None:
+        """The active user of a live session, else None (ended, expired, unknown, disabled)."""
+        if not isinstance(session_id, str) or not session_id:
+            return None
+        row = self.conn.execute("SELECT user_id FROM sessions WHERE id_hash=? AND expires_at > ?",
+                                (_key_hash(session_id), time.time())).fetchone()
+        user = self.user(row[0]) if row else None
+        return None if user is None or user.disabled else user
+
+    def end_session(self, session_id: str | None) -> None:
+        if isinstance(session_id, str) and session_id:
+            self.conn.execute("DELETE FROM sessions WHERE id_hash=?", (_key_hash(session_id),))
 
     # -- API keys -----------------------------------------------------------------
     def create_key(self, user: User, role: str | None = None, label: str = "") -> tuple[ApiKey, str]:
@@ -227,12 +325,17 @@ class Users:
         return user, row[1], parts[1]
 
     # -- who created a profile ------------------------------------------------------
-    def set_creator(self, profile_id: str, user_id: int) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO profile_creators VALUES (?, ?)", (profile_id, user_id))
+    def set_creator(self, profile_id: str, user_id: int, role: str) -> None:
+        """``role``: the role the creator acted in (a key's scope), which bounds the rights
+        creating the profile gives: a manager-scoped key of an admin gets no admin's work."""
+        self.conn.execute("INSERT OR IGNORE INTO profile_creators (profile_id, user_id, role) VALUES (?, ?, ?)",
+                          (profile_id, user_id, role))
 
-    def creator_of(self, profile_id: str) -> int | None:
-        row = self.conn.execute("SELECT user_id FROM profile_creators WHERE profile_id=?", (profile_id,)).fetchone()
-        return row[0] if row else None
+    def creator_of(self, profile_id: str) -> tuple[int, str] | None:
+        """(user id, role it created the profile in), or None."""
+        row = self.conn.execute("SELECT user_id, role FROM profile_creators WHERE profile_id=?",
+                                (profile_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def forget_profile(self, profile_id: str) -> None:
         self.conn.execute("DELETE FROM profile_creators WHERE profile_id=?", (profile_id,))
@@ -261,6 +364,11 @@ class Users:
 
 def _key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _email_hash(email: str) -> str:
+    """The lockout's key: the address as the login looks it up (case-insensitive)."""
+    return hashlib.sha256((email or "").strip().casefold().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _user(row) -> User | None:

@@ -398,8 +398,8 @@ def test_an_innovation_manager_reads_every_problem_in_german(tmp_path, small_rad
 
 # -- health, spec, errors ------------------------------------------------------------
 
-def test_healthz_reports_database_index_and_model(demo_client):
-    response = demo_client.get("/healthz")
+def test_healthz_reports_database_index_and_model(demo_client, demo_accounts):
+    response = as_bearer(demo_client, demo_accounts["manager"][1]).get("/healthz")
     assert response.status_code == 200
     state = response.get_json()
     assert state["ok"] is True

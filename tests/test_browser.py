@@ -154,3 +154,17 @@ def test_anonymous_planner_is_sent_to_the_login_and_back(page, base_url, demo_ac
     expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
     page.goto(base_url + "/innoslam")
     assert "/anmelden" in page.url
+
+
+def test_pages_keep_their_style_under_the_content_security_policy(planner, base_url):
+    """The CSP allows styles from this site only: nothing the pages use may be refused."""
+    page = planner
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    for path in ("/", "/?q=Laserschwei%C3%9Fen", "/profil/demo-005", "/innoslam?thema=Wasserstoff",
+                 "/abo/einstellungen/kein-gueltiges-token"):
+        page.goto(base_url + path)
+        # the stylesheet applied: the site's own font stack, not the browser's default
+        assert "system-ui" in page.evaluate("getComputedStyle(document.body).fontFamily"), path
+    assert refused == []

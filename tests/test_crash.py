@@ -110,7 +110,10 @@ def test_cli_check_after_a_kill(small_template, tmp_path, encoder):
 def test_searches_answer_correctly_while_another_process_ingests_and_reindexes(
         small_template, tmp_path, encoder):
     from tests.test_server import free_port, request
+    from store.db import Store
+    from tests.access_helpers import api_key
     db = copy_database(small_template, tmp_path / "live.db")
+    admin_key = api_key(Store(db), "admin")
     port = free_port()
     script = os.path.join(os.path.dirname(sys.executable), "partnerradar")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
@@ -150,7 +153,7 @@ def test_searches_answer_correctly_while_another_process_ingests_and_reindexes(
                                        "limit": 10})
             assert status == 200
             assert any(pid.startswith("demo-") for pid in ids_of(json.loads(text)["results"]))
-        assert json.loads(request(base, "/healthz")[2])["profiles"] == 12 + 177
+        assert json.loads(request(base, "/healthz", key=admin_key)[2])["profiles"] == 12 + 177
     finally:
         server.terminate()
         try:

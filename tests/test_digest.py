@@ -103,7 +103,20 @@ def register(client, email=ADDRESS, firm=FIRM, **preferences):
     response = client.post("/api/v1/subscriptions", json={"profile_id": firm, "email": email,
                                                           "preferences": preferences})
     assert response.status_code == 202, response.get_json()
+    delivered(client)
     return response
+
+
+def delivered(client, timeout_s=60):
+    """Wait until the app's background sender has worked through the registrations (the
+    request itself never talks to the mail server)."""
+    import time
+
+    outbox = client.application.extensions["digest"].subscriptions
+    deadline = time.monotonic() + timeout_s
+    while outbox.pending_requests():
+        assert time.monotonic() < deadline, "the registration outbox was not emptied"
+        time.sleep(0.02)
 
 
 def link(message, path: str) -> str:
@@ -377,7 +390,26 @@ def test_deleting_the_firm_erases_its_subscription_and_stops_mail(client, radar,
     assert "kein Abo (mehr)" in gone.get_data(as_text=True)
 
 
-def test_merging_the_firm_into_its_duplicate_keeps_its_subscription_and_login(client, radar, inbox):
+def test_merging_the_firm_into_its_duplicate_keeps_its_subscription(client, radar, inbox):
+    subscribe_and_confirm(client, inbox)
+    firm = radar.get_profile(FIRM)
+    duplicate = {key: firm[key] for key in ("name", "kind", "postcode", "town", "offers", "seeks", "keywords")}
+    duplicate.update(id="schwingwerk-neu", description=firm["description"] + " Seit 2026 auch in Zwickau.")
+    add_profiles(radar, [duplicate])
+
+    kept, removed = radar.merge(FIRM, "schwingwerk-neu")
+
+    assert (kept, removed) == ("schwingwerk-neu", FIRM)     # the longer profile stays
+    add_profiles(radar, NEW_PARTNERS)
+    assert send(radar).exit_code == 0
+    [mail] = digests(inbox)
+    assert firm["name"] in mail["Subject"] and "/profil/lagerdiagnostik" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_firm_with_a_login_is_not_merged_and_keeps_its_login_and_subscription(client, radar, inbox):
+    """A merge never moves accounts (issue 12): the pair is left for a person, and both
+    the login and the digest stay with the firm's own profile."""
+    from partnerradar.radar import MergeRefused
     from store.users import Users
     subscribe_and_confirm(client, inbox)
     member = Users(radar.store).add_user("inhaber@schwingwerk-analytics.example", "ein langes Passwort 123",
@@ -387,10 +419,11 @@ def test_merging_the_firm_into_its_duplicate_keeps_its_subscription_and_login(cl
     duplicate.update(id="schwingwerk-neu", description=firm["description"] + " Seit 2026 auch in Zwickau.")
     add_profiles(radar, [duplicate])
 
-    kept, removed = radar.merge(FIRM, "schwingwerk-neu")
+    with pytest.raises(MergeRefused, match="verschiedenen Konten"):
+        radar.merge(FIRM, "schwingwerk-neu")
 
-    assert (kept, removed) == ("schwingwerk-neu", FIRM)     # the longer profile stays
-    assert Users(radar.store).user(member.id).profile_id == kept
+    assert Users(radar.store).user(member.id).profile_id == FIRM
+    assert radar.store.get_profile(FIRM) and radar.store.get_profile("schwingwerk-neu")
     add_profiles(radar, NEW_PARTNERS)
     assert send(radar).exit_code == 0
     [mail] = digests(inbox)
@@ -462,6 +495,7 @@ def test_any_role_may_register_and_only_the_link_authorises(client, radar, inbox
     registered = client.post("/api/v1/subscriptions", headers=headers,
                              json={"profile_id": FIRM, "email": ADDRESS, "preferences": {}})
     assert registered.status_code == 202
+    delivered(client)
     token = link(inbox.to(ADDRESS)[-1], "/abo/bestaetigen/").rsplit("/", 1)[1]
 
     assert client.post(f"/api/v1/subscriptions/{token[:-3]}abc/confirm", headers=headers).status_code == 403

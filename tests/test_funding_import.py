@@ -106,3 +106,35 @@ def test_an_unusable_file_is_reported_not_half_imported(radar, tmp_path):
     with pytest.raises(ValueError):
         import_funding(radar, EFRE, "esf")
     assert radar.store.count_profiles() == 0
+
+
+def test_ingest_recognises_public_exports_by_their_header_and_says_rows_were_grouped(tmp_path, cli_encoder):
+    """`partnerradar ingest EFRE.csv` without --format used to fail with "Spalte name fehlt"."""
+    from click.testing import CliRunner
+
+    from partnerradar.cli import main
+
+    db = str(tmp_path / "radar.db")
+    efre = CliRunner().invoke(main, ["ingest", str(EFRE), "--db", db])
+    assert efre.exit_code == 0, efre.output
+    assert "als EFRE-Begünstigtenliste erkannt" in efre.output
+    with open(EFRE, encoding="utf-8") as handle:
+        data_rows = sum(1 for row in csv.reader(handle) if any(cell.strip() for cell in row)) - 1
+    radar = Radar(Settings(db_path=tmp_path / "radar.db"), encoder=cli_encoder)
+    organisations = radar.store.count_profiles()
+    assert f"{data_rows} Zeilen des Exports zu {organisations} Organisationen zusammengefasst" in efre.output
+    assert f"{organisations} Organisationen gelesen" in efre.output
+    assert radar.store.get_profile(SENSOR) is not None and len(radar.store.cooperations()) > 0
+    # Not a terminal (as under cron): progress comes as plain lines.
+    assert f"Einlesen: {organisations} von {organisations} Profilen (100%)" in efre.output
+
+    ptdesy = CliRunner().invoke(main, ["ingest", str(PTDESY), "--db", db])
+    assert ptdesy.exit_code == 0 and "als Export des Förderkatalogs erkannt" in ptdesy.output
+
+
+def test_a_profile_file_is_not_taken_for_a_funding_export():
+    from ingest.funding import sniff_format
+
+    assert sniff_format(FIXTURES / "profile_klein.csv") is None
+    assert sniff_format(FIXTURES / "profile_zeilen.jsonl") is None
+    assert sniff_format(EFRE) == "efre" and sniff_format(PTDESY) == "ptdesy"

@@ -355,3 +355,32 @@ def test_duplicates_of_new_names_are_those_of_the_whole_store_that_involve_them(
     assert len(everything) >= 4
     for new in (["b"], ["d", "f"], ["g"], ["a", "c", "e"]):
         assert find_duplicates(names, among=new) == [p for p in everything if p.a in new or p.b in new]
+
+
+def test_sister_firms_branches_and_units_of_one_body_are_not_reported_as_duplicates():
+    """The shapes of the wrong "Mögliche Dublette" lines on the real EFRE and PT-DESY lists
+    (fictitious names here): same leading acronym, branch offices, numbered units, chairs."""
+    from ingest.dedupe import find_duplicates
+
+    names = {
+        "adz1": "ADZ Lüftungsbau Leipzig GmbH", "adz2": "ADZ Sensortechnik GmbH",
+        "gvg1": "GVG Diagnostik GmbH", "gvg2": "GVG Umweltmonitoring GmbH",
+        "nl1": "Freistaat Sachsen, Landesamt für Straßenbau, NL Bautzen",
+        "nl2": "Freistaat Sachsen, Landesamt für Straßenbau, NL Plauen",
+        "lt1": "Landestalsperrenverwaltung 20 (OE)", "lt2": "Landestalsperrenverwaltung 40 (OE)",
+        "ch1": "Universität Musterstadt - Fakultät Physik - Institut für Experimentalphysik I",
+        "ch2": "Universität Musterstadt - Fakultät Physik - Institut für Experimentalphysik II",
+        "ch3": "Universität Musterstadt - Fakultät Physik",
+        "kit1": "Musterstädter Institut für Technologie (MIT) - Institut für Theoretische Physik",
+        "kit2": "Musterstädter Institut für Technologie (MIT) - Institut für Theoretische Teilchenphysik",
+    }
+    towns = {"adz1": "Leipzig", "adz2": "Ottendorf-Okrilla", "gvg1": "Leipzig", "gvg2": "Leipzig",
+             "nl1": "Bautzen", "nl2": "Plauen"}
+    assert find_duplicates(names, towns) == []
+    # ... while real duplicates are still found.
+    names.update({"tu1": "TU Dresden", "tu2": "Technische Universität Dresden",
+                  "iws1": "Fraunhofer IWS", "iws2": "Fraunhofer-Institut für Werkstoff- und Strahltechnik IWS",
+                  "mbi1": "Forschungsverbund Berlin e.V. - Max-Born-Institut für Nichtlineare Optik",
+                  "mbi2": "Max-Born-Institut für Nichtlineare Optik (MBI) im Forschungsverbund Berlin e.V."})
+    found = {(p.a, p.b) for p in find_duplicates(names, towns)}
+    assert found == {("tu1", "tu2"), ("iws1", "iws2"), ("mbi1", "mbi2")}

@@ -292,3 +292,10 @@ def test_invitation_csv_neutralises_a_firm_named_like_a_formula(small_radar):
     names = [row[3] for row in rows[1:]]
     assert any(name.startswith("'=HYPERLINK") for name in names), names
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_command_line_counts_firms_in_correct_german():
+    from partnerradar.cli_innoslam import _firms
+
+    assert _firms(1) == "1 passende Firma"
+    assert _firms(0) == "0 passende Firmen" and _firms(7) == "7 passende Firmen"

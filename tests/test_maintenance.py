@@ -133,3 +133,17 @@ def test_backup_and_restore_from_the_command_line(small_radar, tmp_path, cli_enc
     code, out = cli("restore", str(tmp_path / "b"), "--yes", "--db", db)
     assert code == 0 and "Wiederhergestellt: 12 Profile" in out
     assert make_radar(small_radar.settings.db_path, cli_encoder).store.get_profile("kl-laser") is not None
+
+
+def test_restore_asks_in_german_and_understands_j(small_radar, tmp_path, cli_encoder):
+    db = str(small_radar.settings.db_path)
+    assert cli("backup", str(tmp_path / "b"), "--db", db)[0] == 0
+    small_radar.delete(["kl-laser"])
+
+    refused = CliRunner().invoke(main, ["restore", str(tmp_path / "b"), "--db", db], input="n\n")
+    assert refused.exit_code == 1 and "[j/N]" in refused.output and "Abgebrochen" in refused.output
+    assert make_radar(small_radar.settings.db_path, cli_encoder).store.get_profile("kl-laser") is None
+
+    agreed = CliRunner().invoke(main, ["restore", str(tmp_path / "b"), "--db", db], input="j\n")
+    assert agreed.exit_code == 0 and "Wiederhergestellt: 12 Profile" in agreed.output
+    assert make_radar(small_radar.settings.db_path, cli_encoder).store.get_profile("kl-laser") is not None

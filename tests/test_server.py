@@ -1,4 +1,4 @@
-"""The real server: ``partnerradar serve`` (gunicorn) on a socket, talked to over HTTP."""
+"""The real server: ``partnerradar serve`` (waitress, worker processes) on a socket, talked to over HTTP."""
 from __future__ import annotations
 
 import json
@@ -71,7 +71,7 @@ def server(tmp_path_factory, small_template):
             time.sleep(0.3)
         yield base, db, key
     finally:
-        proc.terminate()            # gunicorn's master stops its workers on SIGTERM
+        proc.terminate()            # the parent stops its workers on SIGTERM
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -85,7 +85,7 @@ def server(tmp_path_factory, small_template):
 
 
 def test_server_answers_searches_over_a_socket(server):
-    base, _, _ = server
+    base, _, key = server
     status, headers, text = request(base, "/api/v1/search", {
         "query": "Laserstrahlschweißen von Aluminium im Leichtbau", "near": "Chemnitz", "radius_km": 80})
 
@@ -97,10 +97,13 @@ def test_server_answers_searches_over_a_socket(server):
     for marker in CONTACT_MARKERS:
         assert marker not in text
 
-    status, _, text = request(base, "/healthz")
+    status, _, text = request(base, "/healthz", key=key)
     state = json.loads(text)
     assert status == 200 and state["ok"] is True and state["profiles"] == 12
     assert state["model"] == "loaded"
+    # anonymous: only the listed profiles are counted (kl-verborgen is unlisted)
+    status, _, text = request(base, "/healthz")
+    assert status == 200 and json.loads(text)["profiles"] == 11
 
     status, _, text = request(base, "/api/v1/search", {"query": "Schweißen", "limit": 0})
     assert status == 400 and "limit muss eine ganze Zahl" in json.loads(text)["message"]

@@ -149,7 +149,9 @@ def test_csv_download_lists_the_firms_shown_on_the_page(manager):
     assert len(rows) >= 8
     for row in rows:
         assert row["Organisation"] in page.replace("&amp;", "&")
-        assert row["Profil"].startswith("http://localhost/profil/")
+        # the configured base_url (default http://127.0.0.1:8000), not the Host header ("localhost")
+        assert row["Profil"].startswith(manager.application.config["BASE_URL"] + "/profil/")
+        assert "localhost" not in row["Profil"]
 
 
 def test_partner_suggestions_on_a_profile_page_say_how_far_away_they_are(client, demo_radar):

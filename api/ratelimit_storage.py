@@ -1,0 +1,102 @@
+"""Rate-limit counters in a small SQLite file beside the database, shared by every worker process.
+
+``limits`` (under Flask-Limiter) keeps its counters in a storage backend; its in-memory one
+counts per process, so ``serve --workers 8`` let a client make 8 × the limit. This backend
+registers the scheme ``partnerradar-sqlite:///path/to/file``; all processes that open the
+file share the counters.
+
+Cost per counted request: one ``INSERT … ON CONFLICT … RETURNING`` on a table keyed by
+the limit key (WAL, no fsync: counters are not worth a disk flush, and losing the last
+second of them in a power cut is harmless). Expired counters are removed in batches of
+at most ``PURGE_BATCH`` rows every ``PURGE_EVERY`` increments, so neither the file nor
+one request's work grows with the number of clients seen.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from limits.storage import Storage
+
+SCHEME = "partnerradar-sqlite"
+PURGE_EVERY = 500
+PURGE_BATCH = 1000
+
+
+def storage_uri(path: Path) -> str:
+    return f"{SCHEME}://{Path(path).resolve().as_posix()}"
+
+
+class SQLiteStorage(Storage):
+    """Fixed-window counters (``limits``' default strategy) in one SQLite table."""
+
+    STORAGE_SCHEME = [SCHEME]
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.path = Path(unquote(urlparse(uri).path))
+        self._local = threading.local()
+        self._increments = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Only this service reads it (the keys name clients' IPs and key ids).
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        with self._conn() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, "
+                         "count INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID")
+            conn.execute("CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires)")
+
+    def _conn(self) -> sqlite3.Connection:
+        """One connection per thread and process (a connection never crosses a fork)."""
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
+            held = self._local.held = (os.getpid(), conn)
+        return held[1]
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        conn = self._conn()
+        (count,) = conn.execute(
+            "INSERT INTO counters (key, count, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "count = CASE WHEN counters.expires <= ? THEN excluded.count ELSE counters.count + excluded.count END, "
+            "expires = CASE WHEN counters.expires <= ? THEN excluded.expires ELSE counters.expires END "
+            "RETURNING count", (key, amount, now + expiry, now, now)).fetchone()
+        self._increments += 1
+        if self._increments % PURGE_EVERY == 0:
+            conn.execute("DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? "
+                         "LIMIT ?)", (now, PURGE_BATCH))
+        return count
+
+    def get(self, key: str) -> int:
+        row = self._conn().execute("SELECT count FROM counters WHERE key = ? AND expires > ?",
+                                   (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        row = self._conn().execute("SELECT expires FROM counters WHERE key = ? AND expires > ?",
+                                   (key, now)).fetchone()
+        return row[0] if row else now
+
+    def check(self) -> bool:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+            return True
+        except sqlite3.Error:
+            return False
+
+    def reset(self) -> int | None:
+        return self._conn().execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._conn().execute("DELETE FROM counters WHERE key = ?", (key,))
