@@ -106,13 +106,15 @@ def main(argv=None) -> int:
             radar = Radar(Settings(db_path=Path(tmp) / "demo.db"))
             radar.ingest(demo)
             radar.search(SearchRequest.from_dict({"query": "Schweißen"}))   # warm up model and index
-            for number, (name, text) in enumerate(shapes(DESCRIPTION_MAX, seed=2).items()):
-                def save(text=text, number=number):
-                    # A new id each time: an unchanged profile would be skipped.
+            fields = {"description": shapes(DESCRIPTION_MAX, seed=2), "offers": shapes(OFFERS_MAX, seed=4),
+                      "seeks": shapes(OFFERS_MAX, seed=5), "keywords": shapes(KEYWORDS_MAX, seed=6)}
+            for number, name in enumerate(fields["description"]):
+                def save(name=name, number=number):
+                    # A new id each time: an unchanged profile would be skipped. Each field
+                    # has text of its own (the same text twice would be embedded once).
                     save.n = getattr(save, "n", 0) + 1
                     record = {"id": f"hostile-{number}-{save.n}", "name": _fit("Haus", NAME_MAX),
-                              "kind": "kmu", "description": text, "offers": text[:OFFERS_MAX].rstrip(),
-                              "seeks": text[:OFFERS_MAX].rstrip(), "keywords": text[:KEYWORDS_MAX].rstrip()}
+                              "kind": "kmu", **{field: texts[name] for field, texts in fields.items()}}
                     report = radar.save([record], source="hostile")
                     assert not report.rejected, report.rejected
                 rows.append(("ingest whole max profile", name, median_cpu(save, args.repeat)))

