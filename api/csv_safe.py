@@ -1,13 +1,14 @@
-"""CSV downloads that are safe to open in a spreadsheet (see ``ingest.csv_safe``)."""
+"""CSV downloads that are safe to open in a spreadsheet.
+
+The rule itself lives in ``ingest.csv_safe`` (``safe_cell``, ``csv_text``); this module only
+wraps its text in a Flask response."""
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
 from flask import Response
 
-from ingest.csv_safe import FORMULA_STARTS, csv_text, safe_cell
-
-__all__ = ["FORMULA_STARTS", "csv_response", "csv_text", "safe_cell"]
+from ingest.csv_safe import csv_text
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:

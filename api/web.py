@@ -16,7 +16,8 @@ from werkzeug.exceptions import Forbidden
 from api.app import public_url
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
-from api.csv_safe import csv_response, csv_text
+from api.csv_safe import csv_response
+from ingest.csv_safe import csv_text
 from ingest.schema import KINDS
 from matcher import innoslam
 from matcher.explain import KIND_LABELS

@@ -34,6 +34,11 @@ _LINKS = ("", "s", "es", "n", "en", "e", "er")
 _HEAD_ENDINGS = ("", "e", "en", "n", "s", "es", "er", "ern")
 _MIN_PART = 3
 _MIN_COMPOUND = 8
+#: Longer (folded) words are no compounds anyone writes ("Grundstücksverkehrsgenehmigungs-
+#: zuständigkeitsübertragungsverordnung" has 70 letters folded) but an attacker's "HausHaus…":
+#: they are neither split nor cached, so a 20,000-letter word costs one stemming pass, not
+#: minutes of splitting, and cannot fill the caches with huge keys.
+MAX_COMPOUND = 80
 _WORD = re.compile(r"[^\W\d_]{2,}(?:-[^\W\d_]+)*", re.UNICODE)
 
 
@@ -67,6 +72,9 @@ class GermanAnalyzer:
         words = {fold(v) for v in table.values() if isinstance(v, str) and len(v) >= _MIN_PART}
         words.update(fold(w) for w in _domain_words())
         self._words = frozenset(words)
+        #: No dictionary part is longer: the splitter tries no longer candidates, so its work
+        #: per word is bounded by len(word) × this, not len(word)².
+        self._longest_part = max(map(len, self._words))
         self._stops = frozenset(fold(w) for w in (nlp.Defaults.stop_words | DOMAIN_STOP_WORDS))
         # A Snowball stemmer keeps the word it works on in itself: one per thread, or two
         # server threads stemming at once corrupt each other (IndexError under load).
@@ -90,12 +98,12 @@ class GermanAnalyzer:
             if key in self._stops or fold(word) in self._stops or len(key) < 2:
                 continue
             pieces = [p for p in key.split("-") if p]
-            term = self._stem(key.replace("-", ""))
+            term = self._stem_any(key.replace("-", ""))
             parts = []
             for piece in pieces:
-                parts.extend(self._split(piece) if len(piece) >= _MIN_COMPOUND else [piece])
+                parts.extend(self._split(piece) if _MIN_COMPOUND <= len(piece) <= MAX_COMPOUND else [piece])
             part_terms = tuple(dict.fromkeys(
-                self._stem(p) for p in parts if p not in self._stops and len(p) >= _MIN_PART))
+                self._stem_any(p) for p in parts if p not in self._stops and len(p) >= _MIN_PART))
             if part_terms == (term,):
                 part_terms = ()
             out.append(Token(word, term, part_terms))
@@ -114,9 +122,14 @@ class GermanAnalyzer:
 
     def split_compound(self, word: str) -> list[str]:
         """Dictionary parts of a (folded) compound, or [word] when it doesn't split."""
-        return list(self._split(fold(word)))
+        word = fold(word)
+        return list(self._split(word)) if len(word) <= MAX_COMPOUND else [word]
 
     # -- internals --------------------------------------------------------------
+    def _stem_any(self, word: str) -> str:
+        """The stem; only words of a real length go through the cache."""
+        return self._stem(word) if len(word) <= MAX_COMPOUND else self._stem_uncached(word)
+
     def _lemma(self, word: str) -> str:
         # Nouns are capitalised in the table; try as written, then lowercase.
         lemma = self._lemmas.get(word) or self._lemmas.get(word.lower())
@@ -133,7 +146,7 @@ class GermanAnalyzer:
             if best[start] is None:
                 continue
             count, parts = best[start]
-            for end in range(start + _MIN_PART, n + 1):
+            for end in range(start + _MIN_PART, min(n, start + self._longest_part) + 1):
                 part = word[start:end]
                 if part not in self._words:
                     continue

@@ -22,6 +22,7 @@ from index.analyzer import get_analyzer
 from index.lexical import LexicalIndex
 from index.vectors import VectorIndex
 from store.db import Store
+from store.files import open_private, private_dir
 
 log = logging.getLogger(__name__)
 #: A profile's "seeks" words count half in its lexical profile: they say what it lacks.
@@ -209,8 +210,8 @@ def choose_kind(index_type: str, passages: int, approximate_above: int) -> str:
 @contextmanager
 def write_lock(directory: Path):
     """One writer at a time across processes: store write + index update + save."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "write.lock", "w") as handle:
+    private_dir(directory)
+    with open_private(directory / "write.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

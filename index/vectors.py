@@ -25,6 +25,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from store.files import PRIVATE_DIR, make_private, private_dir
+
 _FILE = re.compile(r"^vectors-g(\d+)\.faiss$")
 KINDS = ("flat", "hnsw", "ivf")
 #: Inverted lists probed per query. Measured on derived Saxon profiles (evaluation/bench.py):
@@ -198,7 +200,7 @@ class VectorIndex:
 
     # -- persistence ------------------------------------------------------------
     def save(self, directory: Path, generation: int) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         final = directory / f"vectors-g{generation}.faiss"
         # A name of its own per call: a reader thread rebuilding the index and a writer
         # thread of the same process may save the same generation at the same moment.
@@ -226,6 +228,8 @@ class VectorIndex:
         path = directory / f"vectors-g{generation}.faiss"
         if not path.exists():
             return None
+        make_private(path)     # an index an older version saved 0644, in a folder 0755
+        make_private(directory, PRIVATE_DIR)
         flags = 0
         if mmap:
             flags = (faiss.IO_FLAG_MMAP if kind == "ivf" else faiss.IO_FLAG_MMAP_IFC) | faiss.IO_FLAG_READ_ONLY

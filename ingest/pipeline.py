@@ -1,8 +1,9 @@
 """From rows to stored, geocoded, embedded profiles.
 
 read -> validate -> geocode -> skip unchanged -> split into passages -> analyse ->
-embed (batched) -> store. Bad rows are reported with file and line and kept aside;
-the good rows go in. The index is brought up to date by the caller (``Radar``).
+embed (batched) -> store, as a stream: memory is bounded by a batch, not by the file.
+Bad rows are reported with file and line and kept aside (``RejectKeeper``); the good
+rows go in. The index is brought up to date by the caller (``Radar``).
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from ingest.passages import passages_of
 from ingest.readers import Row
 from ingest.schema import Profile, RecordError, validate_record
 from store.db import Passage
+from store.files import create_private_file, open_private, private_dir
 
 log = logging.getLogger(__name__)
 BATCH_PROFILES = 256
 
 
-@dataclass
+@dataclass(slots=True)     # a report may hold one per row of a big file
 class Rejected:
     file: str
     line: int
@@ -83,41 +85,187 @@ class ProfilePreparer:
 
     def passages(self, profiles: list[Profile]) -> list[list[Passage]]:
         pieces = [passages_of(p) for p in profiles]
-        texts = [text for items in pieces for _, text in items]
-        vectors = self.encoder.encode(texts)
-        out, k = [], 0
+        # Each distinct text is embedded once: a description of one sentence repeated for
+        # 20,000 characters costs one passage's embedding, not 45.
+        unique = list(dict.fromkeys(text for items in pieces for _, text in items))
+        vectors = self.encoder.encode(unique)
+        row_of = {text: k for k, text in enumerate(unique)}
+        out = []
         for profile, items in zip(profiles, pieces):
             passages = []
             for position, (field_name, text) in enumerate(items):
                 terms = " ".join(self.analyzer.terms(text))
-                passages.append(Passage(profile.id, field_name, position, text, terms, vectors[k]))
-                k += 1
+                passages.append(Passage(profile.id, field_name, position, text, terms,
+                                        vectors[row_of[text]].copy()))
             out.append(passages)
         return out
 
 
-def validate_rows(rows: Iterable[Row], file_label: str, preparer: ProfilePreparer,
-                  report: IngestReport) -> list[tuple[int, Profile]]:
-    """Valid, geocoded profiles in file order; every bad row is recorded in the report."""
-    good: dict[str, tuple[int, Profile]] = {}
+#: Of a rejected row, this many characters are kept (in the rejects table and file); the
+#: reason says when a row was cut. A 50 MB row must not become a 50 MB database value.
+MAX_KEPT_RAW = 10_000
+
+
+def kept_raw(reason: str, raw: str) -> tuple[str, str]:
+    """(reason, raw) as they are kept: a long raw row cut, the reason saying so."""
+    if len(raw) <= MAX_KEPT_RAW:
+        return reason, raw
+    kept = f"{MAX_KEPT_RAW:,}".replace(",", ".")
+    total = f"{len(raw):,}".replace(",", ".")
+    return (f"{reason} (Rohdaten gekürzt: die ersten {kept} von {total} Zeichen aufbewahrt)",
+            raw[:MAX_KEPT_RAW] + " […]")
+
+
+class RejectKeeper:
+    """Keeps rejected rows aside as they come: in the ``rejects`` table and in a CSV file.
+
+    Rows are written in batches, so a file of a million bad rows costs bounded memory; the
+    report keeps line and reason of each, not its raw text. The CSV file gets a name of its
+    own: an earlier one of the same base name (another folder's ``firmen.csv``, or an earlier
+    run) is never overwritten. People open it in a spreadsheet: cells that would run as
+    formulas get a leading quote (the rejects table keeps the raw row as it was).
+    """
+
+    BATCH = 500
+
+    def __init__(self, store, directory: Path | None, file_label: str, report: IngestReport):
+        self.store = store
+        self.directory = directory
+        self.file_label = file_label
+        self.report = report
+        self.path: Path | None = None
+        self._pending: list[Rejected] = []
+        self._reasons: dict[str, str] = {}     # one string for a reason many rows share
+        self._handle = None
+        self._writer = None
+
+    def add(self, line: int, reason: str, raw: str = "") -> None:
+        reason, raw = kept_raw(reason, raw)
+        reason = self._reasons.setdefault(reason, reason)
+        rejected = Rejected(self.file_label, line, reason, raw)
+        self.report.rejected.append(rejected)
+        self._pending.append(rejected)
+        if len(self._pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self.store.add_rejects((r.file, r.line, r.reason, r.raw) for r in self._pending)
+        if self.directory is not None:
+            if self._writer is None:
+                self._open()
+            for r in self._pending:
+                self._writer.writerow([safe_cell(r.file), r.line, safe_cell(r.reason), safe_cell(r.raw)])
+        for r in self._pending:
+            r.raw = ""          # kept in the table and the file; the report needs line and reason
+        self._pending = []
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+
+    def _open(self) -> None:
+        self.path = unique_rejects_path(self.directory, self.file_label)
+        self._handle = open_private(self.path, "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(["file", "line", "reason", "raw"])
+        self.report.rejects_file = str(self.path)
+
+
+def unique_rejects_path(directory: Path, source_file: str) -> Path:
+    """``<name>.rejects.csv`` in ``directory``, or ``<name>-2.rejects.csv``, … if that exists
+    (created empty here, so two ingests at once cannot pick the same name)."""
+    private_dir(directory)
+    stem = Path(source_file).stem or "eingabe"
+    for number in range(1, 10_000):
+        path = directory / (f"{stem}.rejects.csv" if number == 1 else f"{stem}-{number}.rejects.csv")
+        try:
+            create_private_file(path, exclusive=True)
+        except FileExistsError:
+            continue
+        return path
+    raise RuntimeError(f"no free rejects file name for {stem} in {directory}")
+
+
+def _valid_profile(row: Row, preparer: ProfilePreparer) -> Profile:
+    if row.error:
+        raise RecordError(row.error)
+    profile = validate_record(row.record)
+    preparer.geocode(profile)
+    return profile
+
+
+def ingest_stream(store, preparer: ProfilePreparer, rows: Iterable[Row], report: IngestReport,
+                  rejects: RejectKeeper, source: str, progress=None, write=None) -> list[str]:
+    """Validate, geocode, embed and save rows as they are read, in atomic batches.
+
+    Memory stays bounded by a batch (and the ids seen), not by the file: a row is
+    read, checked and either queued for the next batch or kept aside as rejected.
+    With ``write`` (a function that runs its argument under the writers' lock) a batch
+    is embedded first and only saved under the lock: a member's long description no
+    longer keeps every other writer waiting for its embedding. Returns the ids written."""
+    hashes = store.content_hashes()
+    first_line: dict[str, int] = {}
+    batch: list[Profile] = []
+    written: list[str] = []
+    shown = 0
+
+    def advance():
+        nonlocal shown
+        if progress is not None:
+            progress.update(report.read - shown)
+            shown = report.read
+
     for row in rows:
         report.read += 1
-        if row.error:
-            report.rejected.append(Rejected(file_label, row.line, row.error, row.raw))
-            continue
         try:
-            profile = validate_record(row.record)
-            preparer.geocode(profile)
+            profile = _valid_profile(row, preparer)
         except RecordError as exc:
-            report.rejected.append(Rejected(file_label, row.line, str(exc), row.raw))
+            rejects.add(row.line, str(exc), row.raw)
             continue
-        if profile.id in good:
-            first = good[profile.id][0]
-            report.rejected.append(Rejected(file_label, row.line,
-                                            f"Doppelte id „{profile.id}“ (zuerst in Zeile {first})", row.raw))
+        if profile.id in first_line:
+            rejects.add(row.line, f"Doppelte id „{profile.id}“ (zuerst in Zeile {first_line[profile.id]})",
+                        row.raw)
             continue
-        good[profile.id] = (row.line, profile)
-    return list(good.values())
+        first_line[profile.id] = row.line
+        report.ids.append(profile.id)
+        old = hashes.get(profile.id)
+        if old == profile.content_hash():
+            report.unchanged += 1
+            continue
+        if old is None:
+            report.inserted += 1
+        else:
+            report.updated += 1
+        batch.append(profile)
+        if len(batch) >= BATCH_PROFILES:
+            written.extend(_save_batch(store, preparer, batch, source, write))
+            batch = []
+            advance()
+    if batch:
+        written.extend(_save_batch(store, preparer, batch, source, write))
+    advance()
+    rejects.flush()
+    return written
+
+
+def _save_batch(store, preparer: ProfilePreparer, batch: list[Profile], source: str,
+                write=None) -> list[str]:
+    passages = preparer.passages(batch)
+
+    def save():
+        store.save_profiles(zip(batch, passages), source=source)
+
+    if write is None:
+        save()
+    else:
+        write(save)
+    return [p.id for p in batch]
 
 
 def store_profiles(store, preparer: ProfilePreparer, profiles: list[Profile], report: IngestReport,
@@ -145,20 +293,3 @@ def store_profiles(store, preparer: ProfilePreparer, profiles: list[Profile], re
         if progress is not None:
             progress.update(len(batch))
     return written
-
-
-def write_rejects_file(directory: Path, source_file: str, rejected: list[Rejected]) -> Path:
-    """Keep rejected rows aside as CSV (line, reason, raw) so nothing is lost.
-
-    People open this file in a spreadsheet: cells that would run as formulas get a
-    leading quote (the rejects table in the database keeps the raw row as it was).
-    """
-
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / (Path(source_file).stem + ".rejects.csv")
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "line", "reason", "raw"])
-        for r in rejected:
-            writer.writerow([safe_cell(r.file), r.line, safe_cell(r.reason), safe_cell(r.raw)])
-    return path

@@ -34,6 +34,16 @@ MAX_FIELD_CHARS = {"name": 300, "description": 20000, "offers": 5000, "seeks": 5
                    "keywords": 2000}
 DEFAULT_MAX_CHARS = 500
 
+#: Characters that reorder or hide text: bidi embeddings/overrides/isolates and marks
+#: ("Firma\u202egnalf" shows as "Firmaflang"), and control characters that are not
+#: whitespace (whitespace becomes a plain space in ``clean_text``).
+HIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+                               "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: UTF-8 read as Windows-1252 or Latin-1: "Ã¼" for "ü", "ÃŸ" for "ß", "â€ž" for "„".
+_CP1252_CONTINUATION = "\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc" \
+                       "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a" \
+                       "\u20ac\u2122"
+MOJIBAKE = re.compile(f"[ÃÂ][{_CP1252_CONTINUATION}]|â€[{_CP1252_CONTINUATION}]")
 _POSTCODE = re.compile(r"^\d{5}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -132,6 +142,24 @@ def parse_listed(value) -> bool:
     raise RecordError(f"Unlesbarer Wert „{raw}“ in listed (erwartet: ja oder nein)")
 
 
+def check_visible_text(key: str, value: str) -> None:
+    """Refuse text that hides or reorders characters, or that is mis-decoded UTF-8.
+
+    Mojibake is refused, not stored: a UTF-8 row read as Windows-1252 ("NachrÃ¼stsensorik")
+    would otherwise overwrite a correct profile and make a duplicate of every name."""
+    hidden = HIDDEN_CHARACTERS.search(value)
+    if hidden:
+        code = f"U+{ord(hidden.group()):04X}"
+        name = unicodedata.name(hidden.group(), "Steuerzeichen")
+        raise RecordError(f"Feld {key} enthält ein unsichtbares Steuerzeichen ({code} {name}) an "
+                          f"Stelle {hidden.start() + 1}; es kann Text verstecken oder umdrehen, bitte entfernen")
+    garbled = MOJIBAKE.search(value)
+    if garbled:
+        raise RecordError(f"Feld {key} enthält „{garbled.group()}“: das sieht nach falsch dekodiertem "
+                          f"UTF-8 aus (Zeichensalat wie „Ã¼“ statt „ü“); bitte die Datei einheitlich "
+                          f"als UTF-8 speichern")
+
+
 def validate_record(record: dict) -> Profile:
     """Turn one raw row into a Profile, or raise RecordError with the first problem found."""
     values = {key: clean_text(record.get(key)) for key in FIELDS if key != "listed"}
@@ -141,6 +169,7 @@ def validate_record(record: dict) -> Profile:
         limit = MAX_FIELD_CHARS.get(key, DEFAULT_MAX_CHARS)
         if len(value) > limit:
             raise RecordError(f"Feld {key} ist zu lang ({len(value)} Zeichen, höchstens {limit})")
+        check_visible_text(key, value)
     kind = parse_kind(record.get("kind"))
     postcode = parse_postcode(record.get("postcode"))
     email = values["contact_email"]

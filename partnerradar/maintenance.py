@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -20,6 +21,7 @@ import numpy as np
 
 from index.search_index import choose_kind, write_lock
 from index.vectors import VectorIndex
+from store.files import create_private_file, make_private, open_private, private_dir
 
 BACKUP_DB = "partnerradar.db"
 BACKUP_INDEX = "partnerradar.index"
@@ -151,8 +153,8 @@ def backup(radar, target: str | os.PathLike) -> dict:
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} ist nicht leer; bitte einen neuen Ordner angeben")
-    target.mkdir(parents=True, exist_ok=True)
-    db_copy = target / BACKUP_DB
+    private_dir(target)
+    db_copy = create_private_file(target / BACKUP_DB)   # SQLite would create it 0644
     with write_lock(radar.settings.index_dir):
         destination = sqlite3.connect(db_copy)
         try:
@@ -164,8 +166,9 @@ def backup(radar, target: str | os.PathLike) -> dict:
         index_file = radar.settings.index_dir / f"vectors-g{generation}.faiss"
         files = [BACKUP_DB]
         if index_file.exists():
-            (target / BACKUP_INDEX).mkdir()
+            private_dir(target / BACKUP_INDEX)
             shutil.copy2(index_file, target / BACKUP_INDEX / index_file.name)
+            make_private(target / BACKUP_INDEX / index_file.name)
             files.append(f"{BACKUP_INDEX}/{index_file.name}")
     copy = sqlite3.connect(db_copy)
     try:
@@ -174,8 +177,35 @@ def backup(radar, target: str | os.PathLike) -> dict:
         copy.close()
     manifest = {"format": 1, "created_at": time.time(), "generation": generation, "profiles": profiles,
                 "files": {name: _sha256(target / name) for name in files}}
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    with open_private(target / MANIFEST, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(manifest, indent=2))
     return manifest
+
+
+#: The only names a manifest may list: what ``backup`` writes, inside the backup folder.
+_BACKUP_NAME = re.compile(rf"{re.escape(BACKUP_DB)}|{re.escape(BACKUP_INDEX)}/vectors-g\d+\.faiss")
+
+
+def _check_backup_name(source: Path, name) -> None:
+    """Refuse a manifest entry that names anything but a file ``backup`` wrote in ``source``.
+
+    A manifest is data from a folder someone handed over: ``../`` or an absolute path in it,
+    or a symlink in the folder, would make restore read (and install as the live index or
+    database) a file from anywhere on the machine."""
+    refused = BackupError(f"Sicherung abgelehnt: unzulässiger Dateiname „{name}“ in {MANIFEST} "
+                          f"(erlaubt sind nur {BACKUP_DB} und {BACKUP_INDEX}/vectors-g…faiss im "
+                          f"Sicherungsordner); nichts wurde wiederhergestellt")
+    if not isinstance(name, str) or not _BACKUP_NAME.fullmatch(name):
+        raise refused
+    root = source.resolve()
+    path = source / name
+    for part in (path, path.parent):
+        if part.is_symlink():
+            raise refused
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        raise refused from None
 
 
 def restore(radar, source: str | os.PathLike) -> dict:
@@ -190,6 +220,10 @@ def restore(radar, source: str | os.PathLike) -> dict:
         files = manifest["files"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"{source} ist keine Partnerradar-Sicherung ({MANIFEST} fehlt oder ist kaputt)") from exc
+    if not isinstance(files, dict) or BACKUP_DB not in files:
+        raise BackupError(f"{source} ist keine Partnerradar-Sicherung ({MANIFEST} nennt keine Datenbank)")
+    for name in files:
+        _check_backup_name(source, name)
     for name, digest in files.items():
         path = source / name
         if not path.is_file() or _sha256(path) != digest:
@@ -211,6 +245,7 @@ def restore(radar, source: str | os.PathLike) -> dict:
             if saved:
                 tmp = settings.index_dir / f".vectors-g{generation}.{os.getpid()}.tmp"
                 shutil.copy2(source / saved[0], tmp)
+                make_private(tmp)
                 os.replace(tmp, settings.index_dir / f"vectors-g{generation}.faiss")
             with radar._lock:
                 radar._index = None

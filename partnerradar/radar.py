@@ -20,8 +20,7 @@ from index.search_index import SearchIndex, build_search_index, choose_kind, wri
 from index.vectors import VectorIndex
 from ingest.dedupe import find_duplicates
 from ingest.geo import Gazetteer
-from ingest.pipeline import (IngestReport, ProfilePreparer, store_profiles, validate_rows,
-                             write_rejects_file)
+from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
 from ingest.schema import Profile, validate_record
 from matcher.explain import Explainer
@@ -121,24 +120,30 @@ class Radar:
         return self.ingest_rows(rows, report, source or path.name, merge_duplicates, progress)
 
     def ingest_rows(self, rows, report: IngestReport, source: str, merge_duplicates: bool = False,
-                    progress: bool = False) -> IngestReport:
+                    progress: bool = False, lock_per_batch: bool = False) -> IngestReport:
         preparer = self.preparer
-        valid = validate_rows(rows, report.file or source, preparer, report)
-        profiles = [p for _, p in valid]
+        rejects = RejectKeeper(self.store, self.settings.db_path.with_suffix(".rejects"),
+                               report.file or source, report)
         bar = None
         if progress:
             from partnerradar.progress import progress_for
-            bar = progress_for(len(profiles), "Einlesen", "Profilen")
+            # Rows are streamed: a file's line count (an upper bound of its rows) stands in
+            # for the number of profiles; the bar advances by rows read.
+            total = getattr(rows, "lines", None)
+            bar = progress_for(total if total is not None else len(rows), "Einlesen", "Profilen")
         try:
-            self._write(lambda: store_profiles(self.store, preparer, profiles, report, source, bar))
+            # Rows are read, checked and saved batch by batch (bounded memory). A file goes
+            # in under one hold of the writers' lock (one index update at the end); the API's
+            # few records are embedded before the lock and only saved under it.
+            if lock_per_batch:
+                ingest_stream(self.store, preparer, rows, report, rejects, source, bar, write=self._write)
+            else:
+                self._write(lambda: ingest_stream(self.store, preparer, rows, report, rejects, source, bar))
         finally:
+            rejects.close()
             if bar is not None:
                 bar.close()
-        if report.rejected:
-            self.store.add_rejects((r.file, r.line, r.reason, r.raw) for r in report.rejected)
-            report.rejects_file = str(write_rejects_file(
-                self.settings.db_path.with_suffix(".rejects"), report.file or source, report.rejected))
-        report.duplicates = self.duplicates(among=[p.id for p in profiles])
+        report.duplicates = self.duplicates(among=report.ids)
         if merge_duplicates:
             gone: set[str] = set()
             for pair in report.duplicates:
@@ -157,7 +162,7 @@ class Radar:
         """Create or update profiles from dicts (the API's path); same rules as a file."""
         report = IngestReport(file=source)
         rows = [Row(i + 1, record=r) for i, r in enumerate(records)]
-        return self.ingest_rows(rows, report, source)
+        return self.ingest_rows(rows, report, source, lock_per_batch=True)
 
     def delete(self, ids: list[str]) -> int:
         return self._write(lambda: self.store.delete_profiles(ids))

@@ -20,6 +20,7 @@ import numpy as np
 import sqlite_utils
 
 from ingest.schema import Profile
+from store.files import private_database, private_dir
 
 PROFILE_COLUMNS = {
     "id": str, "name": str, "kind": str, "description": str, "offers": str, "seeks": str,
@@ -56,7 +57,9 @@ class Passage:
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        private_database(self.path)      # 0600 before SQLite creates it (and its -wal/-shm) 0644
         self._local = threading.local()
         self._init_schema()
 

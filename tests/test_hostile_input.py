@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from api.csv_safe import FORMULA_STARTS, csv_text, safe_cell
+from ingest.csv_safe import FORMULA_STARTS, csv_text, safe_cell
 from ingest.readers import Row, UnusableFile, read_rows
 from ingest.schema import (RecordError, clean_text, derive_id, parse_kind, parse_listed, parse_postcode,
                            slugify, validate_record)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from api import create_app
-from api.csv_safe import safe_cell
+from ingest.csv_safe import safe_cell
 from api.web import invitations_table
 from matcher import innoslam
 from matcher.request import BadRequest
