@@ -33,12 +33,17 @@ class LineProgress:
         elapsed = now - self.started
         left = elapsed / share - elapsed if share > 0 else 0.0
         eta = f", noch etwa {_duration(left)}" if self.done < self.total else ""
-        print(f"{self.desc}: {self.done:,} von {self.total:,} {self.unit} ({share:.0%}){eta}"
-              .replace(",", "."), file=self.stream, flush=True)
+        print(f"{self.desc}: {_count(self.done)} von {_count(self.total)} {self.unit} ({share:.0%}){eta}",
+              file=self.stream, flush=True)
         self._last = now
 
     def close(self) -> None:
         pass
+
+
+def _count(n: int) -> str:
+    """German thousands: 1.325, not 1,325."""
+    return f"{n:,}".replace(",", ".")
 
 
 def _duration(seconds: float) -> str:

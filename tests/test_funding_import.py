@@ -138,3 +138,17 @@ def test_a_profile_file_is_not_taken_for_a_funding_export():
     assert sniff_format(FIXTURES / "profile_klein.csv") is None
     assert sniff_format(FIXTURES / "profile_zeilen.jsonl") is None
     assert sniff_format(EFRE) == "efre" and sniff_format(PTDESY) == "ptdesy"
+
+
+def test_progress_lines_read_as_german():
+    import io
+
+    from partnerradar.progress import LineProgress
+
+    out = io.StringIO()
+    progress = LineProgress(2000, "Einlesen", "Profilen", stream=out)
+    progress.update(1200)
+    progress.update(800)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Einlesen: 1.200 von 2.000 Profilen (60%), noch etwa ")
+    assert lines[-1] == "Einlesen: 2.000 von 2.000 Profilen (100%)"
