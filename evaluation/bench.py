@@ -478,7 +478,7 @@ def bench_quality(encoder, data_dir: Path, workdir: Path, max_queries: int | Non
 
 
 # -- the run ------------------------------------------------------------------------------
-SECTIONS = ("ingest", "sizes", "http", "quality")
+SECTIONS = ("ingest", "sizes", "http", "quality", "cold")
 
 
 def run(args, results: dict, save) -> dict:
@@ -547,9 +547,38 @@ def run(args, results: dict, save) -> dict:
             say(json.dumps(results["quality"]))
         else:
             say(f"quality skipped: {data}/funding not found")
+    if "cold" in sections:
+        say("cold: 'partnerradar search' in a fresh process, minus Python's own start-up")
+        results["cold_search"] = bench_cold_search(sample.settings.db_path, args.repeats)
+        say(json.dumps(results["cold_search"]))
+        save(results)
     results["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     save(results)
     return results
+
+
+def bench_cold_search(db_path: Path, repeats: int) -> dict:
+    """Seconds a user waits for ``partnerradar search`` from a cold process (issue 13: ≤ 2 s
+    beyond the interpreter's start-up), and the same for ``partners`` (no embedding)."""
+    import subprocess
+
+    cli = [sys.executable, "-m", "partnerradar.cli"]
+    env = {**os.environ, "PARTNERRADAR_DB": str(db_path)}
+
+    def wall(command) -> float:
+        started = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    python = p50([wall([sys.executable, "-c", "pass"]) for _ in range(repeats)])
+    search = p50([wall(cli + ["search", SHORT_QUERIES[0], "--top", "10"]) for _ in range(repeats)])
+    from store.db import Store
+
+    partner_id = Store(db_path).profile_table()[0][0]
+    partners = p50([wall(cli + ["partners", partner_id, "--top", "10"]) for _ in range(repeats)])
+    return {"python_start_s": round(python, 3), "search_s": round(search, 3),
+            "search_beyond_python_s": round(search - python, 3), "partners_s": round(partners, 3),
+            "partners_beyond_python_s": round(partners - python, 3), "target_beyond_python_s": 2.0}
 
 
 def main(argv=None) -> None:

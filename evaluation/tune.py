@@ -71,20 +71,41 @@ def report(cases: list[dict], weights: Weights) -> dict[tuple[str, str], tuple[f
     return out
 
 
-def objective(cases: list[dict], weights: Weights) -> float:
-    """Mean over data set and mode of (R@10 + nDCG@10) / 2: each combination counts alike."""
+def objective(cases: list[dict], weights: Weights, quality: list[dict] | None = None) -> float:
+    """Mean over data set and mode of (R@10 + nDCG@10) / 2: each combination counts alike;
+    with ``quality`` (the paraphrased needs of ``evaluation.quality_checks``) the share of
+    those needs whose firm is in the top 10 counts as one more combination."""
     table = report(cases, weights)
-    return float(np.mean([(r + n) / 2 for r, n, _ in table.values()]))
+    parts = [(r + n) / 2 for r, n, _ in table.values()]
+    if quality:
+        parts.append(paraphrase_share(quality, weights))
+    return float(np.mean(parts))
 
 
-def tune(cases: list[dict], start: Weights, rounds: int = 3) -> Weights:
-    best, best_value = start, objective(cases, start)
+def paraphrase_share(quality: list[dict], weights: Weights) -> float:
+    chosen = [q for q in quality if q["kind"] == "para" and q["target"] >= 0]
+    return float(np.mean([q["target"] in set(rank(q, weights)[:10].tolist()) for q in chosen])) if chosen else 0.0
+
+
+def hub_share(quality: list[dict], weights: Weights, hubs: int = 5) -> float:
+    """Everyday needs: the share of top-10 places taken by the ``hubs`` organisations that
+    appear most often over all of them (a popularity list scores near 0.5)."""
+    from collections import Counter
+
+    chosen = [q for q in quality if q["kind"] == "everyday"]
+    tops = [rank(q, weights)[:10].tolist() for q in chosen]
+    common = {row for row, _ in Counter(r for top in tops for r in top).most_common(hubs)}
+    return float(np.mean([sum(r in common for r in top) / 10 for top in tops])) if tops else 0.0
+
+
+def tune(cases: list[dict], start: Weights, rounds: int = 3, quality: list[dict] | None = None) -> Weights:
+    best, best_value = start, objective(cases, start, quality)
     for _ in range(rounds):
         improved = False
         for name, grid in GRID.items():
             for value in grid:
                 trial = replace(best, **{name: value})
-                result = objective(cases, trial)
+                result = objective(cases, trial, quality)
                 if result > best_value + 1e-6:
                     best, best_value, improved = trial, result, True
         if not improved:
@@ -95,14 +116,19 @@ def tune(cases: list[dict], start: Weights, rounds: int = 3) -> Weights:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dumps", nargs="+")
+    parser.add_argument("--quality", help="candidate dump of the quality checks' needs (optional)")
     args = parser.parse_args(argv)
     cases = load(args.dumps)
+    quality = load([args.quality]) if args.quality else None
     half_a = [c for c in cases if half_of(c["project"]) == "A"]
     half_b = [c for c in cases if half_of(c["project"]) == "B"]
     start = Weights()
-    tuned = tune(half_a, start)
+    tuned = tune(half_a, start, quality=quality)
     print("tuned on half A:", {k: v for k, v in asdict(tuned).items()})
     for label, weights in (("current", start), ("tuned", tuned)):
+        if quality:
+            print(f"{label:8s} paraphrased needs in top 10: {paraphrase_share(quality, weights):.2f}; "
+                  f"top-5 hubs' share of everyday top 10s: {hub_share(quality, weights):.2f}")
         for half, chosen in (("A", half_a), ("B", half_b)):
             for (ds, mode), (r, n, q) in report(chosen, weights).items():
                 print(f"{label:8s} half {half} {ds:7s} {mode:8s} R@10 {r:.3f} nDCG@10 {n:.3f} ({q} queries)")
