@@ -97,12 +97,17 @@ def run(radar) -> dict:
         found_hits = _ranked(radar, need)
         below = [h for h in found_hits if h["content"] < CONTENT_FLOOR]
         unsupported += len(below)
-        needs.append({"need": need, "top10": [(h["id"], round(h["content"], 3)) for h in found_hits],
-                      "without_content": len(below)})
+        # Counts only: a list of the organisations found would be a table derived from the data.
+        needs.append({"need": need, "hits": len(found_hits), "without_content": len(below),
+                      "min_content": round(min((h["content"] for h in found_hits), default=0.0), 3),
+                      "first": found_hits[0]["id"] if found_hits else None})
+    firsts = [n.pop("first") for n in needs]
+    most_often_first = max((firsts.count(f) for f in set(firsts) if f), default=0)
     return {"paraphrased": {"in_top10": found, "asked": asked, "share": round(found / max(asked, 1), 3),
                             "target": 0.85, "cases": cases},
-            "everyday": {"hits": sum(len(n["top10"]) for n in needs), "without_content": unsupported,
-                         "floor": CONTENT_FLOOR, "needs": needs}}
+            "everyday": {"hits": sum(n["hits"] for n in needs), "without_content": unsupported,
+                         "floor": CONTENT_FLOOR,
+                         "needs_led_by_one_organisation": most_often_first, "needs": needs}}
 
 
 def _ranked(radar, need: str) -> list[dict]:
