@@ -43,7 +43,10 @@ MAX_FIRMS = 500
 VENUE_RADIUS_KM = 20.0
 #: Research profiles whose mean vectors are this similar, or that share this many of their
 #: most distinctive terms, talk about the same subject.
-SAME_SUBJECT_COSINE = 0.80
+#: Same subject from this cosine on, as a level of the model's own cosine range (0 = its
+#: "unrelated", 1 = its "clearly the same topic"): MiniLM's 0.80 in (0.15, 0.75); e5's
+#: cosines sit higher (0.80 is unrelated there), so the level, not the cosine, is fixed.
+SAME_SUBJECT_LEVEL = (0.80 - 0.15) / (0.75 - 0.15)
 SAME_SUBJECT_TERMS = 3
 SUBJECT_TERMS = 8
 #: Research profiles scored exactly for a programme (after a cheap pre-selection).
@@ -183,6 +186,7 @@ class Subject:
     """What a research profile talks about: its mean vector and most distinctive terms."""
     vector: np.ndarray
     terms: set[str]
+    threshold: float = 0.80    # cosine from which two subjects are the same (model-dependent)
 
 
 def subject_of(radar, profile_id: str) -> Subject:
@@ -191,11 +195,12 @@ def subject_of(radar, profile_id: str) -> Subject:
     norm = float(np.linalg.norm(vector)) or 1.0
     row = radar.index.profiles.row_of.get(profile_id)
     terms = set(radar.index.lexical.profile_terms(row, top=SUBJECT_TERMS)) if row is not None else set()
-    return Subject(vector / norm, terms)
+    floor, ceil = radar.similarity_range
+    return Subject(vector / norm, terms, floor + SAME_SUBJECT_LEVEL * (ceil - floor))
 
 
 def same_subject(a: Subject, b: Subject) -> bool:
-    if a.vector.shape == b.vector.shape and float(a.vector @ b.vector) >= SAME_SUBJECT_COSINE:
+    if a.vector.shape == b.vector.shape and float(a.vector @ b.vector) >= max(a.threshold, b.threshold):
         return True
     return len(a.terms & b.terms) >= SAME_SUBJECT_TERMS
 
@@ -278,7 +283,7 @@ def region_firms(radar, region: Region) -> set[str]:
     from matcher.ranker import Ranker
 
     req = SearchRequest(kinds=list(FIRM_KINDS), **region.filters())
-    ranker = Ranker(radar.index, radar.weights, radar.gazetteer)
+    ranker = Ranker(radar.index, radar.weights, radar.gazetteer, radar.similarity_range)
     mask, _ = ranker.allowed_rows(req, ranker.origin(req.near))
     return {radar.index.profiles.ids[r] for r in np.flatnonzero(mask)}
 
