@@ -36,6 +36,12 @@ _MINILM_ALIASES = (MINILM_PACKAGE, MINILM_PACKAGE.replace("-", "_"), "all-MiniLM
 #: against the 1,249 demo passages), MiniLM's near 0.15.
 SIMILARITY_RANGES = {E5_SMALL: (0.80, 0.90), MINILM_PACKAGE: (0.15, 0.75)}
 DEFAULT_SIMILARITY_RANGE = (0.15, 0.75)
+#: Two profiles' mean passage vectors this close talk about the same subject. Means of a
+#: profile's passages sit closer still than single texts: with e5, two welding groups meet
+#: at 0.99 but a welding and a hydrogen-storage group at 0.93 (demo fixtures), with MiniLM
+#: the same subject starts at 0.80.
+SAME_SUBJECT_COSINES = {E5_SMALL: 0.96, MINILM_PACKAGE: 0.80}
+DEFAULT_SAME_SUBJECT_COSINE = 0.80
 
 
 class ModelUnavailable(RuntimeError):
@@ -202,6 +208,11 @@ def canonical_name(model: str) -> str:
     if model in _MINILM_ALIASES:
         return MINILM_PACKAGE
     return model
+
+
+def same_subject_cosine(model: str) -> float:
+    """From this cosine of two profiles' mean vectors on, they share a subject (Inno Slam)."""
+    return SAME_SUBJECT_COSINES.get(canonical_name(model), DEFAULT_SAME_SUBJECT_COSINE)
 
 
 def similarity_range(model: str) -> tuple[float, float]:
