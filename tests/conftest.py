@@ -36,6 +36,25 @@ CONTACT_MARKERS = ("Verschwiegenheitsgäßchen", "Geheimnißträger", "kontakt-g
 DEMO_QUERY = "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?"
 
 
+def demo_copy_without_accounts(demo_radar, target: Path) -> Path:
+    """The session's demo database copied to ``target`` (SQLite backup: consistent despite
+    WAL), without the accounts other tests may have added (``demo_accounts``): who may act
+    for a profile, and so what a merge or a mail does, must not depend on test order."""
+    import sqlite3
+
+    copy = sqlite3.connect(target)
+    demo_radar.store.conn.backup(copy)
+    tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for table in ("api_keys", "sessions", "profile_creators", "users"):
+        if table in tables:
+            copy.execute(f"DELETE FROM {table}")
+    copy.commit()
+    copy.close()
+    shutil.copytree(demo_radar.settings.index_dir, target.with_suffix(".index"),
+                    ignore=shutil.ignore_patterns("*.lock"))
+    return target
+
+
 def make_radar(db_path: Path, encoder):
     from partnerradar.config import Settings
     from partnerradar.radar import Radar

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from api import create_app
 from partnerradar.cli import main
 from tests.access_helpers import api_key
-from tests.conftest import copy_database, make_radar
+from tests.conftest import demo_copy_without_accounts, copy_database, make_radar
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 
 FIRM = "demo-001"            # Schwingwerk Analytics GmbH, Chemnitz: condition monitoring
@@ -68,13 +68,7 @@ UNRELATED = {"name": "Bäckerei Sonnenschein Görlitz", "kind": "kmu", "postcode
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory, demo_radar) -> Path:
     """The session's demo database, copied once (SQLite backup: consistent despite WAL)."""
-    target = tmp_path_factory.mktemp("digest-demo") / "demo.db"
-    copy = sqlite3.connect(target)
-    demo_radar.store.conn.backup(copy)
-    copy.close()
-    shutil.copytree(demo_radar.settings.index_dir, target.with_suffix(".index"),
-                    ignore=shutil.ignore_patterns("*.lock"))
-    return target
+    return demo_copy_without_accounts(demo_radar, tmp_path_factory.mktemp("digest-demo") / "demo.db")
 
 
 @pytest.fixture

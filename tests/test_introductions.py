@@ -20,7 +20,7 @@ from api import create_app
 from introductions.runner import Introductions
 from partnerradar.cli import main
 from tests.access_helpers import api_key, as_bearer
-from tests.conftest import copy_database, make_radar
+from tests.conftest import demo_copy_without_accounts, copy_database, make_radar
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 
 SEEKER = "demo-001"       # Schwingwerk Analytics GmbH, Chemnitz (a member's firm)
@@ -33,20 +33,7 @@ MESSAGE = "Wir suchen Unterstützung bei der Schwingungsanalyse unserer Sensorda
 
 @pytest.fixture(scope="session")
 def intro_template(tmp_path_factory, demo_radar) -> Path:
-    target = tmp_path_factory.mktemp("intro-demo") / "demo.db"
-    copy = sqlite3.connect(target)
-    demo_radar.store.conn.backup(copy)
-    # The session's demo database may already hold other tests' accounts (demo_accounts):
-    # these tests make their own, so who gets which mail does not depend on test order.
-    tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    for table in ("api_keys", "sessions", "profile_creators", "users"):
-        if table in tables:
-            copy.execute(f"DELETE FROM {table}")
-    copy.commit()
-    copy.close()
-    shutil.copytree(demo_radar.settings.index_dir, target.with_suffix(".index"),
-                    ignore=shutil.ignore_patterns("*.lock"))
-    return target
+    return demo_copy_without_accounts(demo_radar, tmp_path_factory.mktemp("intro-demo") / "demo.db")
 
 
 @pytest.fixture
