@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.pipeline import Rejected, write_rejects_file
-from ingest.readers import MAX_FILE_BYTES, UnusableFile, _sniff_delimiter, csv_problem, decode
+from ingest.readers import MAX_FILE_BYTES, UnusableFile, _sniff_delimiter, csv_problem
 from listings.model import FIELDS, ListingError
 
 HEADER_ALIASES = {
@@ -53,13 +53,24 @@ def _header(name: str) -> str:
     return HEADER_ALIASES.get(key, key)
 
 
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, for the whole file.
+
+    Not yet the profile reader's per-line decision (ingest/readers.py): a UTF-8 listings file
+    with one Windows-1252 row is read as Windows-1252 throughout."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
 def read_listing_rows(path: Path):
     """(line, record or None, error or None, raw) per data row."""
     if not path.is_file():
         raise UnusableFile(f"{path}: Datei nicht gefunden")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise UnusableFile(f"{path}: größer als {MAX_FILE_BYTES // 2**20} MiB; bitte aufteilen")
-    text = decode(path.read_bytes())
+    text = _decode(path.read_bytes())
     if not text.strip():
         raise UnusableFile(f"{path}: Datei ist leer")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{"):
