@@ -43,8 +43,11 @@ test: $(STAMP)
 screenshots: demo $(CHROMIUM)
 	$(BIN)/python -m evaluation.screenshots
 
+# The evaluation's databases are kept in data/eval/ (ignored): reruns embed only what changed.
+EVAL_WORK ?= data/eval
 eval: $(STAMP)
-	$(BIN)/partnerradar evaluate --data $(DATA)
+	$(BIN)/partnerradar evaluate --data $(DATA) --workdir $(EVAL_WORK)
+	$(BIN)/python -m evaluation.quality_checks --data $(DATA) --workdir $(EVAL_WORK)
 	$(BIN)/python -m evaluation.listings --out docs/evaluation/listings.md
 
 # The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.

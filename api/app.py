@@ -79,7 +79,7 @@ def public_url(path: str) -> str:
 
 
 def create_app(settings: Settings | None = None, radar=None) -> Flask:
-    from partnerradar.radar import NotFound, Radar
+    from partnerradar.radar import ModelMismatch, NotFound, Radar
 
     app = Flask(__name__)
     app.json_provider_class = _JSONProvider
@@ -124,6 +124,12 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     @app.errorhandler(NotFound)
     def not_found(exc):
         return jsonify(error="not_found", message=str(exc)), 404
+
+    @app.errorhandler(ModelMismatch)
+    def model_mismatch(exc):
+        # Not the client's fault and not a crash: the operator has to re-embed or restart.
+        log.error("%s", exc)
+        return jsonify(error="model_mismatch", message=str(exc)), 503
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -13,7 +13,17 @@ _EXPLANATION = {
         "partner_terms": {"type": "array", "items": {"type": "string"}},
         "best_sentence": {"type": "string", "description": "The partner's sentence that matched best."},
         "best_sentence_field": {"type": "string"},
+        "best_sentence_label": {"type": "string",
+                                "description": "German: whether the sentence is the firm's offer (Angebot), "
+                                               "need (Bedarf) or description (Beschreibung)."},
         "query_sentence": {"type": "string"},
+        "semantic_match": {
+            "type": ["object", "null"],
+            "description": "The model's evidence: the partner sentence closest in meaning to a query sentence; "
+                           "shares_words false means the match is by meaning alone (inhaltlich ähnlich).",
+            "properties": {"partner_sentence": {"type": "string"}, "partner_field": {"type": "string"},
+                           "partner_label": {"type": "string"}, "query_sentence": {"type": "string"},
+                           "similarity": {"type": "number"}, "shares_words": {"type": "boolean"}}},
         "offers": {"type": "string"}, "seeks": {"type": "string"},
         "distance_km": {"type": ["number", "null"]},
         "signals": {"type": "object", "additionalProperties": {"type": "number"}},

@@ -22,6 +22,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
+from ingest.passages import WHOLE_FIELD, fit_to_window
+
 NAMES = ("random", "activity", "graph", "bm25", "char-tfidf", "dense-profile", "dense-maxsim", "rrf")
 RRF_K = 60
 #: Graph score scales: a known partner outranks any partner of partners, and a path
@@ -67,23 +69,23 @@ class CharTfidf:
 
 
 class DenseProfile:
-    """One vector per whole profile. The model reads only its first tokens, so vectors are
-    kept by those: masking a late project of a long profile embeds nothing new."""
+    """One vector per whole profile, cut to the model's window (one 512-token window for
+    multilingual-e5-small) as a sentence-transformers model would cut it. Vectors are kept
+    by the cut text: masking a late project of a long profile embeds nothing new."""
 
     def __init__(self, encoder):
-        self.encoder = encoder   # a harness MemoEncoder: encode() and truncated()
-        self.by_text: dict[str, np.ndarray] = {}
-        self.by_tokens: dict[tuple, np.ndarray] = {}
+        self.encoder = encoder   # a harness MemoEmbedder
+        self.cut: dict[str, str] = {}
 
     def vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.by_text]
-        if missing:
-            keys = [self.encoder.truncated(t) for t in missing]
-            todo = {k: t for k, t in zip(keys, missing) if k not in self.by_tokens}
-            if todo:
-                self.by_tokens.update(zip(todo, self.encoder.encode(list(todo.values()))))
-            self.by_text.update((t, self.by_tokens[k]) for k, t in zip(keys, missing))
-        return np.vstack([self.by_text[t] for t in texts])
+        for t in dict.fromkeys(texts):
+            if t not in self.cut:
+                self.cut[t] = fit_to_window(t, self.encoder.count_tokens, self.encoder.max_tokens)
+        return self.encoder.embed_passages([self.cut[t] for t in texts])
+
+    def query(self, text: str) -> np.ndarray:
+        return self.encoder.embed_queries([fit_to_window(text, self.encoder.count_tokens,
+                                                         self.encoder.max_tokens)])[0]
 
 
 def max_sim(query_vectors: np.ndarray, passage_vectors: np.ndarray, passage_rows: np.ndarray,
@@ -127,14 +129,15 @@ class Baselines:
                 if other != query.seeker_row:
                     graph[other] += _PATH
         profile_vectors = self.dense.vectors(view.profile_texts)
+        passages = np.asarray(view.index.passage_fields, dtype=object) != WHOLE_FIELD   # passages only
         out = {
             "random": np.zeros(n),    # all tied: the random tie-break is the ranking
             "activity": view.joint_projects.astype(np.float64),
             "graph": graph,
             "bm25": view.index.lexical.profile_scores(query.terms).astype(np.float64),
             "char-tfidf": self.char.scores(view.profile_texts, query.text),
-            "dense-profile": profile_vectors @ self.dense.vectors([query.text])[0],
-            "dense-maxsim": max_sim(query.vectors, view.passage_vectors, view.index.passage_rows, n),
+            "dense-profile": profile_vectors @ self.dense.query(query.text),
+            "dense-maxsim": max_sim(query.vectors, view.passage_vectors[passages], view.index.passage_rows[passages], n),
         }
         fused = [ordered(out[name], allowed, tiebreak) for name in ("bm25", "char-tfidf", "dense-maxsim")]
         out["rrf"] = rrf(*fused, n_rows=n)

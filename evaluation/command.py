@@ -73,14 +73,27 @@ def markdown(report: dict) -> str:
             if not n:
                 lines += ["No query could be asked.", ""]
                 continue
-            lines += ["| ranker | R@10 | nDCG@10 | MRR |", "|---|---|---|---|"]
+            lines += ["| ranker | R@10 | nDCG@10 | MRR | top 10 without content | R@10 / nDCG@10 half B |",
+                      "|---|---|---|---|---|---|"]
             for name in sorted(rankers, key=lambda r: order.index(r) if r in order else len(order)):
                 values = rankers[name]
                 label = f"**{name}**" if name == "default" else name
                 lines.append(f"| {label} | {_cell(values, 'recall@10')} | {_cell(values, 'ndcg@10')} "
-                             f"| {_cell(values, 'mrr')} |")
+                             f"| {_cell(values, 'mrr')} | {_guard_cell(values)} | {_half_cell(values)} |")
             lines += ["", _target_line(ds, rankers), ""]
     return "\n".join(lines)
+
+
+def _guard_cell(values: dict) -> str:
+    guard = values.get("unsupported@10")
+    return "–" if guard is None else f"{guard:.3f}"
+
+
+def _half_cell(values: dict) -> str:
+    half = values.get("half_b")
+    if not half or half.get("recall@10") is None:
+        return "–"
+    return f"{half['recall@10']:.3f} / {half['ndcg@10']:.3f}"
 
 
 def _target_line(ds: str, rankers: dict) -> str:
@@ -113,8 +126,11 @@ def _target_line(ds: str, rankers: dict) -> str:
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Datenbanken der Evaluierung hier behalten (spätere Läufe sparen das Einbetten); "
                    "Standard: ein temporärer Ordner.")
+@click.option("--dump", "dump_path", type=click.Path(dir_okay=False), default=None,
+              help="Die Kandidaten jeder Anfrage mit ihren Signalen in diese Datei schreiben "
+                   "(Pickle, zum Abstimmen der Gewichte ohne neuen Lauf).")
 @click.pass_context
-def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, workdir):
+def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, workdir, dump_path):
     """Messen, wie gut die Suche Projektpartner findet.
 
     Je gemeinsamem Förderprojekt (EFRE, PT-DESY) wird das Projekt aus den Daten genommen; dann
@@ -131,7 +147,7 @@ def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, wo
     echo = lambda message: click.echo(message, err=True)  # noqa: E731 - progress goes to stderr
     try:
         report = run(data_dir, datasets, modes, max_queries, seed, workdir, load_settings(config),
-                     progress=sys.stderr.isatty(), echo=echo)
+                     progress=sys.stderr.isatty(), echo=echo, dump_path=dump_path)
     except FileNotFoundError as exc:
         from partnerradar.cli import _fail
 

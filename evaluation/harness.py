@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import zlib
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -41,16 +42,15 @@ import numpy as np
 
 from evaluation import metrics
 from evaluation.baselines import Baselines, BaselineQuery, ordered
-from index.encoder import Encoder
-from index.lexical import LexicalIndex
-from index.search_index import ProfileTable, SearchIndex, cooperation_graph
+from index.embedding import create_embedder
+from index.search_index import ProfileTable, SearchIndex, assemble_index
 from index.vectors import VectorIndex
 from ingest import funding as funding_adapter
 from ingest.funding import FundingDataset, clean_topic, find_funding_file
-from ingest.passages import passages_of
+from ingest.passages import WHOLE_FIELD, fit_to_window
 from ingest.pipeline import ProfilePreparer
 from ingest.schema import MAX_FIELD_CHARS, Profile, RecordError, validate_record
-from matcher.ranker import Query, Ranker, Weights
+from matcher.ranker import CONTENT_FLOOR, Query, Ranker, Weights
 from matcher.request import SearchRequest
 from partnerradar.config import Settings, load_settings
 from partnerradar.funding_import import load_dataset, store_dataset
@@ -58,7 +58,8 @@ from partnerradar.funding_import import load_dataset, store_dataset
 DATASETS = ("efre", "ptdesy")
 MODES = ("title", "profile")
 #: Ablation key per ranking signal. Proximity is left out: evaluation queries name no place.
-ABLATIONS = {"semantic": "default-no-semantic", "lexical": "default-no-lexical",
+ABLATIONS = {"semantic": "default-no-semantic", "whole": "default-no-whole",
+             "content_floor": "default-no-content-floor", "lexical": "default-no-lexical",
              "network": "default-no-graph", "shared_topic": "default-no-shared-topic",
              "complement": "default-no-complement", "activity": "default-no-activity"}
 
@@ -95,25 +96,33 @@ class MaskedView:
         return self.index.profiles.row_of.get(case.seeker, -1)
 
 
-class MemoEncoder:
-    """The encoder with a text -> vector memo, so unchanged passages are not embedded again."""
+class MemoEmbedder:
+    """An ``Embedder`` with a text -> vector memo per side (queries, passages), so unchanged
+    passages are not embedded again; otherwise the product's embedder as it is."""
 
-    def __init__(self, encoder):
-        self.encoder, self.name, self.dim = encoder, encoder.name, encoder.dim
-        self.memo: dict[str, np.ndarray] = {}
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self.name, self.dimension, self.max_tokens = embedder.name, embedder.dimension, embedder.max_tokens
+        self.similarity_range = embedder.similarity_range
+        self.passage_memo: dict[str, np.ndarray] = {}
+        self.query_memo: dict[str, np.ndarray] = {}
 
-    def truncated(self, text: str) -> tuple[int, ...]:
-        """The token ids the model actually reads of ``text`` (it cuts at its limit)."""
-        tokenizer = self.encoder.model.tokenizer
-        return tuple(tokenizer(text, truncation=True, max_length=self.encoder.max_tokens)["input_ids"])
+    def count_tokens(self, text: str) -> int:
+        return self.embedder.count_tokens(text)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._memo(texts, self.query_memo, self.embedder.embed_queries)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._memo(texts, self.passage_memo, self.embedder.embed_passages)
+
+    def _memo(self, texts, memo, embed) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
         if missing:
-            self.memo.update(zip(missing, self.encoder.encode(missing)))
+            memo.update(zip(missing, embed(missing)))
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self.memo[t] for t in texts])
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([memo[t] for t in texts])
 
 
 class PartKeywords:
@@ -185,17 +194,21 @@ class Corpus:
         self.passage_vectors = np.vstack(vectors)
         texts = radar.store.passage_texts(self.passage_ids)
         self.passage_texts = np.array([texts[int(i)][2] for i in self.passage_ids], dtype=object)
-        self.profile_texts = self._join_by_row(self.passage_rows, self.passage_texts, len(self.table.ids))
+        self.profile_texts = self._join_by_row(self.passage_rows, self.passage_texts, len(self.table.ids),
+                                               self.passage_fields)
         self.cooperations = radar.store.cooperations()    # (a, b, project, title)
-        self.encoder = MemoEncoder(radar.encoder)
-        self.encoder.memo.update(zip(self.passage_texts, self.passage_vectors))
+        self.encoder = MemoEmbedder(radar.encoder)
+        self.encoder.passage_memo.update(zip(self.passage_texts, self.passage_vectors))
         self.preparer = ProfilePreparer(self.encoder, radar.analyzer, radar.gazetteer)
 
     @staticmethod
-    def _join_by_row(rows: np.ndarray, texts, n_rows: int) -> list[str]:
+    def _join_by_row(rows: np.ndarray, texts, n_rows: int, fields) -> list[str]:
+        """Per profile row: its passages joined (the whole profile, for the baselines), without
+        the product's own whole-profile text."""
         parts: list[list[str]] = [[] for _ in range(n_rows)]
-        for row, text in zip(rows, texts):
-            parts[row].append(text)
+        for row, text, field in zip(rows, texts, fields):
+            if field != WHOLE_FIELD:
+                parts[row].append(text)
         return [" ".join(p) for p in parts]
 
     def cases(self) -> list[Case]:
@@ -215,10 +228,11 @@ class Corpus:
             for org_id in self.dataset.participants[case.project]:
                 profile = self.masked_profile(org_id, case.project) if org_id in self.table.row_of else None
                 if profile is not None:
-                    texts = [text for _, text in passages_of(profile)]
-                    passages += texts
-                    wholes.append(" ".join(texts))
-        self.encoder.encode(queries + passages)
+                    pieces = self.preparer.pieces(profile)
+                    passages += [text for _, text in pieces]
+                    wholes.append(" ".join(text for field, text in pieces if field != WHOLE_FIELD))
+        self.encoder.embed_queries(queries)
+        self.encoder.embed_passages(passages)
         dense.vectors(wholes)
 
     def masked_profile(self, org_id: str, project_id: str) -> Profile | None:
@@ -265,17 +279,13 @@ class Corpus:
             ids=ids_kept, row_of={pid: i for i, pid in enumerate(ids_kept)},
             kind=self.table.kind[keep], landkreis=self.table.landkreis[keep], lat=self.table.lat[keep],
             lon=self.table.lon[keep], listed=self.table.listed[keep], activity=activity[keep])
-        lexical = LexicalIndex(ids, owners, terms, table.ids)
         vector_index = VectorIndex(self.passage_vectors.shape[1], self.kind)
         vector_index.add(ids, vectors)
-
-        pairs = [(table.row_of.get(a), table.row_of.get(b), pid, title)
-                 for a, b, pid, title in self.cooperations if pid != case.project]
-        graph = cooperation_graph(pairs, len(keep), self.radar.analyzer)
-        index = SearchIndex(self.generation, vector_index, lexical, table, ids,
-                            lexical.passage_profile_rows, fields, graph)
+        cooperations = [c for c in self.cooperations if c[2] != case.project]
+        index = assemble_index(self.generation, vector_index, table, ids, owners, fields, terms,
+                               cooperations, self.radar.analyzer)
         return MaskedView(index, texts, vectors, terms,
-                          self._join_by_row(index.passage_rows, texts, len(keep)))
+                          self._join_by_row(index.passage_rows, texts, len(keep), fields))
 
 
 def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tuple[Query, SearchRequest] | None:
@@ -284,10 +294,7 @@ def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tu
     req = SearchRequest(query=case.title if mode == "title" else "",
                         seeker=case.seeker if row >= 0 else "", include_known=True)
     if mode == "title":
-        analyzer = corpus.radar.analyzer
-        sentences = analyzer.sentences(case.title) or [case.title]
-        return Query(vectors=corpus.encoder.encode(sentences), sentences=sentences,
-                     terms={t: 1.0 for t in analyzer.terms(case.title)}, seeker_row=row), req
+        return Query.for_text(case.title, corpus.radar.analyzer, corpus.encoder, row), req
     if row < 0:
         return None
     own = np.flatnonzero(view.index.passage_rows == row)
@@ -296,9 +303,19 @@ def product_query(corpus: Corpus, view: MaskedView, case: Case, mode: str) -> tu
     return Query.for_profile(passages, view.index.lexical.profile_terms(row), row), req
 
 
+def half_of(project_id: str) -> str:
+    """"A" or "B": the fixed split of joint projects that weights are tuned on (A) and
+    reported on (B), the same for every run and data set."""
+    return "AB"[zlib.crc32(project_id.encode("utf-8")) % 2]
+
+
 def rank_case(corpus: Corpus, view: MaskedView, case: Case, mode: str, baselines: Baselines,
-              weights: Weights, rng: np.random.Generator) -> dict[str, list[str]] | None:
-    """Every ranker's ranking (profile ids, best first) for one query; None if it can't be asked."""
+              weights: Weights, rng: np.random.Generator, guard: dict | None = None,
+              dump: list | None = None) -> dict[str, list[str]] | None:
+    """Every ranker's ranking (profile ids, best first) for one query; None if it can't be asked.
+
+    ``guard`` gets, per product ranker, the share of its top 10 whose content evidence is
+    below ``CONTENT_FLOOR``; ``dump`` the default ranker's candidates with their signals."""
     built = product_query(corpus, view, case, mode)
     if built is None:
         return None
@@ -306,10 +323,19 @@ def rank_case(corpus: Corpus, view: MaskedView, case: Case, mode: str, baselines
     ids = view.index.profiles.ids
     rankings = {}
     variants = {"default": weights, **{key: weights.without(signal) for signal, key in ABLATIONS.items()}}
-    ranker = Ranker(view.index, weights, corpus.radar.gazetteer)
+    ranker = Ranker(view.index, weights, corpus.radar.gazetteer, corpus.encoder.similarity_range)
     for name, variant in variants.items():
         found = ranker.rank(query, req, variant)
         rankings[name] = [ids[r] for r in found.rows[:metrics.MRR_DEPTH]]
+        if guard is not None:
+            top = found.content[:10]
+            guard[name] = float(np.mean(top < CONTENT_FLOOR)) if len(top) else 0.0
+        if dump is not None and name == "default":
+            dump.append({"dataset": corpus.dataset.name, "mode": mode, "project": case.project,
+                         "relevant": [view.index.profiles.row_of[p] for p in case.partners
+                                      if p in view.index.profiles.row_of],
+                         "rows": found.rows.astype(np.int32),
+                         "signals": {k: np.asarray(v, dtype=np.float32) for k, v in found.signals.items()}})
     allowed, _ = ranker.allowed_rows(req, None, query.seeker_row)
     text = case.title if mode == "title" else view.profile_texts[query.seeker_row]
     bq = BaselineQuery(text=text, vectors=query.vectors, terms=query.terms, seeker_row=query.seeker_row)
@@ -320,13 +346,19 @@ def rank_case(corpus: Corpus, view: MaskedView, case: Case, mode: str, baselines
 
 
 def evaluate_corpus(corpus: Corpus, modes=MODES, max_queries: int | None = None, seed: int = 0,
-                    weights: Weights | None = None, progress: bool = False) -> dict:
-    """{mode: {ranker: summary}} and counts for one dataset."""
+                    weights: Weights | None = None, progress: bool = False, dump: list | None = None) -> dict:
+    """{mode: {ranker: summary}} and counts for one dataset.
+
+    Each product ranker's summary also has ``unsupported@10`` (the guard: share of top-10
+    hits without content evidence) and ``half_b`` (its metrics on the joint projects of
+    half B, which the weights were not tuned on)."""
     weights = weights or corpus.radar.weights
     baselines = Baselines(corpus.encoder, corpus.profile_texts)
     cases = corpus.cases()[:max_queries] if max_queries else corpus.cases()
     corpus.warm(cases, baselines.dense)
     per_query: dict[str, dict[str, list]] = {mode: {} for mode in modes}
+    guards: dict[str, dict[str, list]] = {mode: {} for mode in modes}
+    halves: dict[str, list[str]] = {mode: [] for mode in modes}
     skipped = {mode: 0 for mode in modes}
     bar = _progress(len(cases), corpus.dataset.name) if progress else None
     for number, case in enumerate(cases):
@@ -334,18 +366,29 @@ def evaluate_corpus(corpus: Corpus, modes=MODES, max_queries: int | None = None,
         relevant = {p for p in case.partners if p in view.index.profiles.row_of}
         for mode in modes:
             rng = np.random.default_rng([seed, number, MODES.index(mode)])
-            rankings = rank_case(corpus, view, case, mode, baselines, weights, rng) if relevant else None
+            guard: dict[str, float] = {}
+            rankings = (rank_case(corpus, view, case, mode, baselines, weights, rng, guard, dump)
+                        if relevant else None)
             if rankings is None:
                 skipped[mode] += 1
                 continue
+            halves[mode].append(half_of(case.project))
             for name, ranking in rankings.items():
                 per_query[mode].setdefault(name, []).append(metrics.score(ranking, relevant))
+            for name, share in guard.items():
+                guards[mode].setdefault(name, []).append(share)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     results = {mode: {name: metrics.summarize(values, seed=seed) for name, values in per_mode.items()}
                for mode, per_mode in per_query.items()}
+    for mode, per_ranker in guards.items():
+        for name, shares in per_ranker.items():
+            results[mode][name]["unsupported@10"] = round(float(np.mean(shares)), 4)
+            in_b = [q for q, half in zip(per_query[mode][name], halves[mode]) if half == "B"]
+            results[mode][name]["half_b"] = {k: v for k, v in metrics.summarize(in_b, seed=seed).items()
+                                             if k in ("recall@10", "ndcg@10", "mrr", "queries")}
     return {"results": results, "cases": len(cases), "skipped": skipped}
 
 
@@ -364,7 +407,8 @@ def load_corpus(radar, data_dir, name: str) -> Corpus:
 
 
 def evaluate(data_dir, datasets=DATASETS, modes=MODES, max_queries: int | None = None, seed: int = 0,
-             workdir=None, settings: Settings | None = None, progress: bool = False, echo=None) -> dict:
+             workdir=None, settings: Settings | None = None, progress: bool = False, echo=None,
+             dump_path=None) -> dict:
     """Run the protocol on each dataset; returns {"results": {dataset: {mode: {ranker: ...}}}, "meta": ...}.
 
     The evaluation databases live in ``workdir`` (kept, so a rerun skips the embedding of
@@ -375,8 +419,9 @@ def evaluate(data_dir, datasets=DATASETS, modes=MODES, max_queries: int | None =
     echo = echo or (lambda message: None)
     settings = settings or load_settings()
     started = time.perf_counter()
-    encoder = Encoder(settings.model)
-    results, meta = {}, {"data": str(data_dir), "model": settings.model, "seed": seed,
+    encoder = create_embedder(settings.model, settings.threads)
+    dump = [] if dump_path else None
+    results, meta = {}, {"data": str(data_dir), "model": encoder.name, "seed": seed,
                          "seeker": "first listed partner", "datasets": {}}
     with tempfile.TemporaryDirectory(prefix="partnerradar-eval-") as tmp:
         base = Path(workdir) if workdir else Path(tmp)
@@ -387,7 +432,7 @@ def evaluate(data_dir, datasets=DATASETS, modes=MODES, max_queries: int | None =
             t1 = time.perf_counter()
             echo(f"{name}: {len(corpus.table.ids)} Profile, {len(corpus.passage_ids)} Passagen "
                  f"eingelesen in {t1 - t0:.0f} s")
-            outcome = evaluate_corpus(corpus, modes, max_queries, seed, progress=progress)
+            outcome = evaluate_corpus(corpus, modes, max_queries, seed, progress=progress, dump=dump)
             results[name] = outcome["results"]
             meta["datasets"][name] = {
                 "profiles": len(corpus.table.ids), "passages": len(corpus.passage_ids),
@@ -396,4 +441,9 @@ def evaluate(data_dir, datasets=DATASETS, modes=MODES, max_queries: int | None =
             echo(f"{name}: {outcome['cases']} gemeinsame Projekte ausgewertet in {time.perf_counter() - t1:.0f} s")
             radar.store.close()
     meta["total_s"] = round(time.perf_counter() - started, 1)
+    if dump_path:
+        import pickle
+
+        with open(dump_path, "wb") as handle:   # the evaluator's own file, read by tuning scripts
+            pickle.dump(dump, handle)
     return {"results": results, "meta": meta}

@@ -87,12 +87,12 @@ def percentile(samples, q) -> float:
 def run(profiles: int, listings: int, queries: int, workdir: Path, sample: int) -> dict:
     from evaluation.bench import SHORT_QUERIES
     from evaluation.scale import embedded_sample, scaled_store
-    from index.encoder import Encoder
+    from index.embedding import create_embedder
     from listings.service import Listings
     from matcher.request import SearchRequest
 
     workdir.mkdir(parents=True, exist_ok=True)
-    encoder = Encoder()
+    encoder = create_embedder()
     say(f"sample of {sample} synthetic profiles (embedded for real)")
     base = embedded_sample(workdir, sample, encoder)
     say(f"store of {profiles} profiles")

@@ -42,6 +42,24 @@ MAX_COMPOUND = 80
 _WORD = re.compile(r"[^\W\d_]{2,}(?:-[^\W\d_]+)*", re.UNICODE)
 
 
+def _import_spacy():
+    """spaCy without torch: its thinc imports torch when it is installed (2-3 s and ~300 MB
+    at every cold start) though a blank pipeline with a lookup lemmatizer never uses it. Only
+    the embedding factory may load torch (for a sentence-transformers model); if it already
+    has, spaCy simply sees it."""
+    import sys
+
+    if "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+        return spacy
+    sys.modules["torch"] = None          # makes "import torch" fail inside thinc only
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
+    return spacy
+
+
 def fold(text: str) -> str:
     """Lowercase and spell out umlauts/ß, so that 'Fügetechnik' meets 'Fuegetechnik'."""
     text = text.lower()
@@ -61,8 +79,7 @@ class GermanAnalyzer:
     """Turns German text into matching terms; safe to share between threads."""
 
     def __init__(self):
-        import spacy
-
+        spacy = _import_spacy()
         nlp = spacy.blank("de")
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.initialize()

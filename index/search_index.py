@@ -21,6 +21,7 @@ import numpy as np
 from index.analyzer import get_analyzer
 from index.lexical import LexicalIndex
 from index.vectors import VectorIndex
+from ingest.passages import WHOLE_FIELD
 from store.db import Store
 from store.files import open_private, private_dir
 
@@ -79,6 +80,10 @@ class SearchIndex:
         self.passage_ids = passage_ids          # sorted passage row ids
         self.passage_rows = passage_rows        # profile row of each passage
         self.passage_fields = passage_fields
+        # Per profile row: the passage id of its whole-profile vector (-1: none).
+        self.whole_passage = np.full(len(profiles.ids), -1, dtype=np.int64)
+        whole = np.flatnonzero(np.asarray(passage_fields, dtype=object) == WHOLE_FIELD)
+        self.whole_passage[np.asarray(passage_rows, dtype=np.int64)[whole]] = np.asarray(passage_ids)[whole]
 
     def rows_of_passages(self, ids: np.ndarray) -> np.ndarray:
         """Profile rows for passage ids (-1 for ids FAISS pads with)."""
@@ -271,14 +276,23 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
         vectors.save(directory, generation)
     table = ProfileTable.from_store(store)
     passage_ids = np.concatenate(ids_all) if ids_all else np.zeros(0, dtype=np.int64)
-    lexical = LexicalIndex(passage_ids, profiles_all, terms_all, table.ids,
-                           weights=np.where(np.array(fields_all, dtype=object) == "seeks", SEEKS_WEIGHT, 1.0))
+    return assemble_index(generation, vectors, table, passage_ids, profiles_all,
+                          np.array(fields_all, dtype=object), terms_all, store.cooperations())
+
+
+def assemble_index(generation: int, vectors: VectorIndex, table: ProfileTable, passage_ids: np.ndarray,
+                   passage_profiles: list[str], fields: np.ndarray, terms: list[str], cooperations,
+                   analyzer=None) -> SearchIndex:
+    """The one way a ``SearchIndex`` is put together from passages, profiles and cooperations
+    (``(a, b, project, title)``): the product's build and the evaluation's masked views both
+    call it, so the evaluation measures the index users get."""
+    lexical = LexicalIndex(passage_ids, passage_profiles, terms, table.ids,
+                           weights=np.where(np.asarray(fields, dtype=object) == "seeks", SEEKS_WEIGHT, 1.0))
     graph = cooperation_graph(
-        ((table.row_of.get(a), table.row_of.get(b), project, title)
-         for a, b, project, title in store.cooperations()),
-        len(table.ids))
+        ((table.row_of.get(a), table.row_of.get(b), project, title) for a, b, project, title in cooperations),
+        len(table.ids), analyzer)
     return SearchIndex(generation, vectors, lexical, table, passage_ids,
-                       lexical.passage_profile_rows, np.array(fields_all, dtype=object), graph)
+                       lexical.passage_profile_rows, np.asarray(fields, dtype=object), graph)
 
 
 @lru_cache(maxsize=100_000)

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from ingest.csv_safe import safe_cell
 from ingest.dedupe import DuplicatePair
-from ingest.passages import passages_of
+from ingest.passages import WHOLE_FIELD, fit_to_window, passages_of, whole_profile_text
 from ingest.readers import Row
 from ingest.schema import Profile, RecordError, validate_record
 from store.db import Passage
@@ -69,6 +69,15 @@ class ProfilePreparer:
         self.analyzer = analyzer
         self.gazetteer = gazetteer
 
+    def pieces(self, profile: Profile) -> list[tuple[str, str]]:
+        """(field, text) of every vector the profile gets: its passages, then the whole."""
+        items = passages_of(profile)
+        whole = whole_profile_text(profile.name, items)
+        if whole and len(items) > 1:   # one passage alone is the whole already
+            items.append((WHOLE_FIELD, fit_to_window(whole, self.encoder.count_tokens,
+                                                     self.encoder.max_tokens)))
+        return items
+
     def geocode(self, profile: Profile) -> None:
         """Fill coordinates and district; an unknown postcode is the user's error."""
         if not (profile.postcode or profile.town):
@@ -84,17 +93,17 @@ class ProfilePreparer:
             profile.town = place.town
 
     def passages(self, profiles: list[Profile]) -> list[list[Passage]]:
-        pieces = [passages_of(p) for p in profiles]
+        pieces = [self.pieces(p) for p in profiles]
         # Each distinct text is embedded once: a description of one sentence repeated for
         # 20,000 characters costs one passage's embedding, not 45.
         unique = list(dict.fromkeys(text for items in pieces for _, text in items))
-        vectors = self.encoder.encode(unique)
+        vectors = self.encoder.embed_passages(unique)
         row_of = {text: k for k, text in enumerate(unique)}
         out = []
         for profile, items in zip(profiles, pieces):
             passages = []
             for position, (field_name, text) in enumerate(items):
-                terms = " ".join(self.analyzer.terms(text))
+                terms = "" if field_name == WHOLE_FIELD else " ".join(self.analyzer.terms(text))
                 passages.append(Passage(profile.id, field_name, position, text, terms,
                                         vectors[row_of[text]].copy()))
             out.append(passages)

@@ -47,8 +47,10 @@ MAX_TERMS_SHOWN = 6
 
 
 def embed(radar, texts: list[str]) -> np.ndarray:
-    """The one place listings are embedded: through the model the radar searches with."""
-    return radar.encoder.encode(texts)
+    """The one place listings are embedded: through the model the radar searches with.
+
+    Both sides of a match are listings, so both are embedded alike (as passages)."""
+    return radar.encoder.embed_passages(texts)
 
 
 #: Words every listing of a kind uses ("freie Kapazität", "wir suchen"): they say nothing
@@ -140,9 +142,10 @@ def _num(value) -> float:
 class Matcher:
     """Matches listings; one per process and database (the table is shared by threads)."""
 
-    def __init__(self, listing_store, analyzer):
+    def __init__(self, listing_store, analyzer, similarity_range: tuple[float, float] = (0.2, 0.8)):
         self.listing_store = listing_store
         self.analyzer = analyzer
+        self.similarity_range = similarity_range
         self._table: ListingTable | None = None
         self._lock = threading.Lock()
         self._terms_of: dict[str, frozenset[str]] = {}
@@ -231,7 +234,9 @@ class Matcher:
         if not len(rows):
             return []
         semantic = table.vectors[rows] @ np.asarray(vector, dtype=np.float32)
-        sem_norm = np.clip((semantic - 0.2) / 0.6, 0.0, 1.0)
+        # Each model has its own cosine scale (e5's unrelated texts meet at 0.8, MiniLM's at 0.2).
+        floor, ceil = self.similarity_range
+        sem_norm = np.clip((semantic - floor) / (ceil - floor), 0.0, 1.0)
         query = table.query_terms(listing.get("terms", ""))
         shared_idf = np.asarray(table.tf[rows] @ (query.multiply(table.idf).T.toarray().ravel())).ravel() \
             if query.nnz else np.zeros(len(rows))

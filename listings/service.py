@@ -31,7 +31,7 @@ class Listings:
     def __init__(self, radar):
         self.radar = radar
         self.store = ListingStore(radar.store)
-        self.matcher = Matcher(self.store, radar.analyzer)
+        self.matcher = Matcher(self.store, radar.analyzer, radar.similarity_range)
 
     # -- writes ---------------------------------------------------------------------
     def prepare(self, record: dict, existing: dict | None = None, now: float | None = None) -> dict:

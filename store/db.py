@@ -194,6 +194,25 @@ class Store:
                 count += 1
         return count
 
+    def replace_passages(self, items: Iterable[tuple[str, list[Passage]]], meta: dict | None = None) -> int:
+        """Swap profiles' passages for new ones (a re-embedding) in ONE transaction.
+
+        ``items`` may embed lazily as it is consumed: readers go on seeing the old passages
+        (WAL) until the commit, which also writes ``meta`` (the model that made the vectors)
+        and bumps the generation, so no reader ever sees two models' vectors mixed."""
+        count = 0
+        with self.transaction() as conn:
+            for profile_id, passages in items:
+                conn.execute("DELETE FROM passages WHERE profile_id=?", (profile_id,))
+                conn.executemany(
+                    "INSERT INTO passages (profile_id, field, position, text, terms, vector) VALUES (?,?,?,?,?,?)",
+                    [(profile_id, p.field, p.position, p.text, p.terms,
+                      np.asarray(p.vector, dtype=np.float32).tobytes()) for p in passages])
+                count += 1
+            for key, value in (meta or {}).items():
+                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        return count
+
     @staticmethod
     def _profile_row(profile: Profile, source: str, now: float) -> dict:
         row = {key: getattr(profile, key) for key in PROFILE_COLUMNS

