@@ -13,18 +13,19 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
+
+from evaluation.live_server import call as live_call
+from evaluation.live_server import raw as live_raw
+from evaluation.live_server import run_cli, serving
 
 PASSWORD = "angriff-passwort-lang"
 TIMEOUT_S = 15
@@ -39,40 +40,16 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def call(base, path, body=None, key=None, method=None, headers=None, raw_body: bytes | None = None,
          opener=None, timeout=TIMEOUT_S):
-    """(status, headers, text); status 0 when no answer came within ``timeout``."""
-    data = raw_body if raw_body is not None else (None if body is None else json.dumps(body).encode())
-    headers = dict(headers or {})
-    if data is not None and "Content-Type" not in headers:
-        headers["Content-Type"] = "application/json"
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    req = urllib.request.Request(base + path, data=data, headers=headers,
-                                 method=method or ("POST" if data is not None else "GET"))
+    """(status, headers, text); status 0 when no answer came within ``timeout``; redirects not followed."""
     try:
-        with (opener or urllib.request.build_opener(NoRedirect)).open(req, timeout=timeout) as r:
-            return r.status, r.headers, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read().decode("utf-8", "replace")
+        return live_call(base, path, body, key=key, method=method, headers=headers, raw_body=raw_body,
+                         opener=opener or urllib.request.build_opener(NoRedirect), timeout=timeout)
     except OSError:
         return 0, {}, ""
 
 
 def raw(port: int, data: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as s:
-        s.sendall(data)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-    return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return live_raw(port, data, wait=TIMEOUT_S)
 
 
 # -- the attacks: each returns (requests tried, result) ------------------------------------
@@ -208,22 +185,20 @@ ATTACKS = [
 ]
 
 
-def setup(source: Path | None, workers: int):
+def setup(stack: ExitStack, source: Path | None, workers: int) -> dict:
+    """The demo database with an admin, a manager and a member (keys through the CLI), served
+    until ``stack`` closes; the attacks' context."""
     from partnerradar.config import DEMO_PROFILES
 
     tmp = Path(tempfile.mkdtemp(prefix="attacks-"))
     db = tmp / "demo.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PARTNERRADAR_COOKIE_SECURE="0")
-    if source:
-        env["PYTHONPATH"] = str(source)
-    # As the console script does it (``-m partnerradar.cli`` would import the CLI twice).
+    env = {"PARTNERRADAR_COOKIE_SECURE": "0", **({"PYTHONPATH": str(source)} if source else {})}
+    # As the console script does it, but from ``source`` where one is given.
     cli = [sys.executable, "-c", "import sys; from partnerradar.cli import main; sys.argv[0] = 'partnerradar'; main()"]
     cwd = str(source) if source else None
 
     def run(*args, stdin=None):
-        return subprocess.run(cli + list(args) + ["--db", str(db)], input=stdin, text=True, check=True,
-                              env=env, cwd=cwd, capture_output=True).stdout.strip()
+        return run_cli(*args, db=db, env=env, stdin=stdin, command=cli, cwd=cwd)
 
     run("ingest", str(DEMO_PROFILES))
     keys = {}
@@ -232,19 +207,9 @@ def setup(source: Path | None, workers: int):
         email = f"{role}@angriff.example"
         run("user", "add", email, "--role", role, *extra, "--password-stdin", stdin=PASSWORD + "\n")
         keys[role] = run("key", "create", email)
-    port = _free_port()
-    log_path = tmp / "server.log"
-    log = log_path.open("w")
-    server = subprocess.Popen(cli + ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                                     "--db", str(db)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                              start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while call(base, "/healthz", timeout=5)[0] != 200:
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(log_path.read_text())
-        time.sleep(0.3)
-    return server, {"base": base, "port": port, "log": log_path, **keys}
+    server = stack.enter_context(serving(db, workers=workers, log_path=tmp / "server.log", env=env, command=cli,
+                                         cwd=cwd, startup_timeout_s=180))
+    return {"base": server.base, "port": server.port, "log": server.log_path, **keys}
 
 
 def main(argv=None) -> int:
@@ -253,20 +218,14 @@ def main(argv=None) -> int:
     parser.add_argument("--source", type=Path, help="run the server from this checkout (e.g. main's code)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    server, ctx = setup(args.source, args.workers)
     rows = []
-    try:
+    with ExitStack() as stack:
+        ctx = setup(stack, args.source, args.workers)
         for name, attack in ATTACKS:
             tried, result = attack(ctx)
             rows.append({"attack": name, "requests": tried, "result": result})
             if not args.json:
                 print(f"| {name} | {tried} | {result} |", flush=True)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     return 0

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
+
+from evaluation.live_server import run_cli, serving
 
 QUERIES = [
     "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?",
@@ -44,12 +44,6 @@ QUERIES = [
 TIMEOUT_S = 15
 SLOW_REQUEST = (b"POST /api/v1/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 b"Content-Length: 1000\r\n\r\n{")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed(base: str, path: str, body=None, timeout: float = 60) -> tuple[float, int]:
@@ -111,28 +105,16 @@ def still_open(held: list[socket.socket]) -> int:
     return count
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, str, Path]:
+def start_server(stack: ExitStack, workers: int) -> str:
+    """The demo database in a temporary folder, served until ``stack`` closes; its base URL."""
     from partnerradar.config import DEMO_PROFILES
 
     tmp = Path(tempfile.mkdtemp(prefix="slow-clients-"))
     db = tmp / "demo.db"
-    exe = Path(sys.executable).parent / "partnerradar"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    env.update(PARTNERRADAR_RATE_SEARCH="1000000 per minute", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    subprocess.run([str(exe), "ingest", str(DEMO_PROFILES), "--db", str(db)], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port = _free_port()
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(workers), "--db", str(db)],
-                              stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while timed(base, "/healthz", timeout=5)[1] != 200:
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit((tmp / "server.log").read_text())
-        time.sleep(0.3)
-    return server, base, tmp
+    env = {"PARTNERRADAR_RATE_SEARCH": "1000000 per minute"}
+    run_cli("ingest", str(DEMO_PROFILES), db=db, env=env)
+    return stack.enter_context(serving(db, workers=workers, log_path=tmp / "server.log", env=env,
+                                       startup_timeout_s=180)).base
 
 
 def main(argv=None) -> int:
@@ -145,14 +127,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     clients, searches = min(args.clients, 500), min(args.searches, 200)     # bounded on purpose
 
-    server = None
+    stack = ExitStack()
     if args.base:
         host = urllib.parse.urlsplit(args.base).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
             parser.error("only loopback servers")
         base = args.base.rstrip("/")
     else:
-        server, base, _ = start_server(args.workers)
+        base = start_server(stack, args.workers)
     port = urllib.parse.urlsplit(base).port
     try:
         timed(base, "/api/v1/search", {"query": QUERIES[0]})        # warm-up
@@ -165,9 +147,7 @@ def main(argv=None) -> int:
             for s in held:
                 s.close()
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=60)
+        stack.close()
     result = {"clients": clients, "searches": searches, "unloaded": unloaded, "loaded": loaded,
               "search_p50_ratio": loaded["search_p50_s"] / unloaded["search_p50_s"],
               "healthz_within_1s": loaded["healthz_max_s"] <= 1.0 and loaded["healthz_statuses"] == [200]}

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
+
+from evaluation.live_server import admin_key, call, run_cli, serving
 
 QUERIES = [
     "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?",
@@ -38,24 +35,9 @@ QUERIES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _call(base, path, body=None, method=None, key=None, timeout=60):
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"} if data else {}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    req = urllib.request.Request(base + path, data=data, headers=headers,
-                                 method=method or ("POST" if data else "GET"))
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+    status, _, text = call(base, path, body, method=method, key=key, timeout=timeout)
+    return status, text
 
 
 def _rss_kib(pid: int) -> int:
@@ -97,34 +79,17 @@ def main(argv=None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     db = tmp / "soak.db"
-    exe = Path(sys.executable).parent / "partnerradar"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    env.update(PARTNERRADAR_RATE_SEARCH="1000000 per minute", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    subprocess.run([str(exe), "ingest", str(DEMO_PROFILES), "--db", str(db)], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([str(exe), "user", "add", "soak@test.example", "--role", "admin", "--password-stdin",
-                    "--db", str(db)], input="soak-passwort-lang\n", text=True, check=True, env=env,
-                   stderr=subprocess.DEVNULL)
-    key = subprocess.run([str(exe), "key", "create", "soak@test.example", "--db", str(db)],
-                         capture_output=True, text=True, check=True, env=env).stdout.strip()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(args.workers), "--db", str(db)],
-                              stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    env = {"PARTNERRADAR_RATE_SEARCH": "1000000 per minute"}
+    run_cli("ingest", str(DEMO_PROFILES), db=db, env=env)
+    key = admin_key(db, "soak@test.example", "soak-passwort-lang", env=env)
+    stack = ExitStack()
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if _call(base, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print((tmp / "server.log").read_text(), file=sys.stderr)
-                return 2
-            time.sleep(0.3)
+        try:
+            live = stack.enter_context(serving(db, workers=args.workers, log_path=tmp / "server.log", env=env))
+        except RuntimeError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        base, server = live.base, live.process
 
         ids = [p["id"] for p in json.loads(_call(base, "/api/v1/profiles?limit=100")[1])["profiles"]]
         stop = time.monotonic() + minutes * 60
@@ -225,12 +190,7 @@ def main(argv=None) -> int:
                 print(text[start:start + 4000], file=sys.stderr)
         return 0 if not errors else 1
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        stack.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -9,11 +9,17 @@ Compounds are split against a dictionary of German base forms so that
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import marshal
+import os
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import snowballstemmer
 
@@ -79,20 +85,10 @@ class GermanAnalyzer:
     """Turns German text into matching terms; safe to share between threads."""
 
     def __init__(self):
-        spacy = _import_spacy()
-        nlp = spacy.blank("de")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
-        self._nlp = nlp
-        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        self._lemmas = table
-        words = {fold(v) for v in table.values() if isinstance(v, str) and len(v) >= _MIN_PART}
-        words.update(fold(w) for w in _domain_words())
-        self._words = frozenset(words)
+        self._lemmas, self._words, self._stops = _tables()
         #: No dictionary part is longer: the splitter tries no longer candidates, so its work
         #: per word is bounded by len(word) × this, not len(word)².
         self._longest_part = max(map(len, self._words))
-        self._stops = frozenset(fold(w) for w in (nlp.Defaults.stop_words | DOMAIN_STOP_WORDS))
         # A Snowball stemmer keeps the word it works on in itself: one per thread, or two
         # server threads stemming at once corrupt each other (IndexError under load).
         self._stemmers = threading.local()
@@ -184,6 +180,64 @@ class GermanAnalyzer:
         if best[n] is None or best[n][0] < 2:
             return (word,)
         return best[n][1]
+
+
+#: Bump when what ``_build_tables`` derives changes: older cache files are then ignored.
+_TABLES_FORMAT = 1
+
+
+def _tables() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
+    """spaCy's German lemma lookup, the compound dictionary derived from it and the stop words.
+
+    Deriving them means importing spaCy and folding 355,000 lemmas: seconds of CPU at every
+    cold start of the CLI. So they are derived once and kept in a cache file, keyed by the
+    versions of spaCy and its lookup data and by our own word lists; an unreadable, stale or
+    unwritable cache just means deriving them again."""
+    path = _tables_cache_path()
+    if path is not None:
+        try:
+            lemmas, words, stops = marshal.loads(path.read_bytes())
+            return lemmas, frozenset(words), frozenset(stops)
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    lemmas, words, stops = _build_tables()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            partial.write_bytes(marshal.dumps((lemmas, sorted(words), sorted(stops))))
+            os.replace(partial, path)        # whole or not at all, also with two processes at once
+        except OSError:
+            pass
+    return lemmas, words, stops
+
+
+def _build_tables() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
+    _import_spacy()           # the package without torch; its stop-word module needs it imported
+    from spacy.lang.de.stop_words import STOP_WORDS
+
+    raw = resources.files("spacy_lookups_data").joinpath("data/de_lemma_lookup.json.gz").read_bytes()
+    lemmas = {k: v for k, v in json.loads(gzip.decompress(raw)).items() if isinstance(v, str)}
+    words = {fold(v) for v in lemmas.values() if len(v) >= _MIN_PART}
+    words.update(fold(w) for w in _domain_words())
+    return lemmas, frozenset(words), frozenset(fold(w) for w in (STOP_WORDS | DOMAIN_STOP_WORDS))
+
+
+def _tables_cache_path() -> Path | None:
+    """``$PARTNERRADAR_CACHE_DIR`` (or ``~/.cache/partnerradar``) / a name for these inputs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    base = os.environ.get("PARTNERRADAR_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "partnerradar")
+    if not base or base.startswith("~"):
+        return None
+    try:
+        versions = f"{version('spacy')}/{version('spacy-lookups-data')}"
+    except PackageNotFoundError:
+        return None
+    key = hashlib.sha256("\n".join([str(_TABLES_FORMAT), versions, "\n".join(_domain_words()),
+                                     "\n".join(sorted(DOMAIN_STOP_WORDS))]).encode("utf-8")).hexdigest()[:16]
+    return Path(base) / f"german-analyzer-{key}.marshal"
 
 
 def _domain_words() -> list[str]:

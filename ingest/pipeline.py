@@ -186,19 +186,6 @@ class RejectKeeper:
         self.report.rejects_file = str(self.path)
 
 
-def write_rejects_file(directory: Path, source_file: str, rejected: Iterable[Rejected]) -> Path:
-    """Rejected rows gathered elsewhere (listings' import) in the same private, formula-safe
-    CSV as ``RejectKeeper`` writes, under a name no earlier file of that name is using."""
-    path = unique_rejects_path(directory, source_file)
-    with open_private(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "line", "reason", "raw"])
-        for r in rejected:
-            reason, raw = kept_raw(r.reason, r.raw)
-            writer.writerow([safe_cell(r.file), r.line, safe_cell(reason), safe_cell(raw)])
-    return path
-
-
 def unique_rejects_path(directory: Path, source_file: str) -> Path:
     """``<name>.rejects.csv`` in ``directory``, or ``<name>-2.rejects.csv``, … if that exists
     (created empty here, so two ingests at once cannot pick the same name)."""

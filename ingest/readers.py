@@ -1,4 +1,5 @@
-"""Read profile rows from CSV (',' or ';', UTF-8 or Windows-1252) and JSON Lines.
+"""Read rows from CSV (',' or ';', UTF-8 or Windows-1252) and JSON Lines: profiles, and
+whatever else is uploaded as a table (listings describe their own ``Columns``).
 
 Readers yield ``Row(line, record)`` or ``Row(line, error=...)`` and never stop at a
 bad row: the pipeline reports it with its line number and keeps it aside. Files are
@@ -15,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from ingest.schema import FIELDS
 
@@ -33,6 +34,29 @@ HEADER_ALIASES = {
     "e-mail": "contact_email", "gelistet": "listed", "sichtbar": "listed",
 }
 MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A kind of table: the header spellings people use for our column names, the columns
+    a file must have, and the ones a German error message lists as expected."""
+    aliases: Mapping[str, str]
+    required: tuple[str, ...]
+    expected: tuple[str, ...]
+
+    def normalise(self, name: str) -> str:
+        key = (name or "").strip().strip("\ufeff").lower().replace(" ", "_")
+        return self.aliases.get(key, key)
+
+    def check_header(self, header: list[str]) -> None:
+        missing = [c for c in self.required if c not in header]
+        if missing:
+            what = f"Spalte {missing[0]} fehlt" if len(missing) == 1 else f"Spalten {', '.join(missing)} fehlen"
+            raise UnusableFile(f"{what} (gefundene Spalten: {', '.join(header) or 'keine'}; "
+                               f"erwartete Spalten: {', '.join(self.expected)})")
+
+
+PROFILE_COLUMNS = Columns(HEADER_ALIASES, ("name",), tuple(FIELDS))
 
 
 class UnusableFile(Exception):
@@ -225,7 +249,7 @@ def _row_problem(lines: _Lines) -> str:
     return next((line.problem for line in lines.row if line.problem), "")
 
 
-def read_rows(path: str | Path) -> "RowStream":
+def read_rows(path: str | Path, columns: Columns = PROFILE_COLUMNS) -> "RowStream":
     """The rows of a CSV or JSON Lines file, read as a stream (bounded memory).
 
     File-level problems (missing, too big, empty, binary, no header) raise ``UnusableFile``
@@ -244,9 +268,9 @@ def read_rows(path: str | Path) -> "RowStream":
         lines = _Lines(handle, encoding)
         head = _first_content_line(lines)
         if detect_format(path, head.text if head else "") == "jsonl":
-            rows = read_jsonl_lines(lines, head)
+            rows = read_jsonl_lines(lines, head, columns)
         else:
-            rows = read_csv_lines(lines, head)
+            rows = read_csv_lines(lines, head, columns)
             next(rows)          # the header: UnusableFile now, not at the first row
     except BaseException:
         handle.close()
@@ -274,11 +298,6 @@ def _first_content_line(lines: _Lines) -> _Line | None:
             return line
 
 
-def normalise_header(name: str) -> str:
-    key = (name or "").strip().strip("\ufeff").lower().replace(" ", "_")
-    return HEADER_ALIASES.get(key, key)
-
-
 def _sniff_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in (";", ",", "\t")}
     return max(counts, key=counts.get) if max(counts.values()) else ","
@@ -295,14 +314,14 @@ def csv_problem(exc: csv.Error) -> str:
     return message
 
 
-def read_csv(text: str) -> Iterator[Row]:
+def read_csv(text: str, columns: Columns = PROFILE_COLUMNS) -> Iterator[Row]:
     """Rows of CSV text already in memory (tests, small inputs); files go through ``read_rows``."""
     handle = io.BytesIO(text.encode("utf-8"))
     lines = _Lines(handle, "utf-8")
-    yield from (row for row in read_csv_lines(lines, _first_content_line(lines)) if row is not None)
+    yield from (row for row in read_csv_lines(lines, _first_content_line(lines), columns) if row is not None)
 
 
-def read_csv_lines(lines: _Lines, head: _Line | None) -> Iterator[Row]:
+def read_csv_lines(lines: _Lines, head: _Line | None, columns: Columns = PROFILE_COLUMNS) -> Iterator[Row]:
     """CSV rows from ``lines``, whose header line ``head`` was already read.
 
     The first item produced is ``None`` for the header: the caller pulls it to see
@@ -314,12 +333,10 @@ def read_csv_lines(lines: _Lines, head: _Line | None) -> Iterator[Row]:
     delimiter = _sniff_delimiter(head.text)
     reader = csv.reader(itertools.chain([head.text], lines), delimiter=delimiter)
     try:
-        header = [normalise_header(h) for h in next(reader)]
+        header = [columns.normalise(h) for h in next(reader)]
     except csv.Error as exc:
         raise UnusableFile(f"Kopfzeile unlesbar: {csv_problem(exc)}") from exc
-    if "name" not in header:
-        raise UnusableFile(f"Spalte name fehlt (gefundene Spalten: {', '.join(header) or 'keine'}; "
-                           f"erwartete Spalten: {', '.join(FIELDS)})")
+    columns.check_header(header)
     yield None
     while True:
         start = lines.count + 1
@@ -353,20 +370,20 @@ def read_csv_lines(lines: _Lines, head: _Line | None) -> Iterator[Row]:
         yield Row(start, record=dict(zip(header, values)), raw=raw)
 
 
-def read_jsonl(text: str) -> Iterator[Row]:
+def read_jsonl(text: str, columns: Columns = PROFILE_COLUMNS) -> Iterator[Row]:
     """Rows of JSON Lines text already in memory; files go through ``read_rows``."""
     lines = _Lines(io.BytesIO(text.encode("utf-8")), "utf-8")
-    yield from read_jsonl_lines(lines, lines.next_line())
+    yield from read_jsonl_lines(lines, lines.next_line(), columns)
 
 
-def read_jsonl_lines(lines: _Lines, head: _Line | None) -> Iterator[Row]:
+def read_jsonl_lines(lines: _Lines, head: _Line | None, columns: Columns = PROFILE_COLUMNS) -> Iterator[Row]:
     line = head
     while line is not None:
-        yield from _jsonl_row(line)
+        yield from _jsonl_row(line, columns)
         line = lines.next_line()
 
 
-def _jsonl_row(line: _Line) -> Iterator[Row]:
+def _jsonl_row(line: _Line, columns: Columns) -> Iterator[Row]:
     text, number = line.text, line.number
     if not text.strip() or text.lstrip().startswith("#"):
         return
@@ -384,5 +401,5 @@ def _jsonl_row(line: _Line) -> Iterator[Row]:
     if not isinstance(value, dict):
         yield Row(number, error="Erwartet wird ein JSON-Objekt pro Zeile", raw=text.rstrip("\r\n"))
         return
-    record = {normalise_header(k): v for k, v in value.items()}
+    record = {columns.normalise(k): v for k, v in value.items()}
     yield Row(number, record=record, raw=text.rstrip("\r\n"))

@@ -153,3 +153,7 @@ def demo_accounts(demo_radar):
                 "admin": ("chef@demo.test", {})}
     return {role: (email, api_key(demo_radar, role, email, **kwargs))
             for role, (email, kwargs) in accounts.items()}
+
+
+# One browser for the whole session, for every module that uses the pages (see browser_helpers).
+from tests.browser_helpers import browser, page  # noqa: E402,F401  (fixtures)

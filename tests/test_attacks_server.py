@@ -13,60 +13,24 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from api import create_app
+from evaluation.live_server import call as live_call
+from evaluation.live_server import raw, serving
 from tests.access_helpers import PASSWORD, api_key, as_bearer
 from tests.conftest import copy_database, make_radar
 
-STARTUP_TIMEOUT_S = 90
 #: Budget of the live server: small, so the test that exhausts it needs few requests.
 LIVE_SEARCH_LIMIT = 5
 SEARCH = {"query": "Laserstrahlschweißen von Aluminium", "limit": 3}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def call(base, path, body=None, key=None, headers=None, timeout=30):
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    headers = dict(headers or {})
-    if data:
-        headers["Content-Type"] = "application/json"
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    req = urllib.request.Request(base + path, data=data, headers=headers, method="POST" if data else "GET")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            return response.status, response.headers, response.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read().decode("utf-8")
-
-
-def raw(port: int, data: bytes, wait: float = 10) -> bytes:
-    """Bytes as an attacker writes them; the answer until the server closes (or ``wait`` s)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass                                # answered and closed before we finished
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-    return out
+    return live_call(base, path, body, key=key, headers=headers, timeout=timeout)
 
 
 def status_and_json(answer: bytes) -> tuple[int, dict]:
@@ -81,42 +45,9 @@ def live(tmp_path_factory, small_template):
     db = copy_database(small_template, tmp_path / "live.db")
     from store.db import Store
     key = api_key(Store(db), "admin")
-    port = free_port()
-    script = Path(sys.executable).parent / "partnerradar"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "partnerradar.cli"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    env["PARTNERRADAR_RATE_SEARCH"] = f"{LIVE_SEARCH_LIMIT} per minute"
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(command + ["serve", "--db", str(db), "--port", str(port), "--workers", "2"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if call(base, "/healthz", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not up after {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield base, port, log_path, key, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)     # workers of this server only, if any outlived it
-        except ProcessLookupError:
-            pass
-        log.close()
+    with serving(db, workers=2, log_path=tmp_path / "server.log",
+                 env={"PARTNERRADAR_RATE_SEARCH": f"{LIVE_SEARCH_LIMIT} per minute"}) as server:
+        yield server.base, server.port, server.log_path, key, server.process
 
 
 def worker_pids(parent: int) -> set[int]:

@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from api import create_app
-from evaluation.screenshots import CHROMIUM, CHROMIUM_ARGS, live_server
-from tests.access_helpers import PASSWORD
+from evaluation.screenshots import live_server
+from tests.browser_helpers import sign_in
 
 TOPIC = "Additive Fertigung von Metallbauteilen"
 NEED = "Wer kann uns bei der Digitalisierung der Instandhaltung helfen?"
@@ -30,33 +30,12 @@ def base_url(demo_radar):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run 'make install' (it installs Debian's chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(accept_downloads=True, locale="de-DE")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
 @pytest.fixture
 def planner(page, base_url, demo_accounts):
     """A page whose browser has logged in as an innovation manager, through the real login form."""
     page.goto(base_url + "/")
     page.get_by_role("link", name="Anmelden").click()
-    page.get_by_label("E-Mail-Adresse").fill(demo_accounts["manager"][0])
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, demo_accounts["manager"][0])
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()   # back on the search page
     assert page.url == base_url + "/"
     return page
@@ -145,9 +124,7 @@ def test_anonymous_planner_is_sent_to_the_login_and_back(page, base_url, demo_ac
     page.goto(base_url + "/")
     page.get_by_role("link", name="Inno Slam planen").click()
     expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
-    page.get_by_label("E-Mail-Adresse").fill(demo_accounts["manager"][0])
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, demo_accounts["manager"][0])
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Inno Slam planen")
     page.get_by_role("button", name="Abmelden").click()                   # a POST with the CSRF token

@@ -109,30 +109,16 @@ def test_cli_check_after_a_kill(small_template, tmp_path, encoder):
 
 def test_searches_answer_correctly_while_another_process_ingests_and_reindexes(
         small_template, tmp_path, encoder):
-    from tests.test_server import free_port, request
+    from evaluation.live_server import call as request
+    from evaluation.live_server import clean_env, cli_command, serving
     from store.db import Store
     from tests.access_helpers import api_key
     db = copy_database(small_template, tmp_path / "live.db")
     admin_key = api_key(Store(db), "admin")
-    port = free_port()
-    script = os.path.join(os.path.dirname(sys.executable), "partnerradar")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    env["PARTNERRADAR_RATE_SEARCH"] = "100000 per minute"
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([script, "serve", "--db", str(db), "--port", str(port), "--workers", "2"],
-                              stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if request(base, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-            time.sleep(0.3)
-
+    env = clean_env({"PARTNERRADAR_RATE_SEARCH": "100000 per minute"})
+    [script] = cli_command()
+    with serving(db, workers=2, log_path=tmp_path / "server.log", env=env) as server:
+        base = server.base
         writer = subprocess.Popen(
             f"'{script}' ingest '{DEMO_CSV}' --db '{db}' && '{script}' reindex --db '{db}'",
             shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
@@ -154,10 +140,3 @@ def test_searches_answer_correctly_while_another_process_ingests_and_reindexes(
             assert status == 200
             assert any(pid.startswith("demo-") for pid in ids_of(json.loads(text)["results"]))
         assert json.loads(request(base, "/healthz", key=admin_key)[2])["profiles"] == 12 + 177
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()

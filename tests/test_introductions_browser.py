@@ -19,7 +19,7 @@ from partnerradar.cli import main
 from store.users import Users
 from tests.access_helpers import PASSWORD
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
-from tests.test_browser import browser  # noqa: F401  (fixture: Debian's chromium)
+from tests.browser_helpers import new_page, sign_in
 from tests.test_introductions import PARTNER, SEEKER, intro_template, radar  # noqa: F401  (fixtures)
 
 NEED = "Restlebensdauer von Komponenten und Verschleiß in der Instandhaltung"
@@ -41,13 +41,9 @@ def site(radar, mail_env):
 
 
 def logged_in(browser, base, who):
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    page = new_page(browser)
     page.goto(base + "/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill(PEOPLE[who][0])
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, PEOPLE[who][0])
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
     page.goto(base + "/")
     return page

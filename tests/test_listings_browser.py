@@ -12,11 +12,12 @@ import io
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from api import create_app
-from evaluation.screenshots import CHROMIUM, CHROMIUM_ARGS, live_server
-from tests.access_helpers import PASSWORD, api_key
+from evaluation.screenshots import live_server
+from tests.access_helpers import api_key
+from tests.browser_helpers import sign_in
 from tests.conftest import make_radar
 from tests.listings_helpers import copy_demo
 
@@ -40,31 +41,10 @@ def base_url(tmp_path_factory, demo_radar):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run 'make install' (it installs Debian's chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(accept_downloads=True, locale="de-DE")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
 def log_in(page, base_url, email):
     page.goto(base_url + "/angebote")
     page.get_by_role("link", name="Anmelden").click()
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Angebote und Gesuche")
 
 

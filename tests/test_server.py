@@ -2,42 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from evaluation.live_server import call, serving
 from tests.access_helpers import api_key
 from tests.conftest import CONTACT_MARKERS, copy_database, ids_of, make_radar
 
-STARTUP_TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def request(base, path, body=None, method=None, key=None):
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    headers = {"Content-Type": "application/json"} if data else {}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    req = urllib.request.Request(base + path, data=data, method=method or ("POST" if data else "GET"),
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as response:
-            return response.status, response.headers, response.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read().decode("utf-8")
+    return call(base, path, body, method=method, key=key)
 
 
 @pytest.fixture(scope="module")
@@ -47,41 +21,8 @@ def server(tmp_path_factory, small_template):
     db = copy_database(small_template, tmp_path / "server.db")
     from store.db import Store
     key = api_key(Store(db), "admin")
-    port = free_port()
-    script = Path(sys.executable).parent / "partnerradar"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "partnerradar.cli"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(command + ["serve", "--db", str(db), "--port", str(port), "--workers", "2"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{(tmp_path / 'server.log').read_text()}")
-            try:
-                status, _, _ = request(base, "/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not up after {STARTUP_TIMEOUT_S} s:\n{(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.3)
-        yield base, db, key
-    finally:
-        proc.terminate()            # the parent stops its workers on SIGTERM
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)     # workers of this server only, if any outlived it
-        except ProcessLookupError:
-            pass
-        log.close()
+    with serving(db, workers=2, log_path=tmp_path / "server.log") as live:
+        yield live.base, db, key
 
 
 def test_server_answers_searches_over_a_socket(server):
