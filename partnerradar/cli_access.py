@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from partnerradar.cli import _confirm, _fail, _radar, db_option
+from partnerradar.cli_common import _confirm, _fail, _radar, db_option
 
 
 def _users(ctx):

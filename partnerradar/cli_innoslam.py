@@ -6,7 +6,7 @@ import json
 import click
 
 from matcher.request import BadRequest
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli_common import _fail, _radar, db_option
 
 
 def _run(action):

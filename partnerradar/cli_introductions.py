@@ -16,7 +16,7 @@ from datetime import datetime
 
 import click
 
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli_common import _fail, _radar, db_option
 
 EXIT_OK, EXIT_ABORTED, EXIT_DEFERRED = 0, 1, 3
 

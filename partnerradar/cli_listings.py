@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ingest.readers import UnusableFile
-from partnerradar.cli import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, db_option
+from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, db_option
 
 
 def _service(ctx):
