@@ -79,7 +79,8 @@ def public_url(path: str) -> str:
 
 
 def create_app(settings: Settings | None = None, radar=None) -> Flask:
-    from partnerradar.radar import ModelMismatch, NotFound, Radar
+    from partnerradar.radar import ModelMismatch, Radar
+    from vocabulary.errors import NotFound
 
     app = Flask(__name__)
     app.json_provider_class = _JSONProvider

@@ -18,11 +18,10 @@ from api.auth import can_see_contact, can_see_profile, current_principal, requir
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
 from api.csv_safe import csv_response
 from ingest.csv_safe import csv_text
-from ingest.schema import KINDS
 from matcher import innoslam
-from matcher.explain import KIND_LABELS
 from matcher.request import BadRequest, SearchRequest
 from store.db import CONTACT_FIELDS
+from vocabulary.kinds import KIND_LABELS, KINDS
 
 # Templates and the stylesheet live in api/templates and api/static, the app's own folders.
 bp = Blueprint("web", __name__)

@@ -184,7 +184,7 @@ class Digest:
         in ``MAIL_PERIOD_S``. Stops at the first unreachable mail server (the rest waits).
         ``ignore_schedule``: also try requests waiting for their next retry (an operator's run).
         """
-        from partnerradar.radar import NotFound
+        from vocabulary.errors import NotFound
 
         report = OutboxReport()
         subs = self.subscriptions

@@ -49,11 +49,12 @@ from ingest import funding as funding_adapter
 from ingest.funding import FundingDataset, clean_topic, find_funding_file
 from ingest.passages import WHOLE_FIELD, fit_to_window
 from ingest.pipeline import ProfilePreparer
-from ingest.schema import MAX_FIELD_CHARS, Profile, RecordError, validate_record
+from ingest.schema import MAX_FIELD_CHARS, RecordError, validate_record
 from matcher.ranker import CONTENT_FLOOR, Query, Ranker, Weights
 from matcher.request import SearchRequest
 from partnerradar.config import Settings, load_settings
 from partnerradar.funding_import import load_dataset, store_dataset
+from vocabulary.profile import Profile
 
 DATASETS = ("efre", "ptdesy")
 MODES = ("title", "profile")

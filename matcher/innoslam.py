@@ -169,7 +169,7 @@ def _venue(radar, district: str, hits: list[dict], everyone: list[dict],
 
 
 def _research_profile(radar, profile_id: str) -> dict:
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     profile = radar.store.get_profile(profile_id)
     if profile is None or not profile["listed"]:

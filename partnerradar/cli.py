@@ -176,7 +176,7 @@ def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, a
     PROFILE_ID ist die ID einer Organisation, die schon in der Datenbank steht; ihr Profil ist
     die Suchanfrage.
     """
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     radar = _radar(ctx)
     try:

@@ -105,7 +105,7 @@ def preview(ctx, firm, days, html_file):
     """
     from digest.selection import Changes
     from digest.subscriptions import Preferences, Subscription
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     service = _digest(ctx)
     try:
@@ -164,7 +164,7 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
     """
     from digest.subscriptions import Preferences
     from matcher.request import BadRequest
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     service = _digest(ctx)
     try:

@@ -10,7 +10,7 @@ from partnerradar.cli_common import _fail, _radar, db_option
 
 
 def _run(action):
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     try:
         return action()

@@ -22,24 +22,18 @@ from ingest.dedupe import find_duplicates
 from ingest.geo import Gazetteer
 from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
-from ingest.schema import Profile, validate_record
+from ingest.schema import validate_record
 from matcher.explain import Explainer
 from matcher.ranker import Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
 from partnerradar.config import Settings, load_settings
 from store.db import CONTACT_FIELDS, Store
+from vocabulary.errors import NotFound
+from vocabulary.profile import Profile
 
 log = logging.getLogger(__name__)
 #: Profiles re-embedded per batch by ``reindex --reembed`` (one progress step).
 REEMBED_BATCH = 64
-
-
-class NotFound(LookupError):
-    """Something the user named does not exist; the message says what (in German)."""
-
-    @classmethod
-    def profile(cls, profile_id: str) -> "NotFound":
-        return cls(f"Profil „{profile_id}“ nicht gefunden")
 
 
 class MergeRefused(ValueError):
