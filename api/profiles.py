@@ -44,7 +44,7 @@ def list_profiles():
     offset = int_arg("offset", 0, 0, 10**9)
     landkreis = request.args.get("landkreis")
     if landkreis:
-        from ingest.geo import normalise_district
+        from geo import normalise_district
         canonical = normalise_district(landkreis)
         if canonical is None:
             raise BadRequest(f"Unbekannter Landkreis „{landkreis}“ (erlaubt: "

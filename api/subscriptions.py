@@ -46,7 +46,8 @@ def digest():
         with _digest_lock:   # gunicorn threads: one Digest (and one schema check) per app
             service = current_app.extensions.get("digest")
             if service is None:
-                service = current_app.extensions["digest"] = Digest(current_app.extensions["radar"])
+                service = current_app.extensions["digest"] = Digest(current_app.extensions["radar"],
+                                                                     current_app.extensions["settings"].mail)
     return service
 
 

@@ -13,12 +13,12 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup, escape
 from werkzeug.exceptions import Forbidden
 
+import innoslam
 from api.app import public_url
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
 from api.csv_safe import csv_response
 from ingest.csv_safe import csv_text
-from matcher import innoslam
 from matcher.request import BadRequest, SearchRequest
 from store.db import CONTACT_FIELDS
 from vocabulary.kinds import KIND_LABELS, KINDS

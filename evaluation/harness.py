@@ -178,7 +178,7 @@ class Corpus:
     def __init__(self, radar, dataset: FundingDataset, keywords: PartKeywords):
         self.radar, self.dataset, self.keywords = radar, dataset, keywords
         index = radar.index
-        self.generation, self.table, self.kind = index.generation, index.profiles, index.vectors.kind
+        self.generation, self.table, self.index_type = index.generation, index.profiles, index.vectors.index_type
         ids, owners, fields, terms, vectors = [], [], [], [], []
         for batch_ids, batch_owners, batch_fields, batch_terms, batch_vectors in \
                 radar.store.iter_passages(with_vectors=True):
@@ -280,7 +280,7 @@ class Corpus:
             ids=ids_kept, row_of={pid: i for i, pid in enumerate(ids_kept)},
             kind=self.table.kind[keep], landkreis=self.table.landkreis[keep], lat=self.table.lat[keep],
             lon=self.table.lon[keep], listed=self.table.listed[keep], activity=activity[keep])
-        vector_index = VectorIndex(self.passage_vectors.shape[1], self.kind)
+        vector_index = VectorIndex(self.passage_vectors.shape[1], self.index_type)
         vector_index.add(ids, vectors)
         cooperations = [c for c in self.cooperations if c[2] != case.project]
         index = assemble_index(self.generation, vector_index, table, ids, owners, fields, terms,

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from geo import Gazetteer, haversine_km_many, normalise_district
 from index.search_index import SearchIndex
 from ingest.passages import WHOLE_FIELD
-from ingest.geo import Gazetteer, haversine_km_many, normalise_district
 from matcher.request import BadRequest, SearchRequest
 
 #: Cosine range mapped to 0..1 when the ranker is given none (the embedder knows its own:

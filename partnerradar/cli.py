@@ -10,8 +10,8 @@ import click
 
 from ingest.readers import UnusableFile
 from matcher.request import BadRequest, SearchRequest
-from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, db_option
-from partnerradar.config import DEMO_PROFILES, load_settings
+from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option
+from partnerradar.config import DEMO_PROFILES
 
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
@@ -293,8 +293,7 @@ def serve(ctx, host, port, workers):
     """
     from api.server import run_server
 
-    settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
-    run_server(settings, host, port, workers)
+    run_server(_settings(ctx), host, port, workers)
 
 
 @main.command()

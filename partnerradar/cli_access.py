@@ -52,7 +52,7 @@ def user():
 @click.pass_context
 def user_add(ctx, email, role, region, profile_id, password_stdin):
     """Benutzer anlegen (fragt nach dem Passwort)."""
-    from ingest.geo import normalise_district
+    from geo import normalise_district
     from store.users import AccessError
 
     regions = []

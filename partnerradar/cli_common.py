@@ -10,16 +10,24 @@ import sys
 
 import click
 
-from partnerradar.config import load_settings
+from partnerradar.config import Settings, load_settings
 
 EXIT_OK, EXIT_UNUSABLE, EXIT_REJECTED = 0, 1, 3
+
+
+def _settings(ctx) -> Settings:
+    """The settings of ``--config`` and ``--db``, read once per command: the radar, the mail
+    and the server of one command all get this one."""
+    obj = ctx.find_root().obj
+    if obj.get("settings") is None:
+        obj["settings"] = load_settings(obj.get("config")).with_db(obj.get("db"))
+    return obj["settings"]
 
 
 def _radar(ctx):
     from partnerradar.radar import Radar
 
-    settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
-    return Radar(settings)
+    return Radar(_settings(ctx))
 
 
 def _fail(message: str, code: int = 2):

@@ -20,13 +20,13 @@ EXIT_OK, EXIT_ABORTED, EXIT_DEFERRED = 0, 1, 3
 
 def _digest(ctx):
     from digest.runner import Digest
-    from digest.settings import load_mail_settings
 
+    radar = _radar(ctx)
     try:
-        settings = load_mail_settings(ctx.find_root().obj.get("config"))
+        settings = radar.settings.mail
     except ValueError as exc:
         _fail(f"Mail-Einstellungen: {exc}")
-    return Digest(_radar(ctx), settings)
+    return Digest(radar, settings)
 
 
 @click.group()

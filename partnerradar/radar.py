@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from geo import Gazetteer
 from index.analyzer import get_analyzer
+from index.backend import PassageVectors
 from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
-from index.search_index import SearchIndex, build_search_index, choose_kind, write_lock
-from index.vectors import VectorIndex
+from index.search_index import SearchIndex, build_search_index, choose_index_type, write_lock
 from ingest.dedupe import find_duplicates
-from ingest.geo import Gazetteer
 from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
 from ingest.schema import validate_record
@@ -145,10 +145,11 @@ class Radar:
             current = self._index
         return current
 
-    def _load_index(self, vectors: VectorIndex | None = None) -> SearchIndex:
+    def _load_index(self, vectors: PassageVectors | None = None) -> SearchIndex:
         return build_search_index(
             self.store, self.settings.index_dir, self._dim(), self.settings.index_type,
-            self.settings.approximate_above, vectors=vectors, mmap=self.mmap)
+            self.settings.approximate_above, vectors=vectors, mmap=self.mmap,
+            backend=self.settings.vector_backend)
 
     def _dim(self) -> int:
         dim = self.store.get_meta("dim")
@@ -288,9 +289,9 @@ class Radar:
             new_ids, new_vectors = self.store.passages_after(last)
             removed = np.setdiff1d(before.passage_ids, self.store.passage_ids(), assume_unique=True)
             total = self.store.count_passages()
-        kind = choose_kind(self.settings.index_type, total, self.settings.approximate_above)
+        index_type = choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
         vectors = None
-        if kind == before.vectors.kind and not before.vectors.outgrown(total):
+        if index_type == before.vectors.index_type and not before.vectors.outgrown(total):
             vectors = before.vectors.copy()
             if vectors.remove(removed):
                 vectors.add(new_ids, new_vectors, expected=total)
@@ -424,7 +425,7 @@ class Radar:
         try:
             index = self.index
             state["passages"] = index.vectors.ntotal
-            state["index_kind"] = index.vectors.kind
+            state["index_kind"] = index.vectors.index_type
         except Exception as exc:
             state["index"] = f"error: {exc}"
         state["model_name"] = self.settings.model
