@@ -26,6 +26,7 @@ from ingest.schema import validate_record
 from matcher.explain import Explainer
 from matcher.ranker import Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
+from matcher.signals import SIGNALS
 from partnerradar.config import Settings, load_settings
 from store.db import CONTACT_FIELDS, Store
 from vocabulary.errors import NotFound
@@ -378,7 +379,7 @@ class Radar:
         passages = self.store.passages_for_many(explained) if explained else {}
         # 100 = a perfect match in content (and place, when there is one); the seeker-side
         # signals (network, complement, activity) lift a hit towards 100 but are no part of it.
-        scale = used.semantic + used.whole + used.lexical + (used.proximity if "proximity" in found.signals else 0.0)
+        scale = sum(getattr(used, s.name) for s in SIGNALS if s.in_score and (s.content or s.name in found.signals))
         results = []
         for i, pid in enumerate(ids):
             profile = profiles.get(pid)
