@@ -85,6 +85,11 @@ class Candidates:
         return content_evidence(self.signals)
 
 
+#: What asks: words someone typed, read as a need (a partner must offer it), or an
+#: organisation's own profile (partners for it), whose passages each carry their field.
+NEED, PROFILE = "need", "profile"
+
+
 @dataclass
 class Query:
     """A request turned into vectors and terms."""
@@ -92,10 +97,11 @@ class Query:
     sentences: list[str]
     terms: dict[str, float]             # term -> weight
     seeker_row: int = -1
-    fields: list[str] | None = None     # field of each query vector (partner mode), else a need
+    fields: list[str] | None = None     # field of each query vector (side PROFILE)
+    side: str = NEED
 
     def field(self, q: int) -> str:
-        return self.fields[q] if self.fields else "seeks"
+        return self.fields[q] if self.side == PROFILE else "seeks"
 
     @classmethod
     def for_text(cls, text: str, analyzer, embedder, seeker_row: int = -1) -> "Query":
@@ -117,11 +123,11 @@ class Query:
                     terms[term] = max(terms.get(term, 0.0), top)
         return cls(vectors=np.vstack([p["vector"] for p in passages]),
                    sentences=[p["text"] for p in passages], terms=terms, seeker_row=row,
-                   fields=[p["field"] for p in passages])
+                   fields=[p["field"] for p in passages], side=PROFILE)
 
     def vector_weights(self) -> np.ndarray:
         """An organisation's needs say most about the partner it wants: they count double."""
-        if not self.fields:
+        if self.side != PROFILE:
             return np.ones(len(self.vectors))
         return np.array([SEEKS_QUERY_WEIGHT if f == "seeks" else 1.0 for f in self.fields])
 
@@ -133,7 +139,7 @@ class Query:
         matching all of them vaguely (measured in ``evaluation/``, mode "profile").
         """
         weights = self.vector_weights()
-        if not self.fields or len(per_vector) <= BEST_PASSAGES:
+        if self.side != PROFILE or len(per_vector) <= BEST_PASSAGES:
             return np.average(per_vector, axis=0, weights=weights)
         best = np.argsort(-per_vector, axis=0)[:BEST_PASSAGES]
         return np.average(np.take_along_axis(per_vector, best, axis=0), axis=0, weights=weights[best])
@@ -204,7 +210,7 @@ class Ranker:
         lexical = self.index.lexical
         lexical_scores = lexical.profile_scores(query.terms)
         # A need is answered by what a partner offers: its own needs count less (as below).
-        coverage = lexical.coverage(list(query.terms), need_factor=1.0 if query.fields else SEEKS_FACTOR)
+        coverage = lexical.coverage(list(query.terms), need_factor=1.0 if query.side == PROFILE else SEEKS_FACTOR)
         bm25 = np.where(mask, lexical_scores, 0.0)
 
         # Candidates: everything the dense stage saw, the best lexical matches, and those
@@ -291,7 +297,7 @@ class Ranker:
         if not has.any() or not len(query.vectors):
             return out
         vectors = query.vectors
-        if query.fields and WHOLE_FIELD in query.fields:
+        if query.side == PROFILE and WHOLE_FIELD in query.fields:
             vectors = vectors[[i for i, f in enumerate(query.fields) if f == WHOLE_FIELD]]
         out[has] = (self.index.vectors.reconstruct(pids[has]) @ vectors.T).mean(axis=1)
         return out

@@ -24,7 +24,7 @@ from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_
 from ingest.readers import Row, read_rows
 from ingest.schema import validate_record
 from matcher.explain import Explainer
-from matcher.ranker import Query, Ranker, Weights
+from matcher.ranker import NEED, Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
 from matcher.signals import SIGNALS
 from partnerradar.config import Settings, load_settings
@@ -398,7 +398,7 @@ class Radar:
                     passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
-                    joint_projects=int(index.profiles.joint[top[i]]), need=not query.fields)
+                    joint_projects=int(index.profiles.joint[top[i]]), need=query.side == NEED)
             results.append(hit)
         return results
 
