@@ -36,7 +36,9 @@ demo: $(STAMP)
 run: demo
 	$(BIN)/partnerradar serve --host $(HOST) --port $(PORT)
 
+# lint-imports first: an import from a layer above (.importlinter) fails the build in seconds.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # Photographs of the main pages over the demo data, for the README (docs/screenshots/).

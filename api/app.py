@@ -73,13 +73,13 @@ def public_url(path: str) -> str:
     """
     base = current_app.config.get("BASE_URL")
     if base is None:
-        from digest.settings import load_mail_settings
-        base = current_app.config["BASE_URL"] = load_mail_settings().base_url
+        base = current_app.config["BASE_URL"] = current_app.extensions["settings"].mail.base_url
     return base.rstrip("/") + path
 
 
 def create_app(settings: Settings | None = None, radar=None) -> Flask:
-    from partnerradar.radar import ModelMismatch, NotFound, Radar
+    from partnerradar.radar import ModelMismatch, Radar
+    from vocabulary.errors import NotFound
 
     app = Flask(__name__)
     app.json_provider_class = _JSONProvider
@@ -87,7 +87,9 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    settings = settings or load_settings()
+    # One Settings for the whole app (search, limits, mail, the signing secret): the one
+    # the radar was made with, or the one given.
+    settings = settings or (radar.settings if radar is not None else load_settings())
     app.extensions["radar"] = radar or Radar(settings)
     app.extensions["settings"] = settings
 

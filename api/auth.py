@@ -159,7 +159,7 @@ def csrf_exempt_when(predicate):
 
 def visible_profile(profile_id: str) -> dict:
     """The profile, or 404 for one this principal may not see (its existence stays hidden)."""
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
     profile = current_app.extensions["radar"].store.get_profile(profile_id)
     if profile is None or not can_see_profile(current_principal(), profile):
         raise NotFound.profile(profile_id)

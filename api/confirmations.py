@@ -15,9 +15,8 @@ bp = Blueprint("confirmations", __name__)
 def service() -> Confirmations:
     found = current_app.extensions.get("confirmations")
     if found is None:
-        from digest.settings import load_mail_settings
         found = current_app.extensions["confirmations"] = Confirmations(
-            current_app.extensions["radar"], load_mail_settings())
+            current_app.extensions["radar"], current_app.extensions["settings"].mail)
     return found
 
 

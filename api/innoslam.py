@@ -1,4 +1,4 @@
-"""Inno Slam planning over HTTP: audience, programme and tour (see matcher/innoslam.py).
+"""Inno Slam planning over HTTP: audience, programme and tour (the functions of ``innoslam``).
 
 Planning is an innovation manager's job (issue 6): manager or admin only.
 """
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+import innoslam
 from api.auth import require_role
-from matcher import innoslam
 from matcher.request import BadRequest
 
 bp = Blueprint("innoslam", __name__, url_prefix="/api/v1/innoslam")
@@ -84,17 +84,6 @@ def tour_args(data: dict) -> dict:
             "districts": id_list(data, "districts")}
 
 
-def run_programme(radar, district="", town="", radius_km=None, n=5, candidates=None) -> dict:
-    region = innoslam.region_of(radar, district=district, town=town, radius_km=radius_km)
-    return innoslam.programme(radar, region, n=n, candidates=candidates)
-
-
-def run_tour(radar, scientist_ids, n_events, talks_per_event=None, districts=None) -> dict:
-    if n_events is None:
-        raise BadRequest("Bitte die Zahl der Veranstaltungen (n_events) angeben.")
-    return innoslam.tour(radar, scientist_ids, n_events, talks_per_event, districts)
-
-
 @bp.post("/audience")
 @require_role("manager")
 def audience():
@@ -104,10 +93,10 @@ def audience():
 @bp.post("/programme")
 @require_role("manager")
 def programme():
-    return jsonify(run_programme(_radar(), **programme_args(body(PROGRAMME_FIELDS))))
+    return jsonify(innoslam.plan_programme(_radar(), **programme_args(body(PROGRAMME_FIELDS))))
 
 
 @bp.post("/tour")
 @require_role("manager")
 def tour():
-    return jsonify(run_tour(_radar(), **tour_args(body(TOUR_FIELDS))))
+    return jsonify(innoslam.plan_tour(_radar(), **tour_args(body(TOUR_FIELDS))))

@@ -26,12 +26,10 @@ ANSWERS = {"accept": ACCEPTED, "decline": REFUSED, "zusagen": ACCEPTED, "absagen
 def service():
     found = current_app.extensions.get("introductions")
     if found is None:
-        from digest.settings import load_mail_settings
         from introductions.runner import Introductions
 
-        config = getattr(current_app.extensions.get("settings"), "config_file", None)
         found = current_app.extensions["introductions"] = Introductions(
-            current_app.extensions["radar"], load_mail_settings(config))
+            current_app.extensions["radar"], current_app.extensions["settings"].mail)
     return found
 
 

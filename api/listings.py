@@ -99,7 +99,7 @@ def list_listings():
         raise BadRequest(f"Unbekannter Status „{status}“ (erlaubt: {', '.join(STATUSES)})")
     landkreis = request.args.get("landkreis") or None
     if landkreis:
-        from ingest.geo import normalise_district
+        from geo import normalise_district
         landkreis = normalise_district(landkreis)
         if landkreis is None:
             raise BadRequest(f"Unbekannter Landkreis „{request.args['landkreis']}“")

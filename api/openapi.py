@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 description of the API, served at /api/v1/openapi.json."""
 from flask import Blueprint, jsonify
 
+from vocabulary.kinds import KINDS
+
 bp = Blueprint("openapi", __name__)
 
 _ERROR = {"type": "object", "required": ["error", "message"],
@@ -32,7 +34,7 @@ _EXPLANATION = {
 }
 _HIT = {"type": "object", "required": ["id", "name", "kind", "town", "landkreis", "distance_km", "score"],
         "properties": {"id": {"type": "string"}, "name": {"type": "string"},
-                       "kind": {"type": "string", "enum": ["kmu", "research", "startup", "other"]},
+                       "kind": {"type": "string", "enum": list(KINDS)},
                        "town": {"type": "string"}, "landkreis": {"type": "string"},
                        "distance_km": {"type": ["number", "null"]},
                        "score": {"type": "integer", "minimum": 0, "maximum": 100},
@@ -41,7 +43,7 @@ _RESULTS = {"type": "object", "properties": {"results": {"type": "array", "items
 _SEARCH = {"type": "object", "additionalProperties": False, "required": ["query"],
            "properties": {"query": {"type": "string", "maxLength": 2000},
                           "kinds": {"type": "array", "items": {"type": "string",
-                                                               "enum": ["kmu", "research", "startup", "other"]}},
+                                                               "enum": list(KINDS)}},
                           "near": {"type": "string"}, "radius_km": {"type": "number", "exclusiveMinimum": 0,
                                                                      "maximum": 1000},
                           "landkreis": {"type": "string"},
@@ -156,7 +158,7 @@ SPEC["paths"].update({
 _PREFERENCES = {"type": "object", "additionalProperties": False, "properties": {
     "radius_km": {"type": ["number", "null"], "minimum": 1, "maximum": 500,
                   "description": "Around the firm's own address; null: all of Saxony."},
-    "kinds": {"type": "array", "items": {"type": "string", "enum": ["kmu", "research", "startup", "other"]}},
+    "kinds": {"type": "array", "items": {"type": "string", "enum": list(KINDS)}},
     "topics": {"type": "array", "items": {"type": "string"}, "description": "Partners mentioning them rank higher."},
     "exclude_topics": {"type": "array", "items": {"type": "string"}, "description": "Partners mentioning them are left out."}}}
 _SUBSCRIPTION = {"type": "object", "properties": {

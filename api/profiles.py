@@ -5,9 +5,10 @@ from api.auth import (allow_unlisted, audit, can_edit, can_see_contact, can_see_
                       forbid, require_role, users_of, visible_profile)
 from api.params import bool_arg, int_arg
 from api.search import json_body
-from ingest.schema import FIELDS, KINDS
 from matcher.request import BadRequest
 from store.db import CONTACT_FIELDS
+from vocabulary.kinds import KINDS
+from vocabulary.profile import FIELDS
 
 bp = Blueprint("profiles", __name__, url_prefix="/api/v1/profiles")
 MAX_PAGE = 100
@@ -43,7 +44,7 @@ def list_profiles():
     offset = int_arg("offset", 0, 0, 10**9)
     landkreis = request.args.get("landkreis")
     if landkreis:
-        from ingest.geo import normalise_district
+        from geo import normalise_district
         canonical = normalise_district(landkreis)
         if canonical is None:
             raise BadRequest(f"Unbekannter Landkreis „{landkreis}“ (erlaubt: "

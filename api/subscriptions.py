@@ -24,15 +24,12 @@ from digest.mailer import NO_SMTPUTF8
 from digest.render import describe_preferences
 from digest.subscriptions import Preferences, normalise_email
 from digest.tokens import TokenError
-from ingest.schema import KINDS
 from matcher.request import BadRequest
-from partnerradar.radar import NotFound
+from vocabulary.errors import NotFound
+from vocabulary.kinds import KIND_CHOICES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("subscriptions", __name__)
-KIND_CHOICES = (("kmu", "KMU"), ("research", "Forschungseinrichtungen"), ("startup", "Start-ups"),
-                ("other", "Sonstige Organisationen"))
-assert {k for k, _ in KIND_CHOICES} == set(KINDS)
 REGISTERED = ("Wir haben eine E-Mail an die angegebene Adresse geschickt. Der Digest startet, "
               "sobald der Link darin bestätigt ist.")
 
@@ -49,7 +46,8 @@ def digest():
         with _digest_lock:   # gunicorn threads: one Digest (and one schema check) per app
             service = current_app.extensions.get("digest")
             if service is None:
-                service = current_app.extensions["digest"] = Digest(current_app.extensions["radar"])
+                service = current_app.extensions["digest"] = Digest(current_app.extensions["radar"],
+                                                                     current_app.extensions["settings"].mail)
     return service
 
 

@@ -13,16 +13,15 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup, escape
 from werkzeug.exceptions import Forbidden
 
+import innoslam
 from api.app import public_url
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
 from api.csv_safe import csv_response
 from ingest.csv_safe import csv_text
-from ingest.schema import KINDS
-from matcher import innoslam
-from matcher.explain import KIND_LABELS
 from matcher.request import BadRequest, SearchRequest
 from store.db import CONTACT_FIELDS
+from vocabulary.kinds import KIND_LABELS, KINDS
 
 # Templates and the stylesheet live in api/templates and api/static, the app's own folders.
 bp = Blueprint("web", __name__)

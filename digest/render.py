@@ -16,10 +16,8 @@ from email.utils import formatdate
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from digest.subscriptions import ascii_domain
-from matcher.explain import KIND_LABELS
+from vocabulary.kinds import KIND_LABELS, KIND_NAMES, KIND_PLURALS
 
-KIND_NAMES = {"kmu": "KMU", "research": "Forschungseinrichtung", "startup": "Start-up", "other": "Organisation"}
-KIND_PLURALS = {"kmu": "KMU", "research": "Forschungseinrichtungen", "startup": "Start-ups", "other": "sonstige"}
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 

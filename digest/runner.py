@@ -24,9 +24,9 @@ from pathlib import Path
 from digest.mailer import Deferred, Mailer, Refused, Unreachable
 from digest.render import Renderer, current_week, parse_week
 from digest.selection import Changes, Selector
-from digest.settings import MailSettings, load_mail_settings
 from digest.subscriptions import DONE, Preferences, SubscriptionStore
 from digest.tokens import Tokens, secret_for
+from partnerradar.config import MailSettings
 
 log = logging.getLogger(__name__)
 #: After this many subscribers in a row without any SMTP conversation the run stops.
@@ -142,7 +142,7 @@ class Digest:
 
     def __init__(self, radar, settings: MailSettings | None = None):
         self.radar = radar
-        self.settings = settings or load_mail_settings()
+        self.settings = settings or radar.settings.mail
         self.subscriptions = SubscriptionStore(radar.store)
         self.tokens = Tokens(secret_for(radar.store, self.settings.secret_key), self.settings.confirm_max_age_s,
                              self.settings.manage_max_age_s, self.settings.unsubscribe_max_age_s)
@@ -184,7 +184,7 @@ class Digest:
         in ``MAIL_PERIOD_S``. Stops at the first unreachable mail server (the rest waits).
         ``ignore_schedule``: also try requests waiting for their next retry (an operator's run).
         """
-        from partnerradar.radar import NotFound
+        from vocabulary.errors import NotFound
 
         report = OutboxReport()
         subs = self.subscriptions

@@ -33,9 +33,9 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
-from ingest.schema import KINDS
 from matcher.request import BadRequest
 from store.db import Store
+from vocabulary.kinds import KINDS
 
 STATUSES = ("pending", "confirmed", "paused", "unsubscribed")
 #: Delivery states that end a (subscription, week): a run never sends these again.
@@ -284,7 +284,7 @@ class SubscriptionStore:
         now = time.time()
         with self._tx() as conn:
             if conn.execute("SELECT 1 FROM profiles WHERE id=?", (profile_id,)).fetchone() is None:
-                from partnerradar.radar import NotFound
+                from vocabulary.errors import NotFound
                 raise NotFound.profile(profile_id)
             row = conn.execute("SELECT id, status FROM subscriptions WHERE profile_id=? AND email=?",
                                (profile_id, email)).fetchone()

@@ -171,7 +171,7 @@ def txtai_rank(embeddings, query: str, owner_of: dict[str, str], limit: int, exc
 def bench_size(radar, encoder, repeats: int, partners_n: int = 20) -> dict:
     index = radar.index
     n = index.size
-    out = {"profiles": n, "passages": index.vectors.ntotal, "index_kind": index.vectors.kind}
+    out = {"profiles": n, "passages": index.vectors.ntotal, "index_kind": index.vectors.index_type}
     radar.search(SearchRequest(query=SHORT_QUERIES[0]))           # warm caches once
     for label, queries in (("short", SHORT_QUERIES), ("long", long_queries())):
         embed, search = [], []
@@ -202,7 +202,7 @@ def bench_build(radar) -> float:
 def bench_recall(radar, encoder, n_queries: int = 100, k: int = 10) -> float | None:
     """Recall@k of the vector index against exact inner-product search over the stored vectors."""
     index = radar.index
-    if index.vectors.kind == "flat":
+    if index.vectors.index_type == "flat":
         return None
     texts = SHORT_QUERIES + long_queries(n_queries - len(SHORT_QUERIES))
     queries = encoder.embed_queries([s for t in texts for s in (radar.analyzer.sentences(t) or [t])][:n_queries])

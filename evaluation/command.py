@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from partnerradar.cli_common import _fail
+
 # The harness (scikit-learn, FAISS, torch) is imported only when the command runs:
 # every other ``partnerradar`` command would pay for it at start-up otherwise.
 SUMMARY_KEYS = ("recall@10", "ndcg@10", "mrr", "queries")
@@ -23,8 +25,6 @@ TARGET_NDCG_FACTOR = 1.25
 
 def _choices(value: str, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
     """The comma-separated names in ``value`` of ``option``; a German error names the bad ones."""
-    from partnerradar.cli import _fail    # not at the top: partnerradar.cli imports this module
-
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in items if v not in allowed]
     if not items:
@@ -149,8 +149,6 @@ def evaluate(ctx, data_dir, as_json, out, datasets, modes, max_queries, seed, wo
         report = run(data_dir, datasets, modes, max_queries, seed, workdir, load_settings(config),
                      progress=sys.stderr.isatty(), echo=echo, dump_path=dump_path)
     except FileNotFoundError as exc:
-        from partnerradar.cli import _fail
-
         _fail(str(exc), 1)
     table = markdown(report)
     if out:

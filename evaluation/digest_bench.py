@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
     from aiosmtpd.controller import Controller
 
     from digest.runner import Digest
-    from digest.settings import MailSettings
+    from partnerradar.config import MailSettings
 
     class Count:
         received = 0

@@ -1,4 +1,4 @@
-"""How well ``ingest.geo`` knows Saxony, measured against official tables.
+"""How well ``geo`` knows Saxony, measured against official tables.
 
     python -m evaluation.geo_accuracy [--geo-dir ../shared/data/geo] [--misses]
 
@@ -20,7 +20,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from ingest.geo import Gazetteer, normalise_district
+from geo import Gazetteer, normalise_district
 
 _DEFAULT_GEO_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "geo"
 _SAXONY_STATE = "Sachsen"

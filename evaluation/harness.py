@@ -45,23 +45,23 @@ from evaluation.baselines import Baselines, BaselineQuery, ordered
 from index.embedding import create_embedder
 from index.search_index import ProfileTable, SearchIndex, assemble_index
 from index.vectors import VectorIndex
-from ingest import funding as funding_adapter
 from ingest.funding import FundingDataset, clean_topic, find_funding_file
+from ingest.funding.joining import _dedupe, _join_limited
 from ingest.passages import WHOLE_FIELD, fit_to_window
 from ingest.pipeline import ProfilePreparer
-from ingest.schema import MAX_FIELD_CHARS, Profile, RecordError, validate_record
+from ingest.schema import MAX_FIELD_CHARS, RecordError, validate_record
 from matcher.ranker import CONTENT_FLOOR, Query, Ranker, Weights
 from matcher.request import SearchRequest
+from matcher.signals import SIGNALS
 from partnerradar.config import Settings, load_settings
 from partnerradar.funding_import import load_dataset, store_dataset
+from vocabulary.profile import Profile
 
 DATASETS = ("efre", "ptdesy")
 MODES = ("title", "profile")
 #: Ablation key per ranking signal. Proximity is left out: evaluation queries name no place.
-ABLATIONS = {"semantic": "default-no-semantic", "whole": "default-no-whole",
-             "content_floor": "default-no-content-floor", "lexical": "default-no-lexical",
-             "network": "default-no-graph", "shared_topic": "default-no-shared-topic",
-             "complement": "default-no-complement", "activity": "default-no-activity"}
+ABLATIONS = {s.name: s.ablation for s in SIGNALS if s.ablation}
+ABLATIONS["content_floor"] = "default-no-content-floor"
 
 
 @dataclass
@@ -143,30 +143,33 @@ class PartKeywords:
                 raise RuntimeError(f"keyword replay disagrees with ingest.funding for {org_id}")
 
     def text(self, org_id: str, exclude=()) -> str:
-        words = funding_adapter._dedupe(k for pid, k in self.sequence.get(org_id, ()) if pid not in exclude)
-        return funding_adapter._join_limited(words, ", ", MAX_FIELD_CHARS["keywords"])
+        words = _dedupe(k for pid, k in self.sequence.get(org_id, ()) if pid not in exclude)
+        return _join_limited(words, ", ", MAX_FIELD_CHARS["keywords"])
 
     @staticmethod
     def _replay(path: Path, fmt: str) -> dict[str, list[tuple[str, str]]]:
-        f = funding_adapter
+        from ingest.funding import efre, ptdesy
+        from ingest.funding.build import _unique
+        from ingest.funding.rows import _read_table, _slug_id
+
         if fmt == "efre":
-            table = f._read_table(path, ",")
-            col = f._numbered_columns(table[0])
-            rows = [r for r in (f._efre_row(f._NumberedCells(c, col)) for c in table[1:]) if r]
-            f._merge_truncated_titles([r for r in rows if r.joint])
+            table = _read_table(path, ",")
+            col = efre._numbered_columns(table[0])
+            rows = [r for r in (efre._efre_row(efre._NumberedCells(c, col)) for c in table[1:]) if r]
+            efre._merge_truncated_titles([r for r in rows if r.joint])
         else:
-            table = f._read_table(path, "\t")
-            col, width = f._ptdesy_columns(table[0]), len(table[0])
-            rows = [r for r in (f._ptdesy_row(c + [""] * (width - len(c)), col) for c in table[1:]) if r]
+            table = _read_table(path, "\t")
+            col, width = ptdesy._ptdesy_columns(table[0]), len(table[0])
+            rows = [r for r in (ptdesy._ptdesy_row(c + [""] * (width - len(c)), col) for c in table[1:]) if r]
         project_of: dict = {}
         taken: dict = {}
         sequence: dict[str, list[tuple[str, str]]] = {}
         for row in rows:   # the grouping of ingest.funding._build
             key = (row.joint, row.group)
             if key not in project_of:
-                project_of[key] = f._unique(row.project_id, taken)
+                project_of[key] = _unique(row.project_id, taken)
                 taken[project_of[key]] = True
-            org_id = f"{fmt}:{f._slug_id(row.org)}"
+            org_id = f"{fmt}:{_slug_id(row.org)}"
             sequence.setdefault(org_id, []).extend((project_of[key], k) for k in row.keywords)
         return sequence
 
@@ -177,7 +180,7 @@ class Corpus:
     def __init__(self, radar, dataset: FundingDataset, keywords: PartKeywords):
         self.radar, self.dataset, self.keywords = radar, dataset, keywords
         index = radar.index
-        self.generation, self.table, self.kind = index.generation, index.profiles, index.vectors.kind
+        self.generation, self.table, self.index_type = index.generation, index.profiles, index.vectors.index_type
         ids, owners, fields, terms, vectors = [], [], [], [], []
         for batch_ids, batch_owners, batch_fields, batch_terms, batch_vectors in \
                 radar.store.iter_passages(with_vectors=True):
@@ -279,7 +282,7 @@ class Corpus:
             ids=ids_kept, row_of={pid: i for i, pid in enumerate(ids_kept)},
             kind=self.table.kind[keep], landkreis=self.table.landkreis[keep], lat=self.table.lat[keep],
             lon=self.table.lon[keep], listed=self.table.listed[keep], activity=activity[keep])
-        vector_index = VectorIndex(self.passage_vectors.shape[1], self.kind)
+        vector_index = VectorIndex(self.passage_vectors.shape[1], self.index_type)
         vector_index.add(ids, vectors)
         cooperations = [c for c in self.cooperations if c[2] != case.project]
         index = assemble_index(self.generation, vector_index, table, ids, owners, fields, terms,

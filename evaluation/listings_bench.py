@@ -119,7 +119,7 @@ def run(profiles: int, listings: int, queries: int, workdir: Path, sample: int) 
         search_t.append(time.perf_counter() - t)
     result = {
         "profiles": radar.store.count_profiles(), "passages": radar.index.vectors.ntotal,
-        "index_kind": radar.index.vectors.kind, "listings": service.store.count(), "queries": len(ids),
+        "index_kind": radar.index.vectors.index_type, "listings": service.store.count(), "queries": len(ids),
         "fill_listings_s": round(fill_s, 1), "table_build_s": round(table_s, 2),
         "match_p50_ms": round(percentile(match_t, 50), 1), "match_p99_ms": round(percentile(match_t, 99), 1),
         "short_search_p50_ms": round(percentile(search_t, 50), 1),

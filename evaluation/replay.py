@@ -36,9 +36,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from evaluation.metrics import recall_at_k, bootstrap_ci
-from ingest.funding import _slug_id, clean_text, find_funding_file, load_ptdesy
+from ingest.funding import find_funding_file, load_ptdesy
+from ingest.funding.rows import _slug_id
 from ingest.pipeline import IngestReport
 from ingest.readers import Row
+from ingest.schema import clean_text
 from introductions.model import COOPERATION_SOURCE, COOPERATION_TITLE
 from matcher.request import SearchRequest
 from partnerradar.config import load_settings

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.synthetic import Generator, derive_passages, write_csv
-from ingest.geo import Gazetteer
+from geo import Gazetteer
 from ingest.schema import validate_record
 from partnerradar.config import Settings
 from partnerradar.radar import Radar
@@ -93,5 +93,5 @@ def scaled_store(workdir: Path, n: int, sample: Radar, settings: Settings | None
     index = radar.index
     info["index_load_s"] = round(time.perf_counter() - start, 2)
     info["passages"] = index.vectors.ntotal
-    info["index_kind"] = index.vectors.kind
+    info["index_kind"] = index.vectors.index_type
     return radar, info

@@ -133,7 +133,7 @@ class Generator:
     seed: int = 42
 
     def __post_init__(self):
-        from ingest.geo import Gazetteer, is_saxon_postcode
+        from geo import Gazetteer, is_saxon_postcode
 
         self.rng = np.random.default_rng(self.seed)
         postcodes = Gazetteer()._d.postcodes

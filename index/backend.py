@@ -5,20 +5,28 @@ backend for pgvector, OpenSearch or Qdrant implements ``PassageVectors`` and not
 else changes: SQLite (or PostgreSQL) stays the source of truth, the generation number
 still says which state a backend reflects, the ranker still fuses the signals.
 
-``VectorIndex`` (FAISS: flat, HNSW, IVF-SQ8) is the in-process implementation.
+``VectorIndex`` (FAISS: flat, HNSW, IVF-SQ8) is the in-process implementation. A backend
+is one module plus its name in ``BACKENDS``; ``vector_backend`` is the only place that
+picks one, for the build (``index/search_index.py``) and the checks (``partnerradar/maintenance.py``).
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+#: Backends by name: "module:class". The class is imported only when it is chosen, so an
+#: engine's client library is needed only where that engine is configured.
+BACKENDS = {"faiss": "index.vectors:VectorIndex"}
+DEFAULT_BACKEND = "faiss"
+
 
 @runtime_checkable
 class PassageVectors(Protocol):
     dim: int
-    kind: str
+    index_type: str
 
     @property
     def ntotal(self) -> int: ...
@@ -43,8 +51,24 @@ class PassageVectors(Protocol):
     def copy(self) -> "PassageVectors":
         """A private writable copy; writes go to it while readers keep the old one."""
 
+    def training_size(self, total: int) -> int:
+        """How many stored vectors ``train`` wants before the first ``add`` of ``total``; 0: none."""
+
+    def train(self, vectors: np.ndarray, expected: int) -> None:
+        """Learn the structure for ``expected`` passages from a sample (a no-op where none is learnt)."""
+
     def outgrown(self, total: int) -> bool:
         """True when the structure no longer suits ``total`` passages (rebuild)."""
 
     def save(self, directory: Path, generation: int) -> Path:
         """Persist as the state of store generation ``generation`` (atomically)."""
+
+
+def vector_backend(name: str = DEFAULT_BACKEND):
+    """The backend class called ``name``: built as ``cls(dim, index_type)`` and read back with
+    ``cls.load(directory, generation, index_type, mmap=...)`` (None when nothing fits)."""
+    try:
+        module, _, attribute = BACKENDS[name].partition(":")
+    except KeyError:
+        raise ValueError(f"Unbekanntes Vektor-Backend „{name}“ (bekannt: {', '.join(BACKENDS)})") from None
+    return getattr(importlib.import_module(module), attribute)

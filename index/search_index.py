@@ -20,7 +20,7 @@ import numpy as np
 
 from index.analyzer import get_analyzer
 from index.lexical import LexicalIndex
-from index.vectors import VectorIndex
+from index.backend import DEFAULT_BACKEND, PassageVectors, vector_backend
 from ingest.passages import WHOLE_FIELD
 from store.db import Store
 from store.files import open_private, private_dir
@@ -66,7 +66,7 @@ class ProfileTable:
 
 
 class SearchIndex:
-    def __init__(self, generation: int, vectors: VectorIndex, lexical: LexicalIndex,
+    def __init__(self, generation: int, vectors: PassageVectors, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
                  passage_fields: np.ndarray, graph: "CooperationGraph"):
         self.generation = generation
@@ -197,7 +197,7 @@ class SearchIndex:
         return len(self.profiles.ids)
 
 
-#: The approximate kind ``auto`` switches to: IVF with 8-bit codes (see index/vectors.py).
+#: The approximate index type ``auto`` switches to: IVF with 8-bit codes (see index/vectors.py).
 APPROXIMATE = "ivf"
 
 
@@ -205,7 +205,7 @@ APPROXIMATE = "ivf"
 _FIELD_NAMES: dict[str, str] = {}
 
 
-def choose_kind(index_type: str, passages: int, approximate_above: int) -> str:
+def choose_index_type(index_type: str, passages: int, approximate_above: int) -> str:
     """``auto``: exact search while it is cheap, IVF-SQ8 above ``approximate_above`` passages."""
     if index_type == "auto":
         return APPROXIMATE if passages > approximate_above else "flat"
@@ -225,11 +225,11 @@ def write_lock(directory: Path):
 
 
 def build_search_index(store: Store, directory: Path, dim: int, index_type: str = "auto",
-                       approximate_above: int = 200_000, vectors: VectorIndex | None = None,
-                       save: bool = True, mmap: bool = False) -> SearchIndex:
+                       approximate_above: int = 200_000, vectors: PassageVectors | None = None,
+                       save: bool = True, mmap: bool = False, backend: str = DEFAULT_BACKEND) -> SearchIndex:
     """Load the saved vectors for the store's generation, or rebuild and save them."""
     with store.snapshot():
-        index = _build(store, directory, dim, index_type, approximate_above, vectors, save, mmap)
+        index = _build(store, directory, dim, index_type, approximate_above, vectors, save, mmap, backend)
     _release_freed_memory()
     return index
 
@@ -249,20 +249,20 @@ def _release_freed_memory() -> None:
         pass
 
 
-def _build(store, directory, dim, index_type, approximate_above, vectors, save, mmap) -> SearchIndex:
+def _build(store, directory, dim, index_type, approximate_above, vectors, save, mmap, backend) -> SearchIndex:
     generation = store.generation()
     total = store.count_passages()
-    kind = choose_kind(index_type, total, approximate_above)
+    index_type = choose_index_type(index_type, total, approximate_above)
     if vectors is None:
-        vectors = VectorIndex.load(directory, generation, kind, mmap=mmap)
+        vectors = vector_backend(backend).load(directory, generation, index_type, mmap=mmap)
         if vectors is not None and (vectors.ntotal != total or vectors.dim != dim):
             log.warning("saved index disagrees with the store (%s vs %s passages); rebuilding",
                         vectors.ntotal, total)
             vectors = None
     rebuild = vectors is None
     if rebuild:
-        vectors = VectorIndex(dim, kind)
-        if kind == "ivf" and total:
+        vectors = vector_backend(backend)(dim, index_type)
+        if total and vectors.training_size(total):
             vectors.train(store.sample_vectors(vectors.training_size(total)), total)
     ids_all, profiles_all, fields_all, terms_all = [], [], [], []
     for ids, profile_ids, fields, terms, vecs in store.iter_passages(with_vectors=rebuild):
@@ -280,7 +280,7 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
                           np.array(fields_all, dtype=object), terms_all, store.cooperations())
 
 
-def assemble_index(generation: int, vectors: VectorIndex, table: ProfileTable, passage_ids: np.ndarray,
+def assemble_index(generation: int, vectors: PassageVectors, table: ProfileTable, passage_ids: np.ndarray,
                    passage_profiles: list[str], fields: np.ndarray, terms: list[str], cooperations,
                    analyzer=None) -> SearchIndex:
     """The one way a ``SearchIndex`` is put together from passages, profiles and cooperations

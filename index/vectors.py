@@ -1,11 +1,11 @@
 """FAISS vector index over passage vectors, keyed by the passages' stable row ids.
 
-Three kinds, chosen by size (``choose_kind``):
+Three index types, chosen by size (``choose_index_type``):
 
 - ``flat``: exact inner product (IndexFlatIP in an IndexIDMap2) while that is fast enough;
 - ``hnsw``: graph search over full vectors (kept for configurations that ask for it);
 - ``ivf``: inverted lists of 8-bit scalar-quantised vectors (IndexIVFScalarQuantizer, 384
-  bytes a passage instead of 1,536), the approximate kind ``auto`` picks for large
+  bytes a passage instead of 1,536), the approximate type ``auto`` picks for large
   collections: it keeps the passage ids itself, so removals and additions are incremental
   (HNSW can't remove), builds in a fraction of HNSW's time, and its inverted lists can be
   memory-mapped so that server workers share one copy in the page cache.
@@ -28,7 +28,7 @@ import numpy as np
 from store.files import PRIVATE_DIR, make_private, private_dir
 
 _FILE = re.compile(r"^vectors-g(\d+)\.faiss$")
-KINDS = ("flat", "hnsw", "ivf")
+INDEX_TYPES = ("flat", "hnsw", "ivf")
 #: Inverted lists probed per query. Measured on derived Saxon profiles (evaluation/bench.py):
 #: with ~4 * sqrt(n) lists this keeps recall@10 against exact search above 0.95.
 IVF_NPROBE = 48
@@ -59,31 +59,31 @@ def ivf_lists(n: int) -> int:
 
 
 class VectorIndex:
-    def __init__(self, dim: int, kind: str = "flat"):
-        if kind not in KINDS:
-            raise ValueError(f"unknown index kind {kind!r}")
+    def __init__(self, dim: int, index_type: str = "flat"):
+        if index_type not in INDEX_TYPES:
+            raise ValueError(f"unknown index type {index_type!r}")
         self.dim = dim
-        self.kind = kind
+        self.index_type = index_type
         self.mapped_from = None
         # An IVF index is built (trained) on its first ``add``; the others are ready now.
-        self.index = None if kind == "ivf" else faiss.IndexIDMap2(self._base(dim, kind))
+        self.index = None if index_type == "ivf" else faiss.IndexIDMap2(self._base(dim, index_type))
 
     @staticmethod
-    def _base(dim: int, kind: str):
-        if kind == "flat":
+    def _base(dim: int, index_type: str):
+        if index_type == "flat":
             return faiss.IndexFlatIP(dim)
         base = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         base.hnsw.efConstruction = 80
         base.hnsw.efSearch = 128
         return base
 
-    @staticmethod
-    def training_size(total: int) -> int:
-        return ivf_lists(total) * IVF_TRAIN_PER_LIST
+    def training_size(self, total: int) -> int:
+        """Stored vectors ``train`` wants before the first ``add`` of ``total``; 0: none."""
+        return ivf_lists(total) * IVF_TRAIN_PER_LIST if self.index_type == "ivf" and self.index is None else 0
 
     def train(self, vectors: np.ndarray, expected: int) -> None:
         """Train an IVF index for ``expected`` passages on a sample spread over the collection."""
-        if self.kind == "ivf" and self.index is None and len(vectors):
+        if self.index_type == "ivf" and self.index is None and len(vectors):
             self._train_ivf(vectors, expected)
 
     def _train_ivf(self, vectors: np.ndarray, expected: int) -> None:
@@ -113,7 +113,7 @@ class VectorIndex:
         """Every stored passage id (sorted)."""
         if self.index is None:
             return np.zeros(0, dtype=np.int64)
-        if self.kind != "ivf":
+        if self.index_type != "ivf":
             return np.sort(faiss.vector_to_array(self.index.id_map).astype(np.int64))
         invlists = self.index.invlists
         parts = [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
@@ -130,11 +130,11 @@ class VectorIndex:
         self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids) -> bool:
-        """Remove ids; False when the index kind can't (HNSW): the caller rebuilds."""
+        """Remove ids; False when the index index_type can't (HNSW): the caller rebuilds."""
         ids = np.asarray(list(ids), dtype=np.int64)
         if not len(ids):
             return True
-        if self.kind == "hnsw":
+        if self.index_type == "hnsw":
             return False
         if self.index is not None:
             self.index.remove_ids(faiss.IDSelectorBatch(ids))
@@ -161,9 +161,9 @@ class VectorIndex:
             k = min(k, len(allowed))
         params = None
         if selector is not None:
-            if self.kind == "hnsw":
+            if self.index_type == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=256)
-            elif self.kind == "ivf":
+            elif self.index_type == "ivf":
                 nprobe = int(math.ceil(self.index.nprobe / max(fraction, 1e-6)))
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=min(self.index.nlist, nprobe))
             else:
@@ -175,16 +175,16 @@ class VectorIndex:
     def copy(self) -> "VectorIndex":
         """A private, writable copy (a memory-mapped index is read again from its file)."""
         if getattr(self, "mapped_from", None) is not None:
-            copy = VectorIndex.load(self.mapped_from.parent, self.generation, self.kind, mmap=False)
+            copy = VectorIndex.load(self.mapped_from.parent, self.generation, self.index_type, mmap=False)
             if copy is None:
                 raise RuntimeError(f"{self.mapped_from} vanished under a memory-mapped index")
             return copy
         other = VectorIndex.__new__(VectorIndex)
         other.mapped_from = None
         other.index = None if self.index is None else faiss.clone_index(self.index)
-        if other.index is not None and self.kind == "ivf":
+        if other.index is not None and self.index_type == "ivf":
             other.index.nprobe = self.index.nprobe
-        other.dim, other.kind = self.dim, self.kind
+        other.dim, other.index_type = self.dim, self.index_type
         return other
 
     def reconstruct(self, ids) -> np.ndarray:
@@ -196,7 +196,7 @@ class VectorIndex:
     def outgrown(self, total: int) -> bool:
         """An IVF index trained for far fewer passages than ``total``: its lists grow long
         and searches slow down, so it is retrained (rebuilt from the store)."""
-        return self.kind == "ivf" and self.index is not None and ivf_lists(total) >= 4 * self.index.nlist
+        return self.index_type == "ivf" and self.index is not None and ivf_lists(total) >= 4 * self.index.nlist
 
     # -- persistence ------------------------------------------------------------
     def save(self, directory: Path, generation: int) -> Path:
@@ -221,9 +221,9 @@ class VectorIndex:
         return final
 
     @classmethod
-    def load(cls, directory: Path, generation: int, kind: str, mmap: bool = False) -> "VectorIndex | None":
+    def load(cls, directory: Path, generation: int, index_type: str, mmap: bool = False) -> "VectorIndex | None":
         """The index saved for ``generation``, or None when there is none (stale, missing or
-        of another kind). With ``mmap`` the vectors stay in the file (page cache, shared by
+        of another index_type). With ``mmap`` the vectors stay in the file (page cache, shared by
         every process that maps it) instead of being copied into this process."""
         path = directory / f"vectors-g{generation}.faiss"
         if not path.exists():
@@ -232,18 +232,18 @@ class VectorIndex:
         make_private(directory, PRIVATE_DIR)
         flags = 0
         if mmap:
-            flags = (faiss.IO_FLAG_MMAP if kind == "ivf" else faiss.IO_FLAG_MMAP_IFC) | faiss.IO_FLAG_READ_ONLY
+            flags = (faiss.IO_FLAG_MMAP if index_type == "ivf" else faiss.IO_FLAG_MMAP_IFC) | faiss.IO_FLAG_READ_ONLY
         try:
             raw = faiss.read_index(str(path), flags)
         except RuntimeError:
             return None
         self = cls.__new__(cls)
         self.dim = raw.d
-        self.kind = kind
+        self.index_type = index_type
         self.generation = generation
         self.mapped_from = path if mmap else None
         self._raw = raw   # owns the C++ index: a downcast view must not outlive it
-        if kind == "ivf":
+        if index_type == "ivf":
             if not isinstance(faiss.downcast_index(raw), faiss.IndexIVF):
                 if raw.ntotal:
                     return None
@@ -256,6 +256,6 @@ class VectorIndex:
         if not isinstance(self.index, faiss.IndexIDMap2):
             return None
         base = faiss.downcast_index(self.index.index)
-        if (kind == "hnsw") != isinstance(base, faiss.IndexHNSW):
+        if (index_type == "hnsw") != isinstance(base, faiss.IndexHNSW):
             return None
         return self

@@ -15,7 +15,7 @@ pieces: ~1.7 per German word), so the model never cuts one.
 from __future__ import annotations
 
 from index.analyzer import split_sentences
-from ingest.schema import Profile
+from vocabulary.profile import Profile
 
 #: ~100 German words ~ 170 XLM-R pieces: inside a 512-token window with room to spare,
 #: short enough that a passage is about one thing.

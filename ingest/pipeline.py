@@ -17,9 +17,10 @@ from ingest.csv_safe import safe_cell
 from ingest.dedupe import DuplicatePair
 from ingest.passages import WHOLE_FIELD, fit_to_window, passages_of, whole_profile_text
 from ingest.readers import Row
-from ingest.schema import Profile, RecordError, validate_record
+from ingest.schema import RecordError, validate_record
 from store.db import Passage
 from store.files import create_private_file, open_private, private_dir
+from vocabulary.profile import Profile
 
 log = logging.getLogger(__name__)
 BATCH_PROFILES = 256

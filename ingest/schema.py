@@ -1,6 +1,6 @@
-"""The profile record every reader, adapter and store agrees on.
+"""Checking a raw row and turning it into the profile record (``vocabulary/profile.py``).
 
-A profile is one organisation (firm, research group, startup, ...). Readers turn
+Readers turn
 rows into ``dict``s with the keys of ``FIELDS``; ``validate_record`` turns such a
 dict into a clean ``Profile`` or raises ``RecordError`` with a reason a person
 understands: a short German sentence, because innovation managers read it in the
@@ -11,24 +11,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
 
-KINDS = ("kmu", "research", "startup", "other")
+from vocabulary.kinds import KIND_ALIASES, KINDS
+from vocabulary.profile import FIELDS, TEXT_FIELDS, Profile
 
-#: Spellings people actually put in spreadsheets, mapped to the canonical kind.
-KIND_ALIASES = {
-    "kmu": "kmu", "sme": "kmu", "unternehmen": "kmu", "firma": "kmu", "company": "kmu",
-    "research": "research", "forschung": "research", "hochschule": "research",
-    "institut": "research", "forschungseinrichtung": "research", "universität": "research",
-    "startup": "startup", "start-up": "startup", "gründung": "startup",
-    "other": "other", "sonstige": "other", "sonstiges": "other", "verband": "other",
-}
-
-TEXT_FIELDS = ("description", "offers", "seeks", "keywords")
-FIELDS = (
-    "id", "name", "kind", "description", "offers", "seeks", "keywords",
-    "street", "postcode", "town", "website", "contact_name", "contact_email", "listed",
-)
 #: Caps keep one hostile row from bloating the store or the encoder's work.
 MAX_FIELD_CHARS = {"name": 300, "description": 20000, "offers": 5000, "seeks": 5000,
                    "keywords": 2000}
@@ -50,38 +36,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class RecordError(ValueError):
     """A row that cannot become a profile; the message is the reason shown to the user."""
-
-
-@dataclass
-class Profile:
-    id: str
-    name: str
-    kind: str
-    description: str = ""
-    offers: str = ""
-    seeks: str = ""
-    keywords: str = ""
-    street: str = ""
-    postcode: str = ""
-    town: str = ""
-    website: str = ""
-    contact_name: str = ""
-    contact_email: str = ""
-    listed: bool = True
-    # Filled by geocoding, not by the user.
-    landkreis: str = ""
-    lat: float | None = None
-    lon: float | None = None
-    # Free-form extras from adapters (e.g. number of funded projects).
-    extra: dict = field(default_factory=dict)
-
-    def content_hash(self) -> str:
-        """Hash of everything a user supplied: equal hash means re-ingest changes nothing."""
-        payload = "\x1f".join(str(getattr(self, f)) for f in FIELDS) + repr(sorted(self.extra.items()))
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def clean_text(value) -> str:

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from digest.mailer import Deferred, Mailer, Refused, Unreachable
-from digest.settings import MailSettings, load_mail_settings
 from introductions.mails import AnswerLinks, MailRenderer
 from introductions.model import INTRODUCED, NO_RESPONSE, OPEN, SIDES, IntroductionError
 from introductions.store import DAY_S, SYSTEM, IntroductionStore, IntroSettings, Introduction, day_of
+from partnerradar.config import MailSettings
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPT_RUNS = 5
@@ -70,7 +70,7 @@ class RemindReport:
 class Introductions:
     def __init__(self, radar, mail_settings: MailSettings | None = None, settings: IntroSettings | None = None):
         self.radar = radar
-        self.mail_settings = mail_settings or load_mail_settings()
+        self.mail_settings = mail_settings or radar.settings.mail
         self.store = IntroductionStore(radar, settings)
         self.settings = self.store.settings
         self.links = AnswerLinks(radar.store, self.mail_settings.secret_key, self.settings.answer_link_days)

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from ingest.geo import haversine_km_many
+from geo import haversine_km_many
 from listings.materials import same_material
 from listings.model import de_number, normalised_quantity, quantity_label
 from listings.types import FLOWS, TYPES

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 
-from ingest.geo import haversine_km
+from geo import haversine_km
 from listings.model import de_number, normalised_quantity
 from listings.types import FLOWS, TYPES
 
@@ -30,7 +30,7 @@ class RegionError(ValueError):
 
 def resolve_region(radar, landkreis: str = "", town: str = "", radius_km=None) -> dict:
     """{'label', 'landkreis'} or {'label', 'lat', 'lon', 'radius_km'}; RegionError otherwise."""
-    from ingest.geo import normalise_district
+    from geo import normalise_district
 
     if landkreis:
         district = normalise_district(landkreis)

@@ -13,6 +13,7 @@ import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
 from ingest.passages import WHOLE_FIELD
+from vocabulary.kinds import KIND_LABELS
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
@@ -27,7 +28,6 @@ NOISE_TERMS = frozenset({
     "ag", "mbh", "co", "ev", "projekt", "vorhab", "verbund", "teilprojekt", "forder", "umsetz",
     "moglich", "basis", "art", "weis", "thema", "fokus", "bereit", "schaff", "stell", "biet",
     "such", "helf", "hilf", "unterstutz", "partn", "kooperation", "zusammenarbeit"})
-KIND_LABELS = {"kmu": "KMU", "research": "Forschung", "startup": "Start-up", "other": "Sonstige"}
 
 
 @lru_cache(maxsize=50_000)

@@ -1,32 +1,21 @@
 """Rank partners: retrieve candidates densely, lexically and from the graph, score, fuse.
 
-Signals (each 0..1, each shown in the explanation):
-- semantic: best cosine between a query sentence and a partner passage (max-sim)
-- whole: cosine between the query and the partner's whole-profile vector
-- lexical: German lemma/compound overlap (idf-weighted coverage and BM25)
-- proximity: closeness to the "near" place, else to the seeker's own address
-- network: known partner of the seeker (by projects together) or partner of its partners
-- shared topic: a known partner from a joint project on the query's topic
-- complement: kinds that complete each other (KMU <-> research)
-- activity: the share of all known joint projects an organisation took part in
-
-``Weights`` is the single place the fusion is tuned; an ablation sets a weight to 0.
-The defaults were tuned on one half of the joint projects of both funding data sets
-(leave one project out, ``evaluation/``) and checked on the other half; with the
-multilingual e5 (issue 13) only ``whole`` was re-chosen, on the EFRE dumps
-(``evaluation/tune.py``); see README "Qualität".
+The signals (each 0..1, each shown in the explanation) and their default weights are
+listed in ``matcher/signals.py``. ``Weights`` is the single place the fusion is tuned; an
+ablation sets a weight to 0.
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, make_dataclass, replace
 
 import numpy as np
 
+from geo import Gazetteer, haversine_km_many, normalise_district
 from index.search_index import SearchIndex
 from ingest.passages import WHOLE_FIELD
-from ingest.geo import Gazetteer, haversine_km_many, normalise_district
 from matcher.request import BadRequest, SearchRequest
+from matcher.signals import CONTENT_SIGNALS, SIGNALS
 
 #: Cosine range mapped to 0..1 when the ranker is given none (the embedder knows its own:
 #: ``Embedder.similarity_range``; MiniLM's unrelated German texts sit near 0.15).
@@ -58,34 +47,24 @@ LEXICAL_CANDIDATES = 400
 BEST_PASSAGES = 3
 
 
-@dataclass(frozen=True)
-class Weights:
-    semantic: float = 0.4
-    whole: float = 0.1
-    lexical: float = 0.6
-    proximity: float = 0.2
-    network: float = 0.5
-    shared_topic: float = 0.5
-    complement: float = 0.3
-    # Activity is a share (0.4 at most in practice), so its weight is large: an
-    # organisation in 40% of all joint projects is a likely partner for any topic,
-    # one in 2% only when the content says so.
-    activity: float = 1.5
-    #: Content first: a candidate whose best content signal (semantic, whole or lexical)
-    #: stays below this ranks after every candidate above it, whatever its network or
-    #: activity; those only order the candidates the content supports. 0 turns it off.
-    content_floor: float = 0.2
+def _without(self, signal: str) -> "Weights":
+    return replace(self, **{signal: 0.0})
 
-    def without(self, signal: str) -> "Weights":
-        return replace(self, **{signal: 0.0})
+
+#: One weight per signal of the registry (``Weights().semantic`` = 0.4, ...), and the
+#: content floor: a candidate whose best content signal (semantic, whole or lexical) stays
+#: below it ranks after every candidate above it, whatever its network or activity; those
+#: only order the candidates the content supports. 0 turns it off.
+Weights = make_dataclass(
+    "Weights", [(s.name, float, field(default=s.weight)) for s in SIGNALS]
+    + [("content_floor", float, field(default=0.2))],
+    frozen=True, namespace={"without": _without, "__module__": __name__})
 
 
 #: Subtracted from the fused score of a candidate without content evidence.
 UNSUPPORTED = 100.0
 #: The floor of ``content_evidence`` the guard metric counts against (``make eval``).
 CONTENT_FLOOR = 0.2
-#: The content signals; everything else (proximity, network, activity, ...) only orders.
-CONTENT_SIGNALS = ("semantic", "whole", "lexical")
 
 
 def content_evidence(signals: dict[str, np.ndarray]) -> np.ndarray:
@@ -106,6 +85,11 @@ class Candidates:
         return content_evidence(self.signals)
 
 
+#: What asks: words someone typed, read as a need (a partner must offer it), or an
+#: organisation's own profile (partners for it), whose passages each carry their field.
+NEED, PROFILE = "need", "profile"
+
+
 @dataclass
 class Query:
     """A request turned into vectors and terms."""
@@ -113,10 +97,11 @@ class Query:
     sentences: list[str]
     terms: dict[str, float]             # term -> weight
     seeker_row: int = -1
-    fields: list[str] | None = None     # field of each query vector (partner mode), else a need
+    fields: list[str] | None = None     # field of each query vector (side PROFILE)
+    side: str = NEED
 
     def field(self, q: int) -> str:
-        return self.fields[q] if self.fields else "seeks"
+        return self.fields[q] if self.side == PROFILE else "seeks"
 
     @classmethod
     def for_text(cls, text: str, analyzer, embedder, seeker_row: int = -1) -> "Query":
@@ -138,11 +123,11 @@ class Query:
                     terms[term] = max(terms.get(term, 0.0), top)
         return cls(vectors=np.vstack([p["vector"] for p in passages]),
                    sentences=[p["text"] for p in passages], terms=terms, seeker_row=row,
-                   fields=[p["field"] for p in passages])
+                   fields=[p["field"] for p in passages], side=PROFILE)
 
     def vector_weights(self) -> np.ndarray:
         """An organisation's needs say most about the partner it wants: they count double."""
-        if not self.fields:
+        if self.side != PROFILE:
             return np.ones(len(self.vectors))
         return np.array([SEEKS_QUERY_WEIGHT if f == "seeks" else 1.0 for f in self.fields])
 
@@ -154,7 +139,7 @@ class Query:
         matching all of them vaguely (measured in ``evaluation/``, mode "profile").
         """
         weights = self.vector_weights()
-        if not self.fields or len(per_vector) <= BEST_PASSAGES:
+        if self.side != PROFILE or len(per_vector) <= BEST_PASSAGES:
             return np.average(per_vector, axis=0, weights=weights)
         best = np.argsort(-per_vector, axis=0)[:BEST_PASSAGES]
         return np.average(np.take_along_axis(per_vector, best, axis=0), axis=0, weights=weights[best])
@@ -225,7 +210,7 @@ class Ranker:
         lexical = self.index.lexical
         lexical_scores = lexical.profile_scores(query.terms)
         # A need is answered by what a partner offers: its own needs count less (as below).
-        coverage = lexical.coverage(list(query.terms), need_factor=1.0 if query.fields else SEEKS_FACTOR)
+        coverage = lexical.coverage(list(query.terms), need_factor=1.0 if query.side == PROFILE else SEEKS_FACTOR)
         bm25 = np.where(mask, lexical_scores, 0.0)
 
         # Candidates: everything the dense stage saw, the best lexical matches, and those
@@ -312,7 +297,7 @@ class Ranker:
         if not has.any() or not len(query.vectors):
             return out
         vectors = query.vectors
-        if query.fields and WHOLE_FIELD in query.fields:
+        if query.side == PROFILE and WHOLE_FIELD in query.fields:
             vectors = vectors[[i for i, f in enumerate(query.fields) if f == WHOLE_FIELD]]
         out[has] = (self.index.vectors.reconstruct(pids[has]) @ vectors.T).mean(axis=1)
         return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.schema import KINDS
+from vocabulary.kinds import KINDS
 
 
 class BadRequest(ValueError):

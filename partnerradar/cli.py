@@ -10,32 +10,8 @@ import click
 
 from ingest.readers import UnusableFile
 from matcher.request import BadRequest, SearchRequest
-from partnerradar.config import DEMO_PROFILES, load_settings
-
-EXIT_OK, EXIT_UNUSABLE, EXIT_REJECTED = 0, 1, 3
-
-
-def _radar(ctx):
-    from partnerradar.radar import Radar
-
-    settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
-    return Radar(settings)
-
-
-def _fail(message: str, code: int = 2):
-    click.echo(f"Fehler: {message}", err=True)
-    sys.exit(code)
-
-
-def _confirm(question: str) -> None:
-    """Ask a German yes/no question; anything but j/ja (or y/yes) aborts.
-
-    click.confirm only understands y/n, so a German "j" was read as a refusal."""
-    answer = click.prompt(f"{question} [j/N]", default="", show_default=False, err=True)
-    if answer.strip().casefold() not in ("j", "ja", "y", "yes"):
-        click.echo("Abgebrochen.", err=True)
-        sys.exit(1)
-
+from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option
+from partnerradar.config import DEMO_PROFILES
 
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
@@ -50,15 +26,6 @@ def main(ctx, db, config, verbose):
                         format="%(levelname)s %(name)s: %(message)s")
     ctx.ensure_object(dict)
     ctx.obj.update(db=db, config=config)
-
-
-def db_option(f):
-    """Every command takes --db too, after the subcommand name."""
-    def callback(ctx, _param, value):
-        if value:
-            ctx.find_root().obj["db"] = value
-    return click.option("--db", type=click.Path(dir_okay=False), expose_value=False,
-                        callback=callback, help="SQLite-Datei.")(f)
 
 
 @main.command()
@@ -209,7 +176,7 @@ def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, a
     PROFILE_ID ist die ID einer Organisation, die schon in der Datenbank steht; ihr Profil ist
     die Suchanfrage.
     """
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     radar = _radar(ctx)
     try:
@@ -326,8 +293,7 @@ def serve(ctx, host, port, workers):
     """
     from api.server import run_server
 
-    settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
-    run_server(settings, host, port, workers)
+    run_server(_settings(ctx), host, port, workers)
 
 
 @main.command()

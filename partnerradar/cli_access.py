@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from partnerradar.cli import _confirm, _fail, _radar, db_option
+from partnerradar.cli_common import _confirm, _fail, _radar, db_option
 
 
 def _users(ctx):
@@ -52,7 +52,7 @@ def user():
 @click.pass_context
 def user_add(ctx, email, role, region, profile_id, password_stdin):
     """Benutzer anlegen (fragt nach dem Passwort)."""
-    from ingest.geo import normalise_district
+    from geo import normalise_district
     from store.users import AccessError
 
     regions = []

@@ -13,20 +13,20 @@ import time
 
 import click
 
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli_common import _fail, _radar, db_option
 
 EXIT_OK, EXIT_ABORTED, EXIT_DEFERRED = 0, 1, 3
 
 
 def _digest(ctx):
     from digest.runner import Digest
-    from digest.settings import load_mail_settings
 
+    radar = _radar(ctx)
     try:
-        settings = load_mail_settings(ctx.find_root().obj.get("config"))
+        settings = radar.settings.mail
     except ValueError as exc:
         _fail(f"Mail-Einstellungen: {exc}")
-    return Digest(_radar(ctx), settings)
+    return Digest(radar, settings)
 
 
 @click.group()
@@ -105,7 +105,7 @@ def preview(ctx, firm, days, html_file):
     """
     from digest.selection import Changes
     from digest.subscriptions import Preferences, Subscription
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     service = _digest(ctx)
     try:
@@ -164,7 +164,7 @@ def add(ctx, firm, email, radius_km, kinds, topics, exclude_topics):
     """
     from digest.subscriptions import Preferences
     from matcher.request import BadRequest
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     service = _digest(ctx)
     try:

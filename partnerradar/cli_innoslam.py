@@ -6,11 +6,11 @@ import json
 import click
 
 from matcher.request import BadRequest
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli_common import _fail, _radar, db_option
 
 
 def _run(action):
-    from partnerradar.radar import NotFound
+    from vocabulary.errors import NotFound
 
     try:
         return action()
@@ -51,10 +51,10 @@ def audience(ctx, topic, profile_id, top_districts, firms_per_district, as_json)
     Entweder TOPIC beschreibt das Thema auf Deutsch, oder --profile nennt ein
     Forschungsprofil, für das ein Publikum gesucht wird.
     """
-    from matcher import innoslam as planner
+    import innoslam
 
     radar = _radar(ctx)
-    body = _run(lambda: planner.audience(radar, topic=topic, profile_id=profile_id,
+    body = _run(lambda: innoslam.audience(radar, topic=topic, profile_id=profile_id,
                                          top_districts=top_districts, firms_per_district=firms_per_district))
     if as_json:
         return _echo_json(body)
@@ -86,10 +86,10 @@ def programme(ctx, district, town, radius_km, n, candidates, as_json):
     Die Vorträge behandeln verschiedene Themen. Die Region ist ein Landkreis (--district) oder
     der Umkreis um einen Ort (--town, --radius-km).
     """
-    from api.innoslam import run_programme
+    import innoslam
 
     radar = _radar(ctx)
-    body = _run(lambda: run_programme(radar, district, town, radius_km, n, list(candidates) or None))
+    body = _run(lambda: innoslam.plan_programme(radar, district, town, radius_km, n, list(candidates) or None))
     if as_json:
         return _echo_json(body)
     click.echo(f"Programm für {body['region']}: erwartetes Publikum {body['expected_audience']} "
@@ -119,10 +119,10 @@ def tour(ctx, scientist_ids, n_events, talks_per_event, districts, as_json):
     SCIENTIST_IDS sind die Profil-IDs der Angemeldeten; die Veranstaltungen finden in den
     Landkreisen statt, deren Firmen am besten passen (oder in denen von --district).
     """
-    from api.innoslam import run_tour
+    import innoslam
 
     radar = _radar(ctx)
-    body = _run(lambda: run_tour(radar, list(scientist_ids), n_events, talks_per_event, list(districts) or None))
+    body = _run(lambda: innoslam.plan_tour(radar, list(scientist_ids), n_events, talks_per_event, list(districts) or None))
     if as_json:
         return _echo_json(body)
     for i, event in enumerate(body["events"], 1):

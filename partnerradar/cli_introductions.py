@@ -16,20 +16,20 @@ from datetime import datetime
 
 import click
 
-from partnerradar.cli import _fail, _radar, db_option
+from partnerradar.cli_common import _fail, _radar, db_option
 
 EXIT_OK, EXIT_ABORTED, EXIT_DEFERRED = 0, 1, 3
 
 
 def _service(ctx):
-    from digest.settings import load_mail_settings
     from introductions.runner import Introductions
 
+    radar = _radar(ctx)
     try:
-        settings = load_mail_settings(ctx.find_root().obj.get("config"))
+        settings = radar.settings.mail
     except ValueError as exc:
         _fail(f"Mail-Einstellungen: {exc}")
-    return Introductions(_radar(ctx), settings)
+    return Introductions(radar, settings)
 
 
 def _operator():

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ingest.readers import UnusableFile
-from partnerradar.cli import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, db_option
+from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option
 
 
 def _service(ctx):
@@ -104,7 +104,7 @@ def _label(listing: dict) -> str:
 @click.pass_context
 def list_(ctx, profile_id, type_, landkreis, limit, as_json):
     """Angebote und Gesuche auflisten (neueste zuerst)."""
-    from ingest.geo import normalise_district
+    from geo import normalise_district
     from listings.model import parse_type, ListingError
 
     service = _service(ctx)
@@ -270,10 +270,9 @@ def remind(ctx, send, as_json):
     Einträge, die in den nächsten 14 Tagen ablaufen: auflisten, mit --send die Besitzer per
     E-Mail erinnern (einmal je Verlängerung).
     """
-    from digest.settings import load_mail_settings
     from listings.reminders import remind as run
 
-    result = run(_service(ctx), load_mail_settings(ctx.obj.get("config")), send=send)
+    result = run(_service(ctx), _settings(ctx).mail, send=send)
     if as_json:
         return _echo_json({"reminders": result})
     if not result:
@@ -300,7 +299,7 @@ def region(ctx, landkreis, town, radius_km, csv_path, as_json):
     Alle passenden Paare aus Angebot und Gesuch in einem Landkreis oder Umkreis, mit Summen je
     Stoff- und Energiestrom.
     """
-    from api.csv_safe import csv_text
+    from ingest.csv_safe import csv_text
     from listings.potential import CSV_HEADER, RegionError, csv_rows, potential, resolve_region
 
     service = _service(ctx)

@@ -19,8 +19,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.search_index import choose_kind, write_lock
-from index.vectors import VectorIndex
+from index.backend import vector_backend
+from index.search_index import choose_index_type, write_lock
 from store.files import create_private_file, make_private, open_private, private_dir
 
 BACKUP_DB = "partnerradar.db"
@@ -109,9 +109,9 @@ def _inspect(radar) -> CheckReport:
     leftovers = sorted(p.name for p in settings.index_dir.glob(".vectors-*.tmp"))
     if leftovers:
         report.problems.append(f"Reste eines abgebrochenen Schreibvorgangs: {', '.join(leftovers)}")
-    kind = choose_kind(settings.index_type, len(passages), settings.approximate_above)
+    index_type = choose_index_type(settings.index_type, len(passages), settings.approximate_above)
     path = settings.index_dir / f"vectors-g{generation}.faiss"
-    vectors = VectorIndex.load(settings.index_dir, generation, kind)
+    vectors = vector_backend(settings.vector_backend).load(settings.index_dir, generation, index_type)
     report.facts["index_file"] = path.name
     if vectors is None and len(passages) == 0:
         return report             # nothing stored, nothing to index

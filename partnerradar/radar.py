@@ -14,32 +14,27 @@ from pathlib import Path
 
 import numpy as np
 
+from geo import Gazetteer
 from index.analyzer import get_analyzer
+from index.backend import PassageVectors
 from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
-from index.search_index import SearchIndex, build_search_index, choose_kind, write_lock
-from index.vectors import VectorIndex
+from index.search_index import SearchIndex, build_search_index, choose_index_type, write_lock
 from ingest.dedupe import find_duplicates
-from ingest.geo import Gazetteer
 from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
-from ingest.schema import Profile, validate_record
+from ingest.schema import validate_record
 from matcher.explain import Explainer
-from matcher.ranker import Query, Ranker, Weights
+from matcher.ranker import NEED, Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
+from matcher.signals import SIGNALS
 from partnerradar.config import Settings, load_settings
 from store.db import CONTACT_FIELDS, Store
+from vocabulary.errors import NotFound
+from vocabulary.profile import Profile
 
 log = logging.getLogger(__name__)
 #: Profiles re-embedded per batch by ``reindex --reembed`` (one progress step).
 REEMBED_BATCH = 64
-
-
-class NotFound(LookupError):
-    """Something the user named does not exist; the message says what (in German)."""
-
-    @classmethod
-    def profile(cls, profile_id: str) -> "NotFound":
-        return cls(f"Profil „{profile_id}“ nicht gefunden")
 
 
 class MergeRefused(ValueError):
@@ -151,10 +146,11 @@ class Radar:
             current = self._index
         return current
 
-    def _load_index(self, vectors: VectorIndex | None = None) -> SearchIndex:
+    def _load_index(self, vectors: PassageVectors | None = None) -> SearchIndex:
         return build_search_index(
             self.store, self.settings.index_dir, self._dim(), self.settings.index_type,
-            self.settings.approximate_above, vectors=vectors, mmap=self.mmap)
+            self.settings.approximate_above, vectors=vectors, mmap=self.mmap,
+            backend=self.settings.vector_backend)
 
     def _dim(self) -> int:
         dim = self.store.get_meta("dim")
@@ -294,9 +290,9 @@ class Radar:
             new_ids, new_vectors = self.store.passages_after(last)
             removed = np.setdiff1d(before.passage_ids, self.store.passage_ids(), assume_unique=True)
             total = self.store.count_passages()
-        kind = choose_kind(self.settings.index_type, total, self.settings.approximate_above)
+        index_type = choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
         vectors = None
-        if kind == before.vectors.kind and not before.vectors.outgrown(total):
+        if index_type == before.vectors.index_type and not before.vectors.outgrown(total):
             vectors = before.vectors.copy()
             if vectors.remove(removed):
                 vectors.add(new_ids, new_vectors, expected=total)
@@ -383,7 +379,7 @@ class Radar:
         passages = self.store.passages_for_many(explained) if explained else {}
         # 100 = a perfect match in content (and place, when there is one); the seeker-side
         # signals (network, complement, activity) lift a hit towards 100 but are no part of it.
-        scale = used.semantic + used.whole + used.lexical + (used.proximity if "proximity" in found.signals else 0.0)
+        scale = sum(getattr(used, s.name) for s in SIGNALS if s.in_score and (s.content or s.name in found.signals))
         results = []
         for i, pid in enumerate(ids):
             profile = profiles.get(pid)
@@ -402,7 +398,7 @@ class Radar:
                     passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
-                    joint_projects=int(index.profiles.joint[top[i]]), need=not query.fields)
+                    joint_projects=int(index.profiles.joint[top[i]]), need=query.side == NEED)
             results.append(hit)
         return results
 
@@ -430,7 +426,7 @@ class Radar:
         try:
             index = self.index
             state["passages"] = index.vectors.ntotal
-            state["index_kind"] = index.vectors.kind
+            state["index_kind"] = index.vectors.index_type
         except Exception as exc:
             state["index"] = f"error: {exc}"
         state["model_name"] = self.settings.model

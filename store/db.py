@@ -19,8 +19,8 @@ from typing import Iterable, Iterator
 import numpy as np
 import sqlite_utils
 
-from ingest.schema import Profile
 from store.files import private_database, private_dir
+from vocabulary.profile import Profile
 
 PROFILE_COLUMNS = {
     "id": str, "name": str, "kind": str, "description": str, "offers": str, "seeks": str,

@@ -114,10 +114,10 @@ def test_a_confirmed_subscriber_who_registers_again_gets_fresh_links_and_nothing
 
 def test_manage_links_expire_but_unsubscribe_keeps_working(radar, mail_env, inbox):
     from digest.runner import Digest
-    from digest.settings import load_mail_settings
+    from partnerradar.config import load_settings
 
     app = create_app(radar.settings, radar=radar)
-    app.extensions["digest"] = Digest(radar, replace(load_mail_settings(), manage_max_age_s=1))
+    app.extensions["digest"] = Digest(radar, replace(load_settings().mail, manage_max_age_s=1))
     app.config["SESSION_COOKIE_SECURE"] = False
     short = app.test_client()
     register(short)

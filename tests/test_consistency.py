@@ -25,7 +25,7 @@ def assert_index_agrees_with_store(radar):
     assert np.array_equal(index_ids(radar), radar.store.passage_ids())
     # the file saved for this generation holds exactly the stored passages ...
     from index.vectors import VectorIndex
-    saved = VectorIndex.load(radar.settings.index_dir, radar.store.generation(), radar.index.vectors.kind)
+    saved = VectorIndex.load(radar.settings.index_dir, radar.store.generation(), radar.index.vectors.index_type)
     assert np.array_equal(saved.ids(), radar.store.passage_ids())
     # ... and a process starting now, loading what is on disk, sees the same
     fresh = make_radar(radar.settings.db_path, radar.encoder)
@@ -211,7 +211,7 @@ def test_approximate_index_stays_consistent_through_update_and_delete(tmp_path, 
 
     radar = Radar(Settings(db_path=tmp_path / "p.db", index_type=index_type), encoder=encoder)
     radar.ingest(SMALL_CSV)
-    assert radar.index.vectors.kind == index_type
+    assert radar.index.vectors.index_type == index_type
     assert ids_of(search(radar, query=LASER_QUERY, kinds=["research"], limit=1)) == ["kl-schweissforschung"]
 
     radar.save([{**radar.get_profile("kl-baeck"), "listed": "ja",
@@ -232,9 +232,9 @@ def test_switch_from_exact_to_approximate_index_when_the_collection_grows(tmp_pa
     threshold = first.store.count_passages()
     first.store.close()
     radar = Radar(Settings(db_path=tmp_path / "p.db", approximate_above=threshold), encoder=encoder)
-    assert radar.index.vectors.kind == "flat"        # at the threshold: exact search
+    assert radar.index.vectors.index_type == "flat"        # at the threshold: exact search
     radar.ingest(JSONL)                               # crosses it
     assert radar.store.count_passages() > threshold
-    assert radar.index.vectors.kind == APPROXIMATE
+    assert radar.index.vectors.index_type == APPROXIMATE
     assert_index_agrees_with_store(radar)
     assert ids_of(search(radar, query="Reifungsüberwachung von Rohmilchkäse", limit=1)) == ["js-kaese"]

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -567,10 +568,10 @@ def test_confirmation_link_expires(radar, mail_env, inbox):
     import time
 
     from digest.runner import Digest
-    from digest.settings import load_mail_settings
+    from partnerradar.config import load_settings
 
     app = create_app(radar.settings, radar=radar)
-    app.extensions["digest"] = Digest(radar, replace(load_mail_settings(), confirm_max_age_s=1))
+    app.extensions["digest"] = Digest(radar, replace(load_settings().mail, confirm_max_age_s=1))
     app.config["SESSION_COOKIE_SECURE"] = False
     client = app.test_client()
     register(client)
@@ -631,3 +632,53 @@ def test_a_domain_that_is_no_domain_is_rejected_in_german(client):
                            json={"profile_id": FIRM, "email": "info@-firma-.example"})
     assert response.status_code == 400
     assert "kein gültiger Domainname" in response.get_json()["message"]
+
+
+def test_links_signed_by_a_command_with_a_config_file_open_in_the_server_started_with_that_file(radar, inbox,
+                                                                                                tmp_path):
+    """Issue 14: ``partnerradar --config site.toml …`` hands the file to every part of a command.
+
+    The mail's link is signed with the file's ``secret_key`` by ``subscriber add``; the server of
+    ``partnerradar --config site.toml serve`` (a real process, nothing from the environment) must
+    accept it. Its digest used to read the mail settings without the file, with the database's
+    own secret, and refused the link."""
+    from tests.test_server import STARTUP_TIMEOUT_S, free_port, request
+
+    site = tmp_path / "site.toml"
+    site.write_text("[partnerradar]\n"
+                    f'db_path = "{radar.settings.db_path}"\n'
+                    f"smtp_port = {inbox.port}\n"
+                    'mail_from = "Partnerradar Sachsen <digest@partnerradar.example>"\n'
+                    f'base_url = "{BASE}"\n'
+                    'secret_key = "nur-in-site-toml-und-sonst-nirgends"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
+    script = Path(sys.executable).parent / "partnerradar"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "partnerradar.cli"]
+
+    added = subprocess.run(command + ["--config", str(site), "subscriber", "add", FIRM, ADDRESS],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert added.returncode == 0, added.stderr
+    page = link(inbox.to(ADDRESS)[-1], "/abo/bestaetigen/")
+
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(command + ["--config", str(site), "serve", "--port", str(port), "--workers", "1"],
+                              stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S * 3
+        while True:
+            assert server.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                if request(base, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+            time.sleep(0.3)
+        status, _, body = request(base, page)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    assert status == 200 and "Ja, Digest bestätigen" in body, body

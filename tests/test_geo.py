@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ingest import geo
-from ingest.geo import Gazetteer, haversine_km, haversine_km_many, normalise_district
+from geo import tables
+from geo import Gazetteer, haversine_km, haversine_km_many, normalise_district
 
 
 @pytest.fixture(scope="module")
@@ -142,11 +142,11 @@ def test_towns_are_municipalities_with_coordinates(gazetteer):
     names = {t.town for t in towns}
     assert {"Dresden", "Pirna", "Annaberg-Buchholz", "Görlitz"} <= names
     assert "Bad Schlema" not in names  # an Ortsteil, only with include_parts
-    assert len(towns) > 400 and {t.landkreis for t in towns} == set(geo.DISTRICTS)
+    assert len(towns) > 400 and {t.landkreis for t in towns} == set(tables.DISTRICTS)
 
 
 def test_every_hand_written_place_found_coordinates():
-    assert geo._data().unlocated == []
+    assert tables._data().unlocated == []
 
 
 @pytest.mark.parametrize("spelling, district", [

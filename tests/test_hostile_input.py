@@ -152,7 +152,7 @@ def test_validate_record_accepts_or_says_why(record):
 @FUZZ
 @given(postcode=cell_text, town=cell_text)
 def test_geocoding_arbitrary_places_never_crashes(postcode, town):
-    from ingest.geo import Gazetteer, normalise_district
+    from geo import Gazetteer, normalise_district
     place = Gazetteer().resolve(postcode=postcode, town=town)
     assert place is None or place.landkreis
     district = normalise_district(town)

@@ -9,10 +9,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import innoslam
 from api import create_app
 from ingest.csv_safe import safe_cell
 from api.web import invitations_table
-from matcher import innoslam
 from matcher.request import BadRequest
 from partnerradar.cli import main
 from partnerradar.radar import NotFound

@@ -69,8 +69,8 @@ def as_role(app, keys):
 
 
 def service(radar) -> Introductions:
-    from digest.settings import load_mail_settings
-    return Introductions(radar, load_mail_settings())
+    from partnerradar.config import load_settings
+    return Introductions(radar, load_settings().mail)
 
 
 def ask(as_role, role="member", **body):

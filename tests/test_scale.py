@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from evaluation.synthetic import Generator
-from index.search_index import APPROXIMATE, choose_kind
+from index.search_index import APPROXIMATE, choose_index_type
 from ingest.schema import validate_record
 from partnerradar.config import Settings
 from partnerradar.radar import Radar
@@ -21,13 +21,13 @@ LASER_QUERY = "Laserstrahlschweißen von Aluminium im Leichtbau"
 
 
 def test_auto_index_is_exact_while_small_and_approximate_when_large():
-    assert choose_kind("auto", 200_000, 200_000) == "flat"
-    assert choose_kind("auto", 200_001, 200_000) == APPROXIMATE == "ivf"
-    assert choose_kind("hnsw", 10, 200_000) == "hnsw"    # an explicit setting wins
+    assert choose_index_type("auto", 200_000, 200_000) == "flat"
+    assert choose_index_type("auto", 200_001, 200_000) == APPROXIMATE == "ivf"
+    assert choose_index_type("hnsw", 10, 200_000) == "hnsw"    # an explicit setting wins
 
 
 def test_synthetic_profiles_are_valid_german_and_cover_saxony():
-    from ingest.geo import DISTRICTS, Gazetteer
+    from geo import DISTRICTS, Gazetteer
 
     profiles = Generator(seed=1).profiles(1500)
     assert Generator(seed=1).profiles(3) == profiles[:3]          # deterministic for a seed
@@ -100,5 +100,14 @@ def test_faiss_index_implements_the_backend_protocol_other_engines_plug_into():
     from index.backend import PassageVectors
     from index.vectors import VectorIndex
 
-    for kind in ("flat", "hnsw", "ivf"):
-        assert isinstance(VectorIndex(8, kind), PassageVectors)
+    for index_type in ("flat", "hnsw", "ivf"):
+        assert isinstance(VectorIndex(8, index_type), PassageVectors)
+
+
+def test_the_vector_backend_setting_names_an_engine_and_an_unknown_name_is_refused_in_german():
+    from index.backend import vector_backend
+    from index.vectors import VectorIndex
+
+    assert vector_backend("faiss") is VectorIndex
+    with pytest.raises(ValueError, match="Unbekanntes Vektor-Backend „pinecone“ \\(bekannt: faiss\\)"):
+        vector_backend("pinecone")

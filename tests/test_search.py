@@ -338,12 +338,12 @@ def test_a_known_partner_ranks_higher_when_the_joint_project_was_on_the_topic(
 def test_partners_for_a_broad_organisation_favour_a_close_match_on_some_of_its_topics():
     """Five topics: a specialist close on two beats a generalist vague on all five. A need's
     sentences, by contrast, all count: there the generalist wins."""
-    from matcher.ranker import Query
+    from matcher.ranker import PROFILE, Query
     specialist = [0.9, 0.85, 0.1, 0.1, 0.1]
     generalist = [0.45, 0.45, 0.45, 0.45, 0.45]
     per_vector = np.array([specialist, generalist]).T          # rows: the organisation's passages
     vectors = np.zeros((5, 4))
-    broad = Query(vectors=vectors, sentences=[""] * 5, terms={}, fields=["description"] * 5)
+    broad = Query(vectors=vectors, sentences=[""] * 5, terms={}, fields=["description"] * 5, side=PROFILE)
     need = Query(vectors=vectors, sentences=[""] * 5, terms={})
 
     by_profile = broad.combine(per_vector)
