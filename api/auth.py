@@ -186,6 +186,15 @@ def audit(action: str, target: str = "", detail: str = "") -> None:
     users_of().audit(principal.label, principal.role, action, target, detail, request.remote_addr or "")
 
 
+def audited(action: str, target: str = "", detail: str = ""):
+    """``with audited(...): change()`` -- the line is written inside the change's own
+    transaction (``Users.audited``): for changes to profiles, where a line after the fact
+    could be missing (a crash between the two) or describe a change that never happened."""
+    principal = current_principal()
+    return users_of().audited(principal.label, principal.role, action, target, detail,
+                              request.remote_addr or "")
+
+
 # -- wiring ------------------------------------------------------------------------
 
 def _principal_from_request(users: Users) -> Principal:

@@ -97,12 +97,28 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            for hook in list(getattr(self._local, "commit_hooks", ())):
+                hook(conn)
             if bump_generation:
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def each_transaction(self, hook) -> Iterator[None]:
+        """While inside, every ``transaction()`` of this thread runs ``hook(conn)`` just before
+        its commit: what the hook writes (an audit line, store/users.py) commits or rolls back
+        with the change itself, never without it."""
+        hooks = getattr(self._local, "commit_hooks", None)
+        if hooks is None:
+            hooks = self._local.commit_hooks = []
+        hooks.append(hook)
+        try:
+            yield
+        finally:
+            hooks.remove(hook)
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
