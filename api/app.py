@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest as MalformedRequest
 from werkzeug.exceptions import HTTPException
@@ -65,6 +65,15 @@ def _check_json(data) -> None:
                 stack.append((item, depth + 1))
 
 
+def wants_page() -> bool:
+    """Whether the client prefers HTML to JSON, as a browser's Accept header says."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"] and accept.best_match(
+        ["application/json", "text/html"]) == "text/html"
+
+
 def public_url(path: str) -> str:
     """An absolute link for output (CSV, mails): from the configured ``base_url``, never the Host header.
 
@@ -107,9 +116,13 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     from api.login import bp as login_bp
     from api.subscriptions import bp as subscriptions_bp
     from api.web import bp as web_bp
+    from api.firm_web import bp as firm_web_bp
+    from api.region_web import bp as region_web_bp
+    from api.admin_web import bp as admin_web_bp
 
     for bp in (health_bp, search_bp, profiles_bp, openapi_bp, innoslam_bp, subscriptions_bp, web_bp,
-               login_bp, access_bp, listings_bp, listings_web_bp, introductions_bp, confirmations_bp):
+               login_bp, access_bp, listings_bp, listings_web_bp, introductions_bp, confirmations_bp,
+               firm_web_bp, region_web_bp, admin_web_bp):
         app.register_blueprint(bp)
     init_auth(app)
 
@@ -136,6 +149,11 @@ def create_app(settings: Settings | None = None, radar=None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         from api.http_errors import german_message
+        if exc.code == 404 and wants_page():
+            # A person at an unknown address gets a German page (under /api/ too); an API
+            # client, which asks for JSON or for anything, gets JSON.
+            from flask import render_template
+            return render_template("not_found.html", path=request.path[:300]), 404
         return jsonify(error=exc.name.lower().replace(" ", "_"), message=german_message(exc)), exc.code
 
     @app.errorhandler(Exception)

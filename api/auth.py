@@ -186,6 +186,15 @@ def audit(action: str, target: str = "", detail: str = "") -> None:
     users_of().audit(principal.label, principal.role, action, target, detail, request.remote_addr or "")
 
 
+def audited(action: str, target: str = "", detail: str = ""):
+    """``with audited(...): change()`` -- the line is written inside the change's own
+    transaction (``Users.audited``): for changes to profiles, where a line after the fact
+    could be missing (a crash between the two) or describe a change that never happened."""
+    principal = current_principal()
+    return users_of().audited(principal.label, principal.role, action, target, detail,
+                              request.remote_addr or "")
+
+
 # -- wiring ------------------------------------------------------------------------
 
 def _principal_from_request(users: Users) -> Principal:
@@ -272,6 +281,7 @@ def init_auth(app) -> None:
         LOGIN_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_LOGIN", "10 per minute"),
         PROFILE_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_PROFILE", "120 per minute"),
         SUBSCRIBE_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_SUBSCRIBE", "10 per minute"),
+        UPLOAD_RATE_LIMIT=os.environ.get("PARTNERRADAR_RATE_UPLOAD", "20 per hour"),
     )
     csrf = CSRFProtect(app)
 
@@ -328,12 +338,23 @@ def init_auth(app) -> None:
         rate_limit(app, "web.innoslam_page", "SEARCH_RATE_LIMIT", shared="search",
                    exempt_when=lambda: not (request.args.get("thema") or request.args.get("profil")))
         rate_limit(app, "web.invitations_csv", "SEARCH_RATE_LIMIT", shared="search")
+        rate_limit(app, "web.search_csv", "SEARCH_RATE_LIMIT", shared="search")
+        for endpoint in ("web.programme_page", "web.tour_page"):
+            rate_limit(app, endpoint, "SEARCH_RATE_LIMIT", shared="search",
+                       exempt_when=lambda: not (request.args.get("landkreis") or request.args.get("ort")
+                                                or request.args.get("wissenschaftler")))
         rate_limit(app, "web.profile_page", "PROFILE_RATE_LIMIT")
     if "login.login" in app.view_functions:
         rate_limit(app, "login.login", "LOGIN_RATE_LIMIT", methods=["POST"])
     if "subscriptions.register" in app.view_functions:
         # Each registration may end in a mail: bounded per client as well as per address.
         rate_limit(app, "subscriptions.register", "SUBSCRIBE_RATE_LIMIT", methods=["POST"])
+    if "region_web.upload" in app.view_functions:
+        # Each upload embeds up to 5,000 rows inside the request: per person, bounded.
+        rate_limit(app, "region_web.upload", "UPLOAD_RATE_LIMIT", methods=["POST"], key_func=_account_rate_key)
+    if "firm_web.subscribe" in app.view_functions:
+        # The firm page's digest form queues the same registrations (and mails) as the API.
+        rate_limit(app, "firm_web.subscribe", "SUBSCRIBE_RATE_LIMIT", methods=["POST"], key_func=_account_rate_key)
     if "login.change_password" in app.view_functions:
         # Each POST checks the current password: a stolen session must not guess it freely.
         rate_limit(app, "login.change_password", "LOGIN_RATE_LIMIT", methods=["POST"],

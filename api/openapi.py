@@ -204,3 +204,7 @@ extend(SPEC)
 from api.openapi_listings import extend as extend_listings  # noqa: E402 - offers and requests
 
 extend_listings(SPEC)
+
+from api.openapi_pages import extend as extend_pages  # noqa: E402 - the people's pages and downloads
+
+extend_pages(SPEC)

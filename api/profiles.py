@@ -1,7 +1,7 @@
 """Profiles over HTTP: list (paged, filterable), read, create, update, delete."""
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from api.auth import (allow_unlisted, audit, can_edit, can_see_contact, can_see_profile, current_principal,
+from api.auth import (allow_unlisted, audited, can_edit, can_see_contact, can_see_profile, current_principal,
                       forbid, require_role, users_of, visible_profile)
 from api.params import bool_arg, int_arg
 from api.search import json_body
@@ -63,15 +63,24 @@ def get_profile(profile_id):
     return jsonify(view_for(current_principal(), visible_profile(profile_id)))
 
 
+def save_profile(record: dict, action: str, changed):
+    """The one write path of a profile edit (API and the firm's own page): the same checks
+    as a file row, index and database in step, the audit line in the save's transaction.
+    Returns the ``IngestReport``; ``report.rejected`` holds the German reason of a refusal."""
+    with audited(action, str(record.get("id") or ""), "Felder: " + ", ".join(sorted(changed))):
+        report = _radar().save([record])
+    principal = current_principal()
+    if not report.rejected and action == "profile.create" and principal.user_id is not None:
+        users_of().set_creator(report.ids[0], principal.user_id, principal.role)
+    return report
+
+
 def _save(record: dict, status: int, action: str, changed):
-    report = _radar().save([record])
+    report = save_profile(record, action, changed)
     if report.rejected:
         return jsonify(error="invalid_profile", message=report.rejected[0].reason), 422
     profile_id = report.ids[0]
     principal = current_principal()
-    if action == "profile.create" and principal.user_id is not None:
-        users_of().set_creator(profile_id, principal.user_id, principal.role)
-    audit(action, profile_id, "Felder: " + ", ".join(sorted(changed)))
     body = public(_radar().get_profile(profile_id))
     # Only duplicates the caller may see: the check must not tell a member which unlisted
     # profiles exist (or what they are called).
@@ -129,9 +138,9 @@ def delete_profile(profile_id):
     existing = visible_profile(profile_id)
     if not can_edit(current_principal(), existing):
         forbid("Dieses Profil dürfen Sie nicht löschen.")
-    _radar().delete([profile_id])
+    with audited("profile.delete", profile_id):
+        _radar().delete([profile_id])
     users_of().forget_profile(profile_id)
-    audit("profile.delete", profile_id)
     return "", 204
 
 

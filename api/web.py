@@ -27,6 +27,9 @@ from vocabulary.kinds import KIND_LABELS, KINDS
 bp = Blueprint("web", __name__)
 
 RESULTS_PER_PAGE = 10
+#: Pages of a search: page n ranks the first n * 10 (the API's largest limit is 100) and
+#: shows the last ten, so a later page always continues the earlier ones.
+MAX_PAGES = 10
 PARTNERS_ON_PROFILE = 8
 MAX_QUERY_CHARS = 2000
 
@@ -78,9 +81,15 @@ def _form_text(name: str, max_chars: int = MAX_QUERY_CHARS) -> str:
 
 
 def _search_form() -> dict:
+    try:
+        page = int(request.args.get("seite") or 1)
+    except ValueError:
+        raise PageError("Die Seitenzahl muss eine ganze Zahl sein.") from None
+    if not 1 <= page <= MAX_PAGES:
+        raise PageError(f"Es gibt höchstens {MAX_PAGES} Seiten mit Ergebnissen; bitte die Suche eingrenzen.")
     return {"q": _form_text("q"), "art": request.args.get("art", ""),
             "landkreis": request.args.get("landkreis", ""), "ort": _form_text("ort", 100),
-            "umkreis": (request.args.get("umkreis") or "").strip()}
+            "umkreis": (request.args.get("umkreis") or "").strip(), "seite": page}
 
 
 def _search_request(form: dict) -> SearchRequest:
@@ -104,7 +113,7 @@ def _search_request(form: dict) -> SearchRequest:
                         "oder eine Postleitzahl angeben.")
     return SearchRequest(query=form["q"], kinds=[form["art"]] if form["art"] else [],
                          landkreis=form["landkreis"], near=form["ort"], radius_km=radius,
-                         limit=RESULTS_PER_PAGE)
+                         limit=RESULTS_PER_PAGE * form.get("seite", 1))
 
 
 @bp.app_context_processor
@@ -126,14 +135,52 @@ def _render(template: str, status: int = 200, **context):
 
 @bp.get("/")
 def search_page():
-    form, results, error = {}, None, None
+    form, results, error, more, first = {}, None, None, False, 1
     try:
         form = _search_form()
         if form["q"]:
-            results = _radar().search(_search_request(form))
+            ranked = _radar().search(_search_request(form))
+            first = (form["seite"] - 1) * RESULTS_PER_PAGE + 1
+            results = ranked[first - 1:]
+            more = len(ranked) == RESULTS_PER_PAGE * form["seite"] and form["seite"] < MAX_PAGES
     except (PageError, BadRequest) as exc:
         error = str(exc)
-    return _render("search.html", 400 if error else 200, form=form, results=results, error=error)
+    return _render("search.html", 400 if error else 200, form=form, results=results, error=error,
+                   more=more, first=first, paging={k: v for k, v in form.items() if v and k != "seite"},
+                   map=_hits_map(results, first) if results else None)
+
+
+def _hits_map(hits: list[dict], first_rank: int) -> dict:
+    from api.map_svg import saxony_map
+
+    places = _radar().store.get_profiles([h["id"] for h in hits])
+    located = [{**h, "lat": places.get(h["id"], {}).get("lat"), "lon": places.get(h["id"], {}).get("lon")}
+               for h in hits]
+    return saxony_map(_radar().gazetteer, located, first_rank)
+
+
+SEARCH_CSV_HEADER = ["Rang", "Organisation", "Art", "Ort", "Landkreis", "Entfernung (km)", "Score",
+                     "Gemeinsame Begriffe", "Passende Aussage", "Profil"]
+
+
+@bp.get("/suche.csv")
+def search_csv():
+    """The search's first 100 hits as CSV (public fields only, formulas defused)."""
+    try:
+        form = _search_form()
+        if not form["q"]:
+            raise PageError("Bitte angeben, was Sie suchen (q=…).")
+        form["seite"] = MAX_PAGES
+        results = _radar().search(_search_request(form))
+    except (PageError, BadRequest) as exc:
+        return Response(str(exc) + "\n", status=400, mimetype="text/plain")
+    rows = ((rank, hit["name"], KIND_LABELS.get(hit["kind"], hit["kind"]), hit["town"] or "", hit["landkreis"] or "",
+             "" if hit["distance_km"] is None else de_num(hit["distance_km"], 1), hit["score"],
+             ", ".join((hit.get("explanation") or {}).get("shared_terms", [])),
+             (hit.get("explanation") or {}).get("best_sentence", ""),
+             public_url(url_for("web.profile_page", profile_id=hit["id"])))
+            for rank, hit in enumerate(results, start=1))
+    return csv_response(SEARCH_CSV_HEADER, rows, "partnersuche.csv")
 
 
 @bp.get("/profil/<profile_id>")
@@ -189,17 +236,34 @@ def invitations_csv():
         return Response("Bitte ein Thema (thema=…) oder ein Forschungsprofil (profil=…) angeben.\n",
                         status=400, mimetype="text/plain")
     # Links from the configured base_url: the Host header is the client's to choose.
-    rows = invitation_rows(result, lambda pid: public_url(url_for("web.profile_page", profile_id=pid)))
+    rows = invitation_rows(result, lambda pid: public_url(url_for("web.profile_page", profile_id=pid)),
+                           invitation_contacts(result, current_principal()))
     return csv_response(CSV_HEADER, rows, "einladungen.csv")
 
 
 CSV_HEADER = ["Rang Landkreis", "Landkreis", "Veranstaltungsort", "Organisation", "Art", "Ort",
               "Score", "Entfernung zum Veranstaltungsort (km)", "Gemeinsame Begriffe",
-              "Passende Aussage", "Profil"]
+              "Passende Aussage", "Profil", "Ansprechpartner", "E-Mail"]
 
 
-def invitation_rows(result: dict, profile_url):
-    """One row per firm to invite, districts in their ranking order."""
+def invitation_contacts(result: dict, principal) -> dict[str, tuple[str, str]]:
+    """Contact name and e-mail of the firms this person may invite: an admin all, a manager
+    those of its own Landkreise (contact data only for those entitled to it)."""
+    if principal.role == "admin":
+        wanted = [f["id"] for d in result["districts"] for f in d["firms"]]
+    elif principal.role == "manager":
+        wanted = [f["id"] for d in result["districts"] if d["name"] in principal.region for f in d["firms"]]
+    else:
+        return {}
+    profiles = _radar().store.get_profiles(wanted)
+    return {pid: (p.get("contact_name") or "", p.get("contact_email") or "") for pid, p in profiles.items()
+            if principal.role == "admin" or p.get("landkreis") in principal.region}
+
+
+def invitation_rows(result: dict, profile_url, contacts: dict[str, tuple[str, str]] | None = None):
+    """One row per firm to invite, districts in their ranking order; ``contacts`` (id -> name,
+    e-mail) fills the last two columns for the firms the reader may contact."""
+    contacts = contacts or {}
     for rank, district in enumerate(result["districts"], start=1):
         for firm in district["firms"]:
             explanation = firm.get("explanation") or {}
@@ -208,7 +272,7 @@ def invitation_rows(result: dict, profile_url):
                    KIND_LABELS.get(firm["kind"], firm["kind"]), firm["town"] or "", firm["score"],
                    "" if distance is None else de_num(distance, 1),
                    ", ".join(explanation.get("shared_terms", [])), explanation.get("best_sentence", ""),
-                   profile_url(firm["id"]))
+                   profile_url(firm["id"]), *contacts.get(firm["id"], ("", "")))
 
 
 def invitations_table(result: dict, profile_url) -> str:
@@ -229,3 +293,66 @@ def bar_chart(districts: list[dict], width: int = 700, bar_height: int = 26) -> 
                      "y": i * (bar_height + gap), "length": max(length, 2 if d["score"] else 0)})
     return {"width": width, "height": len(districts) * (bar_height + gap), "bar_height": bar_height,
             "label_width": label_width, "span": span, "bars": bars}
+
+
+def _small_int(name: str, default: int | None, low: int, high: int, label: str) -> int | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise PageError(f"{label} muss eine ganze Zahl sein.") from None
+    if not low <= value <= high:
+        raise PageError(f"{label} muss zwischen {low} und {high} liegen.")
+    return value
+
+
+@bp.get("/innoslam/programm")
+@require_role("manager")
+def programme_page():
+    """Which research groups to put on one event's programme (as ``innoslam programme``)."""
+    from api.innoslam import run_programme
+
+    form = {"landkreis": request.args.get("landkreis", ""), "ort": _form_text("ort", 100),
+            "umkreis": (request.args.get("umkreis") or "").strip()[:10], "anzahl": request.args.get("anzahl", "")}
+    result, error = None, None
+    try:
+        if form["landkreis"] or form["ort"]:
+            radius = None
+            if form["umkreis"]:
+                try:
+                    radius = float(form["umkreis"].replace(",", "."))
+                except ValueError:
+                    raise PageError("Der Umkreis muss eine Zahl in Kilometern sein.") from None
+            n = _small_int("anzahl", 5, innoslam.TALKS_MIN, innoslam.TALKS_MAX, "Die Zahl der Vorträge")
+            result = run_programme(_radar(), district="" if form["ort"] else form["landkreis"],
+                                   town=form["ort"], radius_km=radius, n=n)
+    except (PageError, BadRequest) as exc:
+        error = str(exc)
+    return _render("innoslam_programm.html", 400 if error else 200, form=form, result=result, error=error)
+
+
+@bp.get("/innoslam/tour")
+@require_role("manager")
+def tour_page():
+    """Events in several districts for the scientists who signed up (as ``innoslam tour``)."""
+    from api.innoslam import run_tour
+
+    raw = _form_text("wissenschaftler", 4000)
+    form = {"wissenschaftler": raw, "veranstaltungen": request.args.get("veranstaltungen", "")}
+    result, error = None, None
+    try:
+        ids = [part.strip() for part in re.split(r"[\s,;]+", raw) if part.strip()]
+        if ids:
+            n_events = _small_int("veranstaltungen", None, 1, innoslam.EVENTS_MAX, "Die Zahl der Veranstaltungen")
+            if n_events is None:
+                raise PageError("Bitte die Zahl der Veranstaltungen angeben.")
+            for pid in ids:
+                profile = _radar().store.get_profile(pid)
+                if profile is None or not profile["listed"]:
+                    raise PageError(f"Ein Forschungsprofil „{pid[:100]}“ gibt es nicht.")
+            result = run_tour(_radar(), ids, n_events)
+    except (PageError, BadRequest) as exc:
+        error = str(exc)
+    return _render("innoslam_tour.html", 400 if error else 200, form=form, result=result, error=error)

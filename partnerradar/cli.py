@@ -13,6 +13,16 @@ from matcher.request import BadRequest, SearchRequest
 from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option
 from partnerradar.config import DEMO_PROFILES
 
+
+def _audited(radar, action: str, target: str, detail: str = ""):
+    """The audit line of a CLI change, in the change's own transaction(s) (``Users.audited``);
+    the actor is the account that ran the command, with the rights of whoever holds the file."""
+    from partnerradar.cli_access import _actor
+    from store.users import Users
+
+    return Users(radar.store).audited(_actor(), "admin", action, target, detail)
+
+
 @click.group()
 @click.option("--db", type=click.Path(dir_okay=False), envvar="PARTNERRADAR_DB",
               help="SQLite-Datei (Standard: $PARTNERRADAR_DB, sonst data/partnerradar.db).")
@@ -56,13 +66,15 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
             # EFRE list just works instead of failing with "Spalte name fehlt".
             file_fmt = fmt if fmt != "auto" else (sniff_format(file) if Path(file).is_file() else None)
             if file_fmt is None:
-                report = radar.ingest(file, merge_duplicates=merge_duplicates, progress=not as_json)
+                with _audited(radar, "ingest", str(file), "Kommandozeile"):
+                    report = radar.ingest(file, merge_duplicates=merge_duplicates, progress=not as_json)
             else:
                 if fmt == "auto" and not as_json:
                     click.echo(f"{file}: als {FORMAT_LABELS[file_fmt]} erkannt", err=True)
                 dataset = load_dataset(file, file_fmt)
                 grouped = grouping_summary(dataset)
-                report = store_dataset(radar, dataset, str(file), merge_duplicates, progress=not as_json)
+                with _audited(radar, "ingest", str(file), f"Kommandozeile, Format {file_fmt}"):
+                    report = store_dataset(radar, dataset, str(file), merge_duplicates, progress=not as_json)
         except UnusableFile as exc:
             click.echo(f"{exc}", err=True)
             code = EXIT_UNUSABLE
@@ -100,7 +112,12 @@ def delete(ctx, ids):
     """Profile aus Datenbank und Index löschen."""
     radar = _radar(ctx)
     missing = [i for i in ids if radar.store.get_profile(i) is None]
-    removed = radar.delete(list(ids))
+    present = [i for i in ids if i not in missing]
+    if present:
+        with _audited(radar, "profile.delete", ", ".join(present)[:500], "Kommandozeile"):
+            removed = radar.delete(present)
+    else:
+        removed = 0
     click.echo(f"{removed} Profil(e) gelöscht", err=True)
     if missing:
         _fail("nicht gefunden: " + ", ".join(missing), 1)

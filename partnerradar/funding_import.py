@@ -47,12 +47,15 @@ def grouping_summary(dataset: FundingDataset) -> str:
 
 
 def store_dataset(radar, dataset: FundingDataset, label: str = "",
-                  merge_duplicates: bool = False, progress: bool = False) -> IngestReport:
-    """Store an already loaded dataset; ``label`` names it in the report."""
+                  merge_duplicates: bool = False, progress: bool = False, guard=None) -> IngestReport:
+    """Store an already loaded dataset; ``label`` names it in the report. ``guard`` (rows ->
+    rows) may turn rows its caller must not write into rejected ones (a manager's upload)."""
     report = IngestReport(file=label or dataset.name)
     # An organisation has no line of its own in the export: number them in order.
     rows = [Row(n, record=org.profile, raw=org_id)
             for n, (org_id, org) in enumerate(dataset.orgs.items(), start=1)]
+    if guard is not None:
+        rows = list(guard(rows))
     radar.ingest_rows(rows, report, source=dataset.name, progress=progress)
     stored = set(report.ids)
     radar.add_cooperations(

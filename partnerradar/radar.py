@@ -24,6 +24,8 @@ from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_
 from ingest.readers import Row, read_rows
 from ingest.schema import validate_record
 from matcher.explain import Explainer
+from matcher.freshness import demote_unconfirmed
+from matcher.freshness import reason as unconfirmed_reason
 from matcher.ranker import NEED, Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
 from matcher.signals import SIGNALS
@@ -368,6 +370,8 @@ class Radar:
             if blocked:
                 req = replace(req, exclude=list(dict.fromkeys([*req.exclude, *blocked])))
         found = Ranker(index, used, self.gazetteer, self.similarity_range).rank(query, req)
+        # Issue 15: unconfirmed past the grace period ranks lower (matcher/freshness.py).
+        unconfirmed = demote_unconfirmed(found, index.profiles.ids, self.store.last_confirmed)
         top = found.rows[: req.limit]
         ids = [index.profiles.ids[r] for r in top]
         profiles = self.store.get_profiles(ids)
@@ -399,6 +403,8 @@ class Radar:
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
                     joint_projects=int(index.profiles.joint[top[i]]), need=query.side == NEED)
+                if pid in unconfirmed:
+                    hit["explanation"]["reasons"].append(unconfirmed_reason(unconfirmed[pid]))
             results.append(hit)
         return results
 

@@ -37,6 +37,8 @@ CONTACT_FIELDS = ("contact_name", "contact_email", "street", "website")
 #: profile removes every one of them (``Store.delete_profiles``; listings by foreign key).
 PROFILE_REFERENCES = (("subscriptions", "profile_id"), ("users", "profile_id"),
                       ("profile_creators", "profile_id"), ("listings", "profile_id"))
+#: When a profile was last confirmed (``p``: profiles, ``c``: profile_confirmations).
+LAST_CONFIRMED_SQL = "max(p.created_at, p.updated_at, coalesce(c.confirmed_at, 0))"
 #: What a merge moves to the kept profile: subscriptions (the firm's digest goes on) and its
 #: offers and requests. Member logins (and with them their API keys) and creators stay with
 #: their profile: moving them would hand one firm's account the other firm's profile.
@@ -97,12 +99,28 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            for hook in list(getattr(self._local, "commit_hooks", ())):
+                hook(conn)
             if bump_generation:
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def each_transaction(self, hook) -> Iterator[None]:
+        """While inside, every ``transaction()`` of this thread runs ``hook(conn)`` just before
+        its commit: what the hook writes (an audit line, store/users.py) commits or rolls back
+        with the change itself, never without it."""
+        hooks = getattr(self._local, "commit_hooks", None)
+        if hooks is None:
+            hooks = self._local.commit_hooks = []
+        hooks.append(hook)
+        try:
+            yield
+        finally:
+            hooks.remove(hook)
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -399,6 +417,17 @@ class Store:
             other = b if a == profile_id else a
             out.setdefault(other, []).append(title)
         return out
+
+    def last_confirmed(self, ids: Iterable[str]) -> dict[str, float]:
+        """Profile id -> when it was last confirmed: created, changed or confirmed by its owner
+        (``confirmations``' table, once that exists), whichever is latest."""
+        ids = list(ids)
+        if "profile_confirmations" not in self.db.table_names():
+            sql = "SELECT id, max(created_at, updated_at) FROM profiles WHERE id IN ({marks})"
+        else:
+            sql = (f"SELECT p.id, {LAST_CONFIRMED_SQL} FROM profiles p LEFT JOIN profile_confirmations c "
+                   "ON c.profile_id = p.id WHERE p.id IN ({marks})")
+        return {pid: at for pid, at in self._rows_in(sql, ids)}
 
     def not_suggested(self, seeker: str) -> list[str]:
         """Profiles this seeker declined (or was declined by) in an introduction."""

@@ -3,7 +3,9 @@
 These tables live in the same SQLite file as the profiles (``store.db.Store``), so a
 backup holds both and one ``Store`` connection serves both. They are written outside
 ``Store.transaction()`` on purpose: that bumps the index generation, and a new API key
-or an audit line must not make every worker reload its search index.
+or an audit line must not make every worker reload its search index. The audit line of a
+change to profiles (an edit, an upload, a delete) is the exception: ``Users.audited``
+writes it inside that change's own transaction.
 
 People's sessions are kept here too (``sessions``: a random id per login, stored only as a
 hash, with its own expiry): the session cookie only names one, so logging out, changing the
@@ -23,7 +25,9 @@ import hmac
 import json
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -345,6 +349,27 @@ class Users:
         self.conn.execute(
             "INSERT INTO audit_log (at, actor, role, action, target, detail, ip) VALUES (?,?,?,?,?,?,?)",
             (time.time(), actor, role, action, target, detail[:2000], ip))
+
+    @contextmanager
+    def audited(self, actor: str, role: str, action: str, target: str = "", detail: str = "",
+                ip: str = "") -> Iterator[list[int]]:
+        """The audit line of a change, written inside the change's own transaction(s).
+
+        Every store transaction this thread commits inside the block gets the line (a file
+        that goes in batch by batch gets one per batch, ``[Teil n]`` from the second), so no
+        change is without its line and no line is without its change: a rollback takes both.
+        Yields a one-item list: how many lines were written (0: nothing changed)."""
+        written = [0]
+
+        def write(conn):
+            written[0] += 1
+            part = f" [Teil {written[0]}]" if written[0] > 1 else ""
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, role, action, target, detail, ip) VALUES (?,?,?,?,?,?,?)",
+                (time.time(), actor, role, action, target[:500], (detail[:2000 - len(part)] + part), ip))
+
+        with self.store.each_transaction(write):
+            yield written
 
     def audit_entries(self, limit: int = 50, offset: int = 0, action: str | None = None) -> tuple[list[dict], int]:
         where, params = ("WHERE action = ?", [action]) if action else ("", [])
