@@ -73,22 +73,30 @@ class PgVectorPassages:
         sql = (f"SELECT id, -(vector <#> %(q)s::vector) FROM passages {where} "
                f"ORDER BY vector <#> %(q)s::vector LIMIT %(k)s")
         conn = self.store.pg
-        with conn.transaction():
-            conn.execute(f"SET LOCAL hnsw.ef_search = {min(MAX_EF_SEARCH, max(self.ef_search, k))}")
-            # A filter that drops candidates makes the scan go on instead of returning fewer
-            # than k; "relaxed" order is put right below (sorted by score).
-            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            for row, query in enumerate(queries):
-                params = {"q": vector_literal(query), "k": k}
-                if only is not None:
-                    params["only"] = only.tolist()
-                found = conn.execute(sql, params).fetchall()
-                found.sort(key=lambda hit: -hit[1])
-                if found:
-                    ids[row, :len(found)] = [hit[0] for hit in found]
-                    scores[row, :len(found)] = [hit[1] for hit in found]
+        self._configure(conn, min(MAX_EF_SEARCH, max(self.ef_search, k)))
+        for row, query in enumerate(queries):
+            params = {"q": vector_literal(query), "k": k}
+            if only is not None:
+                params["only"] = only.tolist()
+            found = conn.execute(sql, params).fetchall()
+            found.sort(key=lambda hit: -hit[1])
+            if found:
+                ids[row, :len(found)] = [hit[0] for hit in found]
+                scores[row, :len(found)] = [hit[1] for hit in found]
         width = int((ids >= 0).sum(axis=1).max()) if len(ids) else 0
         return scores[:, :width], ids[:, :width]
+
+    @staticmethod
+    def _configure(conn, ef_search: int) -> None:
+        """The connection's HNSW settings, sent only when they change (a search is then one
+        round trip). A filter that drops candidates makes the scan go on instead of returning
+        fewer than k ("iterative scan"); its relaxed order is sorted by score in ``search``."""
+        if getattr(conn, "_hnsw_ef_search", None) == ef_search and not conn.info.transaction_status:
+            return
+        conn.execute("SELECT set_config('hnsw.ef_search', %s, false), "
+                     "set_config('hnsw.iterative_scan', 'relaxed_order', false)", (str(ef_search),))
+        # Inside a transaction the settings could be rolled back with it: don't remember them.
+        conn._hnsw_ef_search = None if conn.info.transaction_status else ef_search
 
     def reconstruct(self, ids) -> np.ndarray:
         ids = [int(i) for i in np.asarray(ids, dtype=np.int64)]

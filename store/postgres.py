@@ -226,7 +226,9 @@ class PgStore(Store):
     # -- meta -------------------------------------------------------------------
     def generation(self) -> int:
         generation = int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
-        if self._replica_generation != generation and not self.pg.info.transaction_status:
+        # Not from inside a transaction (PostgreSQL snapshot or a SQLite write): the next call syncs.
+        if (self._replica_generation != generation and not self.pg.info.transaction_status
+                and not self.conn.in_transaction):
             self.sync_replica(generation)
         return generation
 
@@ -252,8 +254,9 @@ class PgStore(Store):
         with self.pg.transaction():
             self.pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             generation = int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
-            shared = dict(self.pg.execute("SELECT id, content_hash || ':' || updated_at FROM profiles").fetchall())
-            local = dict(self.conn.execute("SELECT id, content_hash || ':' || updated_at FROM profiles").fetchall())
+            # (hash, time) compared as values: the two databases print a double differently.
+            shared = {r[0]: r[1:] for r in self.pg.execute("SELECT id, content_hash, updated_at FROM profiles")}
+            local = {r[0]: r[1:] for r in self.conn.execute("SELECT id, content_hash, updated_at FROM profiles")}
             changed = [pid for pid, stamp in shared.items() if local.get(pid) != stamp]
             rows = []
             for start in range(0, len(changed), 1000):

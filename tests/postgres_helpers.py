@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,8 +42,11 @@ class PostgresCluster:
             conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
 
     def stop(self) -> None:
-        crashes = [line for line in self.log().splitlines() if "terminated by signal" in line]
+        crashes = [line for line in self.log().splitlines()
+                   if "terminated by signal" in line or "PANIC" in line]
+        folder = Path(self.server.pgdata).parent
         self.server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
         assert not crashes, "PostgreSQL crashed:\n" + "\n".join(crashes)
 
     def log(self) -> str:

@@ -107,6 +107,15 @@ def test_two_servers_with_own_folders_share_one_postgres(tmp_path, encoder, post
     postgres.drop_database(url)
 
 
+def test_check_finds_the_postgresql_store_sound_not_an_index_file_missing(pg_small_radar):
+    from partnerradar.maintenance import check
+
+    report = check(pg_small_radar)
+    assert report.problems == []
+    assert report.facts["profiles"] == 12
+    assert report.facts["passages"] == pg_small_radar.store.count_passages() > 12
+
+
 def test_the_database_url_must_name_postgresql():
     from partnerradar.config import load_settings
 
