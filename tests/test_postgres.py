@@ -135,7 +135,7 @@ def start_server(folder: Path, url: str, port: int) -> subprocess.Popen:
     env["PARTNERRADAR_DATABASE_URL"] = url
     log = (folder / "server.log").open("w")
     return subprocess.Popen(command + ["serve", "--db", str(folder / "p.db"), "--port", str(port),
-                                       "--workers", "1"],
+                                       "--workers", "2"],
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
 
@@ -201,6 +201,9 @@ def test_a_write_through_one_server_is_found_through_the_other_within_two_second
         status, _, text = request(bases[0], "/api/v1/profiles", body, key=key)
         assert status == 201, text
         assert found_within(bases[1], ORGAN_QUERY, "org-werkstatt", 2.0) is not None
+        for _ in range(6):      # whichever of its two workers answers
+            status, _, text = request(bases[1], "/api/v1/search", {"query": ORGAN_QUERY, "limit": 3})
+            assert ids_of(json.loads(text)["results"])[0] == "org-werkstatt"
         status, _, text = request(bases[1], "/api/v1/profiles/org-werkstatt")
         assert status == 200 and json.loads(text)["name"] == "Orgelbau Großschönau GmbH"
         assert not any(marker in text for marker in CONTACT_MARKERS)    # anonymous: no contact data
