@@ -19,7 +19,13 @@ def _radar(ctx):
     from partnerradar.radar import Radar
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
-    return Radar(settings)
+    try:
+        return Radar(settings)
+    except RuntimeError as exc:
+        from store.postgres import StoreUnavailable
+        if isinstance(exc, StoreUnavailable):
+            _fail(str(exc))
+        raise
 
 
 def _fail(message: str, code: int = 2):
@@ -327,7 +333,13 @@ def serve(ctx, host, port, workers):
     from api.server import run_server
 
     settings = load_settings(ctx.obj.get("config")).with_db(ctx.obj.get("db"))
-    run_server(settings, host, port, workers)
+    try:
+        run_server(settings, host, port, workers)
+    except RuntimeError as exc:
+        from store.postgres import StoreUnavailable
+        if isinstance(exc, StoreUnavailable):
+            _fail(str(exc))
+        raise
 
 
 @main.command()

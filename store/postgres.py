@@ -94,11 +94,30 @@ def register_vector_type(conn) -> None:
     conn.adapters.register_loader(row[0], VectorBinaryLoader)
 
 
+class StoreUnavailable(RuntimeError):
+    """PostgreSQL can't be reached (or lacks pgvector); the message (German) says which
+    server, never with its password."""
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:…@{host}"))
+
+
 def connect(url: str):
     """A psycopg connection (autocommit: transactions are explicit) with ``vector`` loaders."""
     import psycopg
 
-    conn = psycopg.connect(url, autocommit=True)
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailable(f"PostgreSQL unter „{_without_password(url)}“ nicht erreichbar "
+                               f"(PARTNERRADAR_DATABASE_URL prüfen): {str(exc).strip().splitlines()[-1]}") from None
     register_vector_type(conn)
     return conn
 

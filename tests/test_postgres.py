@@ -116,6 +116,19 @@ def test_check_finds_the_postgresql_store_sound_not_an_index_file_missing(pg_sma
     assert report.facts["passages"] == pg_small_radar.store.count_passages() > 12
 
 
+def test_an_unreachable_postgresql_is_a_german_error_without_the_password(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from partnerradar.cli import main
+
+    monkeypatch.setenv("PARTNERRADAR_DATABASE_URL",
+                       f"postgresql://nutzer:streng-geheim@/partnerradar?host={tmp_path / 'kein-server'}")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "p.db"), "search", "Laserschweißen"])
+    assert result.exit_code == 2
+    assert "PostgreSQL unter „postgresql://nutzer:…@" in result.output and "nicht erreichbar" in result.output
+    assert "streng-geheim" not in result.output and "Traceback" not in result.output
+
+
 def test_the_database_url_must_name_postgresql():
     from partnerradar.config import load_settings
 
