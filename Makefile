@@ -54,9 +54,12 @@ eval: $(STAMP)
 
 # The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.
 MAX_N ?= 10000
+# pgvector (HNSW in PostgreSQL) beside FAISS on the same vectors (evaluation/pgvector_bench.py); 0 skips it.
+PGVECTOR_N ?= 100000
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m evaluation.bench --max-n $(MAX_N) --data $(DATA)
+	@if [ "$(PGVECTOR_N)" != "0" ]; then $(BIN)/python -m evaluation.pgvector_bench --n $(PGVECTOR_N); fi
 
 # Issue 16: matching a listing among 20,000 at N profiles, next to a short search (README "Performance").
 bench-listings: $(STAMP)

@@ -253,6 +253,10 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
     generation = store.generation()
     total = store.count_passages()
     index_type = choose_index_type(index_type, total, approximate_above)
+    if vectors is None and store.engine == "postgresql":
+        # The vectors are the store's own column (pgvector, HNSW): nothing to load or rebuild.
+        from index.pgvector import PgVectorPassages
+        vectors = PgVectorPassages(store, dim)
     if vectors is None:
         vectors = vector_backend(backend).load(directory, generation, index_type, mmap=mmap)
         if vectors is not None and (vectors.ntotal != total or vectors.dim != dim):

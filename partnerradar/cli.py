@@ -310,7 +310,13 @@ def serve(ctx, host, port, workers):
     """
     from api.server import run_server
 
-    run_server(_settings(ctx), host, port, workers)
+    try:
+        run_server(_settings(ctx), host, port, workers)
+    except RuntimeError as exc:
+        from store.postgres import StoreUnavailable
+        if isinstance(exc, StoreUnavailable):
+            _fail(str(exc))
+        raise
 
 
 @main.command()

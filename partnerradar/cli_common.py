@@ -27,7 +27,13 @@ def _settings(ctx) -> Settings:
 def _radar(ctx):
     from partnerradar.radar import Radar
 
-    return Radar(_settings(ctx))
+    try:
+        return Radar(_settings(ctx))
+    except RuntimeError as exc:
+        from store.postgres import StoreUnavailable
+        if isinstance(exc, StoreUnavailable):       # PostgreSQL unreachable: German, no traceback
+            _fail(str(exc))
+        raise
 
 
 def _fail(message: str, code: int = 2):

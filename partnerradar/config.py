@@ -7,6 +7,7 @@
 | threads        | PARTNERRADAR_THREADS        | 1 (embedding threads, fixed per process) |
 | index_type     | PARTNERRADAR_INDEX_TYPE     | auto (exact below 200k passages, else IVF-SQ8) |
 | vector_backend | PARTNERRADAR_VECTOR_BACKEND | faiss (the names of index/backend.BACKENDS) |
+| database_url   | PARTNERRADAR_DATABASE_URL   | empty: SQLite + FAISS in db_path's folder |
 | config file    | PARTNERRADAR_CONFIG         | <project>/partnerradar.toml if present   |
 
 The mail settings (``MailSettings``: SMTP, sender, base URL of links, the signing secret,
@@ -27,6 +28,10 @@ digest limits) come from the same file and environment, as ``Settings.mail``:
 One reader for both, so that whatever a command is handed (``--config site.toml``) is what
 every part of it uses: the server's digest signs and checks links with the same secret as
 ``partnerradar digest send``.
+
+With ``database_url = "postgresql://…"`` the profiles, passages and their vectors live in
+that PostgreSQL (pgvector, HNSW), shared by every server pointed at it; ``db_path`` is then
+this server's own SQLite file for the rest (docs/scaling.md, "PostgreSQL deployment").
 """
 from __future__ import annotations
 
@@ -103,6 +108,8 @@ class Settings:
     approximate_above: int = 200_000
     max_query_chars: int = 2000
     max_limit: int = 100
+    #: postgresql://… : the shared store in PostgreSQL with pgvector (store/postgres.py).
+    database_url: str = ""
     #: The file these settings were read from (None: defaults and environment only).
     config_file: Path | None = None
     _mail: MailSettings | None = field(default=None, init=False, repr=False, compare=False)
@@ -129,7 +136,7 @@ class Settings:
 
 _ENV = {"db_path": "PARTNERRADAR_DB", "model": "PARTNERRADAR_MODEL",
         "index_type": "PARTNERRADAR_INDEX_TYPE", "threads": "PARTNERRADAR_THREADS",
-        "vector_backend": "PARTNERRADAR_VECTOR_BACKEND"}
+        "vector_backend": "PARTNERRADAR_VECTOR_BACKEND", "database_url": "PARTNERRADAR_DATABASE_URL"}
 
 
 def _config_path(config_file, env) -> Path | None:
@@ -164,6 +171,9 @@ def load_settings(config_file: str | os.PathLike | None = None, env=None) -> Set
     settings = Settings(**values)
     if settings.index_type not in INDEX_TYPES:
         raise ValueError(f"index_type muss einer der Werte {', '.join(INDEX_TYPES)} sein, nicht „{settings.index_type}“")
+    if settings.database_url and not settings.database_url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("database_url muss mit postgresql:// beginnen (leer lassen für SQLite), "
+                         f"nicht „{settings.database_url.split(':', 1)[0]}:…“")
     return settings
 
 

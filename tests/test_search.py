@@ -30,6 +30,17 @@ def listed_ids(radar, **where) -> set[str]:
                                                    tuple(where.values()))}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_radar(request, demo_radar):
+    """Each test here runs on SQLite + FAISS and on PostgreSQL (pgvector) with the same data."""
+    return demo_radar if request.param == "sqlite" else request.getfixturevalue("pg_demo_radar")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def small_radar(request, small_radar):
+    return small_radar if request.param == "sqlite" else request.getfixturevalue("pg_small_radar")
+
+
 @pytest.fixture(scope="module")
 def demo_hits(demo_radar):
     return search(demo_radar, query=DEMO_QUERY, near="Chemnitz", radius_km=30)

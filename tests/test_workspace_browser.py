@@ -15,7 +15,6 @@ from evaluation.screenshots import live_server
 from store.users import Users
 from tests.access_helpers import PASSWORD
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
-from tests.test_browser import browser  # noqa: F401  (fixture: Debian's chromium)
 from tests.test_introductions import PARTNER, SEEKER, intro_template, radar  # noqa: F401  (fixtures)
 
 PEOPLE = {"member": ("firma@schwingwerk.example", "member", SEEKER, ()),

@@ -1,0 +1,480 @@
+"""The profile store in PostgreSQL (with pgvector): the deployment for more than one server.
+
+``PgStore`` keeps what the search and the write path need in PostgreSQL, shared by every
+``partnerradar serve`` process on any machine that points at it
+(``PARTNERRADAR_DATABASE_URL=postgresql://…``): profiles, their passages with the
+embedding vectors (``vector(dim)`` column, HNSW index: ``index/pgvector.py`` searches it),
+the cooperations and the ``generation`` counter with the model that made the vectors.
+A write changes data, vectors and generation in ONE PostgreSQL transaction, so there is no
+separate index file that could fall out of step; writers of all servers are serialised by
+an advisory lock held for the transaction.
+
+Everything else (accounts, sessions, subscriptions, listings, introductions,
+confirmations, rejects, rate limits) still lives in each server's own SQLite file,
+``Store``'s tables as before. Those tables name profiles by foreign key and join them, so
+the SQLite file keeps a replica of the ``profiles`` table, brought up to PostgreSQL's
+state whenever the generation moved on (``sync_replica``); a profile deleted through one
+server leaves the other servers' SQLite (and with it their rows that cascade from it) at
+their next request. docs/scaling.md says what lives where.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from vocabulary.profile import Profile
+from store.db import MOVED_ON_MERGE, PROFILE_COLUMNS, Passage, Store
+
+#: Meta keys that describe the shared collection (PostgreSQL); others stay per server.
+SHARED_META = ("generation", "model", "dim")
+#: pg_advisory_xact_lock key for the writers of one database ("PRAD").
+WRITE_LOCK_KEY = 0x50524144
+#: HNSW build parameters (pgvector's defaults are m=16, ef_construction=64).
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+
+_PG_TYPES = {str: "text", float: "double precision", int: "bigint"}
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and str(url).split(":", 1)[0] in ("postgresql", "postgres")
+
+
+def vector_bytes(vector: np.ndarray) -> bytes:
+    """pgvector's binary wire format: int16 dim, int16 unused, float4 big-endian."""
+    vector = np.asarray(vector, dtype=">f4").ravel()
+    return struct.pack(">HH", len(vector), 0) + vector.tobytes()
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text format (``%s::vector``, COPY); nine digits give float32 back exactly."""
+    values = np.asarray(vector, dtype=np.float32).ravel().tolist()
+    return "[" + ",".join(["%.9g"] * len(values)) % tuple(values) + "]"
+
+
+def parse_vector(raw) -> np.ndarray:
+    """A ``vector`` value as psycopg hands it over (binary or text) -> float32 array."""
+    if isinstance(raw, np.ndarray):
+        return raw
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        raw = bytes(raw)
+        dim = struct.unpack(">H", raw[:2])[0]
+        return np.frombuffer(raw, dtype=">f4", count=dim, offset=4).astype(np.float32)
+    return np.array(json.loads(raw), dtype=np.float32)
+
+
+def register_vector_type(conn) -> None:
+    """Teach a psycopg connection to read ``vector`` columns as float32 arrays."""
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    row = conn.execute("SELECT oid FROM pg_type WHERE typname = 'vector'").fetchone()
+    if row is None:
+        return
+
+    class VectorTextLoader(Loader):
+        def load(self, data):
+            return parse_vector(bytes(data).decode())
+
+    class VectorBinaryLoader(Loader):
+        format = Format.BINARY
+
+        def load(self, data):
+            return parse_vector(bytes(data))
+
+    conn.adapters.register_loader(row[0], VectorTextLoader)
+    conn.adapters.register_loader(row[0], VectorBinaryLoader)
+
+
+class StoreUnavailable(RuntimeError):
+    """PostgreSQL can't be reached (or lacks pgvector); the message (German) says which
+    server, never with its password."""
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:…@{host}"))
+
+
+def connect(url: str):
+    """A psycopg connection (autocommit: transactions are explicit) with ``vector`` loaders."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailable(f"PostgreSQL unter „{_without_password(url)}“ nicht erreichbar "
+                               f"(PARTNERRADAR_DATABASE_URL prüfen): {str(exc).strip().splitlines()[-1]}") from None
+    register_vector_type(conn)
+    return conn
+
+
+def write_copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
+    """``COPY table (columns) FROM STDIN`` for rows whose vector column is an ndarray."""
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([vector_literal(v) if isinstance(v, np.ndarray) else v for v in row])
+
+
+class PgStore(Store):
+    """``Store`` with its profiles, passages, cooperations and generation in PostgreSQL.
+
+    ``path`` is this server's own SQLite file (its working folder) for the other tables.
+    """
+
+    engine = "postgresql"
+
+    def __init__(self, path: str | Path, url: str, dim: int | None = None):
+        self.url = url
+        self._pg_local = threading.local()
+        self._replica_generation: int | None = None
+        super().__init__(path)      # the SQLite side: accounts, listings, ... and the replica
+        self._init_pg_schema(dim)
+        self.generation()           # the replica of the profiles as of now
+
+    # -- connections ------------------------------------------------------------
+    @property
+    def pg(self):
+        """This thread's PostgreSQL connection (a new one after a fork: server workers)."""
+        conn = getattr(self._pg_local, "conn", None)
+        if conn is None or getattr(self._pg_local, "pid", None) != os.getpid() or conn.closed:
+            conn = connect(self.url)
+            self._pg_local.conn, self._pg_local.pid = conn, os.getpid()
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._pg_local, "conn", None)
+        if conn is not None and getattr(self._pg_local, "pid", None) == os.getpid():
+            conn.close()
+        self._pg_local.conn = None
+        super().close()
+
+    @contextmanager
+    def pg_transaction(self, bump_generation: bool = True):
+        """One PostgreSQL write transaction of the shared store: writers of every server take
+        the advisory lock in turn, data, vectors and generation commit together."""
+        conn = self.pg
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            yield conn
+            if bump_generation:
+                conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
+
+    @contextmanager
+    def snapshot(self) -> Iterator:
+        """Reads of one consistent state (REPEATABLE READ) on PostgreSQL and on SQLite."""
+        conn = self.pg
+        if conn.info.transaction_status != 0:     # already inside one (a write or a snapshot)
+            yield conn
+            return
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            with super().snapshot():
+                yield conn
+
+    @contextmanager
+    def transaction(self, bump_generation: bool = True):
+        """The other modules' SQLite transactions; a write they say the index depends on
+        (``bump_generation``) moves the shared generation on after its commit."""
+        with super().transaction(bump_generation=False) as conn:
+            yield conn
+        if bump_generation:
+            with self.pg_transaction():
+                pass
+
+    # -- schema -----------------------------------------------------------------
+    def _init_pg_schema(self, dim: int | None) -> None:
+        conn = self.pg
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            register_vector_type(conn)
+            columns = ", ".join(f"{name} {_PG_TYPES[kind]}" + (" PRIMARY KEY" if name == "id" else "")
+                                + (" NOT NULL" if name in ("name", "kind") else "")
+                                for name, kind in PROFILE_COLUMNS.items())
+            conn.execute(f"CREATE TABLE IF NOT EXISTS profiles ({columns})")
+            for column in ("kind", "landkreis", "updated_at"):
+                conn.execute(f"CREATE INDEX IF NOT EXISTS profiles_{column} ON profiles({column})")
+            conn.execute("""
+                CREATE TABLE IF NOT EXISTS cooperations (
+                    a text NOT NULL, b text NOT NULL, project_id text NOT NULL,
+                    title text NOT NULL DEFAULT '', source text NOT NULL DEFAULT '',
+                    PRIMARY KEY (a, b, project_id))""")
+            conn.execute("CREATE INDEX IF NOT EXISTS cooperations_b ON cooperations(b)")
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text)")
+            conn.execute("INSERT INTO meta VALUES ('generation', '0') ON CONFLICT DO NOTHING")
+        stored = self.get_meta("dim")
+        dim = int(stored) if stored else dim
+        if dim:
+            self.ensure_passages(dim)
+
+    def ensure_passages(self, dim: int) -> None:
+        """The passages table, its vectors typed ``vector(dim)`` (known once a model is)."""
+        conn = self.pg
+        if self._has_passages():
+            return
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            conn.execute(f"""
+                CREATE TABLE IF NOT EXISTS passages (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    profile_id text NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    field text NOT NULL, position integer NOT NULL,
+                    text text NOT NULL, terms text NOT NULL, vector vector({int(dim)}) NOT NULL)""")
+            conn.execute("CREATE INDEX IF NOT EXISTS passages_profile ON passages(profile_id)")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS passages_hnsw ON passages USING hnsw (vector vector_ip_ops) "
+                         f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
+            conn.execute("INSERT INTO meta VALUES ('dim', %s) ON CONFLICT (key) DO NOTHING", (str(dim),))
+
+    def _has_passages(self) -> bool:
+        return self.pg.execute("SELECT to_regclass('passages') IS NOT NULL").fetchone()[0]
+
+    # -- meta -------------------------------------------------------------------
+    def generation(self) -> int:
+        generation = int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+        # Not from inside a transaction (PostgreSQL snapshot or a SQLite write): the next call syncs.
+        if (self._replica_generation != generation and not self.pg.info.transaction_status
+                and not self.conn.in_transaction):
+            self.sync_replica(generation)
+        return generation
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        if key not in SHARED_META:
+            return super().get_meta(key, default)
+        row = self.pg.execute("SELECT value FROM meta WHERE key=%s", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        if key not in SHARED_META:
+            return super().set_meta(key, value)
+        self.pg.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (key, value))
+        if key == "dim":
+            self.ensure_passages(int(value))
+
+    # -- the SQLite replica of the profiles ----------------------------------------
+    def sync_replica(self, generation: int | None = None) -> None:
+        """Bring the SQLite ``profiles`` rows (what the other tables refer to and join) to
+        PostgreSQL's: changed rows are copied, rows gone from PostgreSQL are deleted (their
+        dependants in SQLite with them, by foreign key)."""
+        with self.pg.transaction():
+            self.pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            generation = int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+            # (hash, time) compared as values: the two databases print a double differently.
+            shared = {r[0]: r[1:] for r in self.pg.execute("SELECT id, content_hash, updated_at FROM profiles")}
+            local = {r[0]: r[1:] for r in self.conn.execute("SELECT id, content_hash, updated_at FROM profiles")}
+            changed = [pid for pid, stamp in shared.items() if local.get(pid) != stamp]
+            rows = []
+            for start in range(0, len(changed), 1000):
+                rows += self.pg.execute(f"SELECT {', '.join(self._profile_names)} FROM profiles WHERE id = ANY(%s)",
+                                        (changed[start:start + 1000],)).fetchall()
+        gone = [pid for pid in local if pid not in shared]
+        columns = ", ".join(self._profile_names)
+        updates = ", ".join(f"{c}=excluded.{c}" for c in self._profile_names if c != "id")
+        with super().transaction(bump_generation=False) as conn:
+            conn.executemany(f"INSERT INTO profiles ({columns}) VALUES ({', '.join('?' * len(self._profile_names))}) "
+                             f"ON CONFLICT(id) DO UPDATE SET {updates}", rows)
+            for start in range(0, len(gone), 500):
+                chunk = gone[start:start + 500]
+                conn.execute(f"DELETE FROM profiles WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        self._replica_generation = generation
+
+    # -- profiles ---------------------------------------------------------------
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self.pg.execute("SELECT id, content_hash FROM profiles").fetchall())
+
+    def _insert_passages(self, conn, profile_id: str, passages: list[Passage]) -> None:
+        with conn.cursor() as cursor:
+            write_copy(cursor, "passages", ("profile_id", "field", "position", "text", "terms", "vector"),
+                       ((profile_id, p.field, p.position, p.text, p.terms,
+                         np.asarray(p.vector, dtype=np.float32)) for p in passages))
+
+    def save_profiles(self, items: Iterable[tuple[Profile, list[Passage]]], source: str = "") -> int:
+        now = time.time()
+        count = 0
+        items = list(items)
+        if items and items[0][1]:
+            self.ensure_passages(len(items[0][1][0].vector))
+        with self.pg_transaction() as conn:
+            for profile, passages in items:
+                row = self._profile_row(profile, source, now)
+                existing = conn.execute("SELECT created_at FROM profiles WHERE id=%s", (profile.id,)).fetchone()
+                if existing:
+                    row["created_at"] = existing[0]
+                    conn.execute("DELETE FROM passages WHERE profile_id=%s", (profile.id,))
+                    assignments = ", ".join(f"{k}=%({k})s" for k in row if k != "id")
+                    conn.execute(f"UPDATE profiles SET {assignments} WHERE id=%(id)s", row)
+                else:
+                    conn.execute(f"INSERT INTO profiles ({', '.join(row)}) "
+                                 f"VALUES ({', '.join(f'%({k})s' for k in row)})", row)
+                self._insert_passages(conn, profile.id, passages)
+                count += 1
+        self.sync_replica()
+        return count
+
+    def replace_passages(self, items: Iterable[tuple[str, list[Passage]]], meta: dict | None = None) -> int:
+        count = 0
+        with self.pg_transaction() as conn:
+            for profile_id, passages in items:
+                conn.execute("DELETE FROM passages WHERE profile_id=%s", (profile_id,))
+                self._insert_passages(conn, profile_id, passages)
+                count += 1
+            for key, value in (meta or {}).items():
+                conn.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                             (key, value))
+        return count
+
+    def move_references(self, old_id: str, new_id: str) -> None:
+        tables = set(self.db.table_names())
+        with super().transaction(bump_generation=False) as conn:
+            for table, column in MOVED_ON_MERGE:
+                if table in tables:
+                    conn.execute(f"UPDATE OR IGNORE {table} SET {column}=? WHERE {column}=?", (new_id, old_id))
+
+    def delete_profiles(self, ids: Iterable[str]) -> int:
+        """Delete profiles in PostgreSQL (passages by foreign key, cooperations) and, in the
+        same step, this server's SQLite rows of them (creators, member logins, and by foreign
+        key subscriptions, listings, introductions); other servers' at their next request."""
+        ids = list(ids)
+        with self.pg_transaction() as conn:
+            removed = conn.execute("DELETE FROM profiles WHERE id = ANY(%s)", (ids,)).rowcount
+            conn.execute("DELETE FROM cooperations WHERE a = ANY(%s) OR b = ANY(%s)", (ids, ids))
+        tables = set(self.db.table_names())
+        with super().transaction(bump_generation=False) as local:
+            for profile_id in ids:
+                local.execute("DELETE FROM profiles WHERE id=?", (profile_id,))
+                if "profile_creators" in tables:
+                    local.execute("DELETE FROM profile_creators WHERE profile_id=?", (profile_id,))
+                if "users" in tables:
+                    local.execute("DELETE FROM users WHERE profile_id=? AND role='member'", (profile_id,))
+        self.sync_replica()
+        return removed
+
+    def _binary(self, sql: str, params=()):
+        """Rows with ``vector`` columns: binary transfer, no text to parse."""
+        return self.pg.cursor(binary=True).execute(sql, params)
+
+    def _select_profiles(self, where: str = "", params=()) -> list[tuple]:
+        return self.pg.execute(f"SELECT {', '.join(self._profile_names)} FROM profiles {where}", params).fetchall()
+
+    def get_profile(self, profile_id: str) -> dict | None:
+        rows = self._select_profiles("WHERE id=%s", (profile_id,))
+        return self._row_dict(rows[0]) if rows else None
+
+    def get_profiles(self, ids: Iterable[str]) -> dict[str, dict]:
+        records = (self._row_dict(r) for r in self._select_profiles("WHERE id = ANY(%s)", (list(ids),)))
+        return {r["id"]: r for r in records}
+
+    def list_profiles(self, *, kind=None, landkreis=None, town=None, q=None,
+                      listed_only=True, limit=50, offset=0) -> tuple[list[dict], int]:
+        where, params = [], []
+        if listed_only:
+            where.append("listed = 1")
+        for column, value in (("kind", kind), ("landkreis", landkreis), ("town", town)):
+            if value:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if q:
+            # SQLite's LIKE ignores ASCII case; ILIKE does too (and more: umlauts).
+            where.append("name ILIKE %s")
+            params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        total = self.pg.execute(f"SELECT count(*) FROM profiles {clause}", params).fetchone()[0]
+        rows = self._select_profiles(f"{clause} ORDER BY name COLLATE \"C\" LIMIT %s OFFSET %s",
+                                     params + [limit, offset])
+        return [self._row_dict(r) for r in rows], total
+
+    def count_profiles(self) -> int:
+        return self.pg.execute("SELECT count(*) FROM profiles").fetchone()[0]
+
+    def profile_table(self) -> list[tuple]:
+        return self.pg.execute('SELECT id, kind, landkreis, lat, lon, listed, extra FROM profiles '
+                               'ORDER BY id COLLATE "C"').fetchall()
+
+    # -- passages ---------------------------------------------------------------
+    def passages_for_many(self, profile_ids: Iterable[str]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        if not self._has_passages():
+            return out
+        rows = self._binary("SELECT profile_id, id, field, position, text, terms, vector FROM passages "
+                            "WHERE profile_id = ANY(%s) ORDER BY id", (list(profile_ids),))
+        for r in rows:
+            out.setdefault(r[0], []).append({"id": r[1], "field": r[2], "position": r[3], "text": r[4],
+                                             "terms": r[5], "vector": parse_vector(r[6])})
+        return out
+
+    def passage_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+        rows = self.pg.execute("SELECT id, profile_id, field, text FROM passages WHERE id = ANY(%s)",
+                               ([int(i) for i in ids],))
+        return {pid: (profile_id, field, text) for pid, profile_id, field, text in rows}
+
+    def iter_passages(self, batch: int = 20000, with_vectors: bool = True):
+        if not self._has_passages():
+            return
+        last = -1
+        columns = "id, profile_id, field, terms" + (", vector" if with_vectors else "")
+        while True:
+            rows = self._binary(f"SELECT {columns} FROM passages WHERE id > %s ORDER BY id LIMIT %s",
+                                (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            vectors = np.vstack([parse_vector(r[4]) for r in rows]) if with_vectors else None
+            yield ids, [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], vectors
+
+    def passage_ids(self) -> np.ndarray:
+        if not self._has_passages():
+            return np.zeros(0, dtype=np.int64)
+        return np.array([r[0] for r in self.pg.execute("SELECT id FROM passages ORDER BY id")], dtype=np.int64)
+
+    def passages_after(self, last_id: int) -> tuple[np.ndarray, np.ndarray | None]:
+        if not self._has_passages():
+            return np.zeros(0, dtype=np.int64), None
+        rows = self._binary("SELECT id, vector FROM passages WHERE id > %s ORDER BY id", (last_id,)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), None
+        return (np.array([r[0] for r in rows], dtype=np.int64), np.vstack([parse_vector(r[1]) for r in rows]))
+
+    def sample_vectors(self, count: int) -> np.ndarray:
+        rows = self._binary("SELECT vector FROM passages ORDER BY id LIMIT %s", (count,)).fetchall()
+        return np.vstack([parse_vector(r[0]) for r in rows]) if rows else np.zeros((0, 0), np.float32)
+
+    def count_passages(self) -> int:
+        if not self._has_passages():
+            return 0
+        return self.pg.execute("SELECT count(*) FROM passages").fetchone()[0]
+
+    # -- cooperations -----------------------------------------------------------
+    def add_cooperations(self, rows: Iterable[tuple[str, str, str, str, str]]) -> int:
+        pairs = [(min(a, b), max(a, b), p, t, s) for a, b, p, t, s in rows if a != b]
+        added = 0
+        with self.pg_transaction() as conn:
+            with conn.cursor() as cursor:
+                for pair in pairs:
+                    cursor.execute("INSERT INTO cooperations VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING", pair)
+                    added += cursor.rowcount
+        return added
+
+    def cooperations(self) -> list[tuple[str, str, str, str]]:
+        return self.pg.execute("SELECT a, b, project_id, title FROM cooperations").fetchall()
+
+    def known_partners(self, profile_id: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for a, b, title in self.pg.execute("SELECT a, b, title FROM cooperations WHERE a=%s OR b=%s",
+                                           (profile_id, profile_id)):
+            out.setdefault(b if a == profile_id else a, []).append(title)
+        return out
