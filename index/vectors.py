@@ -367,6 +367,10 @@ class VectorIndex:
             whole = self.copy()
             whole.fold()
             faiss.write_index(whole.index, str(tmp))
+        elif getattr(self, "mapped_from", None) is not None:
+            # FAISS writes memory-mapped inverted lists as a reference to their file, which a
+            # later save deletes: write the lists' data.
+            faiss.write_index(self._private_structure(), str(tmp))
         else:
             faiss.write_index(self.index, str(tmp))
         with open(tmp, "rb") as handle:

@@ -66,3 +66,26 @@ def test_writes_found_in_every_process_as_after_a_fresh_start(tmp_path, encoder,
     assert ids_of(search(reader, query=QUERIES[1], limit=3))[0].startswith("glocken-")
     assert "glocken" not in ids_of(search(reader, query=QUERIES[1], limit=10))
     assert someone in ids_of(search(reader, query=QUERIES[2], limit=3))
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_a_memory_mapped_index_saved_again_holds_its_vectors_after_its_file_is_gone(tmp_path, kind):
+    """FAISS writes memory-mapped inverted lists as a reference to their file: a server that
+    saved the mapped index under a new generation (deleting the old file) left an index that
+    could not be loaded, or crashed the next process that read it."""
+    from index.vectors import VectorIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(3000, dtype=np.int64) * 3 + 1
+    first = VectorIndex(32, kind)
+    first.train(vectors, len(vectors))
+    first.add(ids, vectors, expected=len(vectors))
+    first.save(tmp_path, 1)
+    mapped = VectorIndex.load(tmp_path, 1, kind, mmap=True)
+    mapped.save(tmp_path, 2)
+    assert not (tmp_path / "vectors-g1.faiss").exists()
+    again = VectorIndex.load(tmp_path, 2, kind, mmap=True)
+    assert np.array_equal(again.ids(), ids)
+    assert again.search(vectors[:3], 1)[1][:, 0].tolist() == ids[:3].tolist()
