@@ -30,6 +30,13 @@ $(CHROMIUM):
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
+$(WRK):
+	@if [ ! -x $(WRK) ]; then \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends wrk; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/partnerradar demo
 
@@ -53,10 +60,12 @@ eval: $(STAMP)
 	$(BIN)/python -m evaluation.listings --out docs/evaluation/listings.md
 
 # The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.
+# Its HTTP section drives the server with Debian's `wrk` (issue 17), installed here when missing.
 MAX_N ?= 10000
 # pgvector (HNSW in PostgreSQL) beside FAISS on the same vectors (evaluation/pgvector_bench.py); 0 skips it.
 PGVECTOR_N ?= 100000
-bench: $(STAMP)
+WRK ?= /usr/bin/wrk
+bench: $(STAMP) $(WRK)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m evaluation.bench --max-n $(MAX_N) --data $(DATA)
 	@if [ "$(PGVECTOR_N)" != "0" ]; then $(BIN)/python -m evaluation.pgvector_bench --n $(PGVECTOR_N); fi

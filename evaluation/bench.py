@@ -15,8 +15,11 @@ the machines are shared and noisy:
   of" p50/p99, memory per profile of a fresh process that loads the index (RSS delta
   beyond model and analyzer, plus the index file), recall@10 of the approximate vector
   index against exact search.
-- HTTP: ``partnerradar serve`` with its defaults, a bounded Python loader in separate
-  processes on loopback, requests/s and p50/p99.
+- HTTP: ``partnerradar serve`` with its defaults pinned to one core, ``wrk`` on the other
+  (``evaluation.http_wrk``), keep-alive, requests/s and p50/p99 against 0.8 × server
+  cores ÷ the query embedding time measured in the same run.
+- writes: an API write's cost next to embedding its texts, and how soon another process
+  finds it.
 - quality: the leave-one-joint-project-out protocol of issue 3 (``evaluation.harness``)
   on the real EFRE organisations, for Partnerradar and for txtai on the same profiles.
 
@@ -31,7 +34,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -194,6 +196,39 @@ def bench_size(radar, encoder, repeats: int, partners_n: int = 20) -> dict:
     return out
 
 
+def bench_writes(radar, encoder, count: int = 12) -> dict:
+    """API writes at this size (issue 17): ``Radar.save`` of one new profile (embedding,
+    store, index brought forward, vectors saved or handed to the background saver) next to
+    embedding its texts alone; then how long until another process's index (a second
+    ``Radar`` on the same files: a server worker) has it, and that it finds it."""
+    from ingest.pipeline import ProfilePreparer
+    from ingest.schema import validate_record
+    from partnerradar.radar import Radar
+
+    gen = Generator(seed=2024)
+    other = Radar(radar.settings, encoder=encoder, mmap=True)
+    other.index
+    pieces = ProfilePreparer(encoder, None, None).pieces
+    saves, embeds, catch_up, found = [], [], [], 0
+    for i, profile in enumerate(gen.profiles(count)):
+        record = {**{k: profile[k] for k in ("name", "kind", "description", "offers", "seeks", "keywords", "postcode")},
+                  "id": f"write-{i:03d}"}
+        texts = [t for _, t in pieces(validate_record(record))]
+        embeds.append(timed(encoder.embed_passages, texts)[0])
+        saves.append(timed(radar.save, [record])[0])
+        catch_up.append(timed(lambda: other.index)[0])
+        hits = other.search(SearchRequest(query=record["description"][:300], limit=10), explain=False)
+        found += any(h["id"] == record["id"] for h in hits)
+    radar.wait_for_saves()
+    radar.delete([f"write-{i:03d}" for i in range(count)])
+    radar.wait_for_saves()
+    other.store.close()
+    return {"writes": count, "save_p50_ms": ms(p50(saves)), "save_p99_ms": ms(p99(saves)),
+            "embed_p50_ms": ms(p50(embeds)), "beyond_embed_p50_ms": ms(p50(saves) - p50(embeds)),
+            "other_process_p50_ms": ms(p50(catch_up)), "other_process_max_ms": ms(max(catch_up)),
+            "found_by_other_process": found}
+
+
 def bench_build(radar) -> float:
     """Seconds to rebuild the whole index (vectors + lexical + tables) from the store."""
     return round(timed(radar.reindex)[0], 2)
@@ -328,82 +363,6 @@ def bench_txtai_same_data(sample_radar, repeats: int, workdir: Path, ours: dict)
     return out
 
 
-# -- HTTP -------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _load_worker(port: int, seconds: float, queries: list[str], seed: int, out) -> None:
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    latencies, errors, i = [], 0, seed
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        body = json.dumps({"query": queries[i % len(queries)]})
-        i += 1
-        start = time.perf_counter()
-        try:
-            conn.request("POST", "/api/v1/search", body=body, headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            ok = False
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        if ok:
-            latencies.append(time.perf_counter() - start)
-        else:
-            errors += 1
-    out.put((latencies, errors))
-
-
-def bench_http(db_path: Path, seconds: float = 20.0, clients: int = 4) -> dict:
-    """``partnerradar serve`` with default settings; ``clients`` loader processes on loopback."""
-    import multiprocessing as mp
-    import urllib.request
-
-    port = free_port()
-    log = open(db_path.with_suffix(".serve.log"), "w")
-    server = subprocess.Popen([str(Path(sys.executable).with_name("partnerradar")), "--db", str(db_path),
-                               "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 600
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("server did not come up; see " + log.name)
-                time.sleep(1)
-        warm = mp.Queue()
-        _load_worker(port, 3.0, SHORT_QUERIES, 0, warm)
-        warm.get()
-        queue = mp.Queue()
-        procs = [mp.Process(target=_load_worker, args=(port, seconds, SHORT_QUERIES, 17 * c, queue))
-                 for c in range(clients)]
-        start = time.perf_counter()
-        for p in procs:
-            p.start()
-        results = [queue.get() for _ in procs]
-        elapsed = time.perf_counter() - start
-        for p in procs:
-            p.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()
-    latencies = [x for lat, _ in results for x in lat]
-    errors = sum(e for _, e in results)
-    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies), "errors": errors,
-            "requests_per_s": round(len(latencies) / elapsed, 2), "p50_ms": ms(p50(latencies)),
-            "p99_ms": ms(p99(latencies)), "cores": os.cpu_count()}
-
-
 # -- quality ------------------------------------------------------------------------------
 def bench_quality(encoder, data_dir: Path, workdir: Path, max_queries: int | None) -> dict:
     """Issue 3's protocol on EFRE: Partnerradar's ranking and txtai's on the same profiles."""
@@ -493,7 +452,7 @@ def run(args, results: dict, save) -> dict:
     encoder = create_embedder(settings.model, settings.threads)
     sections = set(args.sections.split(","))
     results.setdefault("meta", {}).update({
-        "command": f"make bench MAX_N={args.max_n}", "max_n": args.max_n, "repeats": args.repeats,
+        "command": args.command or f"make bench MAX_N={args.max_n}", "max_n": args.max_n, "repeats": args.repeats,
         "cpu_count": os.cpu_count(), "python": platform.python_version(),
         "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "load_average_at_start": os.getloadavg(), "sample_profiles": args.sample})
@@ -510,15 +469,16 @@ def run(args, results: dict, save) -> dict:
     sample = embedded_sample(workdir, args.sample, encoder)
     if "sizes" in sections:
         results["sizes"] = []
-        sizes = [args.sample] + [n for n in SIZES if args.sample < n <= args.max_n]
+        sizes = [args.sample] + [n for n in (args.sizes or SIZES) if args.sample < n <= args.max_n]
         for n in sizes:
             say(f"N = {n}")
             radar, info = (sample, {"profiles": n, "derived": False}) if n == args.sample else \
                 scaled_store(workdir, n, sample)
             row = {**info, **bench_size(radar, encoder, args.repeats)}
             row["recall@10"] = bench_recall(radar, encoder)
+            row["writes"] = bench_writes(radar, encoder)
             row["memory"] = bench_memory(radar.settings.db_path)
-            row["build_s"] = bench_build(radar)
+            row["build_s"] = bench_build(radar) if args.build else None
             results["sizes"].append(row)
             say(json.dumps(row))
             save(results)
@@ -532,11 +492,10 @@ def run(args, results: dict, save) -> dict:
         largest = max(results["sizes"], key=lambda r: r["profiles"])
         db = workdir / ("sample-%d.db" % args.sample if largest["profiles"] == args.sample
                         else "scaled-%d.db" % largest["profiles"])
-        say(f"HTTP at N = {largest['profiles']}")
-        results["http"] = bench_http(db, args.http_seconds, args.http_clients)
+        say(f"HTTP at N = {largest['profiles']}: wrk on one core, the server on the other")
+        from evaluation.http_wrk import bench_wrk
+        results["http"] = bench_wrk(db, args.http_seconds, args.http_connections)
         results["http"]["profiles"] = largest["profiles"]
-        short = largest["short"]["embed_p50_ms"] / 1000
-        results["http"]["target_requests_per_s"] = round(0.9 * os.cpu_count() / short, 1)
         say(json.dumps(results["http"]))
         save(results)
     if "quality" in sections and args.quality:
@@ -585,6 +544,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Partnerradar benchmark (issue 7)")
     parser.add_argument("--max-n", type=int, default=10_000)
     parser.add_argument("--sample", type=int, default=1_000, help="profiles embedded for real")
+    parser.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                        help="comma-separated N to measure (default: 10k, 100k, 1M up to --max-n)")
     parser.add_argument("--ingest-n", type=int, default=200, help="profiles per timed ingest")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=str(PROJECT_DIR / "data" / "bench"))
@@ -594,8 +555,9 @@ def main(argv=None) -> None:
     parser.add_argument("--no-txtai", dest="txtai", action="store_false")
     parser.add_argument("--no-http", dest="http", action="store_false")
     parser.add_argument("--no-quality", dest="quality", action="store_false")
-    parser.add_argument("--http-seconds", type=float, default=20.0)
-    parser.add_argument("--http-clients", type=int, default=4)
+    parser.add_argument("--no-build", dest="build", action="store_false", help="skip timing a full reindex per N")
+    parser.add_argument("--http-seconds", type=float, default=30.0)
+    parser.add_argument("--http-connections", type=int, default=4, help="wrk's keep-alive connections")
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help="comma-separated subset of " + ",".join(SECTIONS))
     parser.add_argument("--keep", action="store_true",
@@ -605,6 +567,10 @@ def main(argv=None) -> None:
     parser.add_argument("--index-type", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--mmap", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # What reproduces this run: the make target's own command line, or the options given.
+    given = sys.argv[1:] if argv is None else list(argv)
+    args.command = None if given == ["--max-n", str(args.max_n), "--data", args.data] else \
+        "python -m evaluation.bench " + " ".join(given)
     if args.memory_probe:
         return memory_probe(args.memory_probe, args.index_type, args.mmap)
     if args.txtai_memory_probe:

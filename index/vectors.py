@@ -12,6 +12,12 @@ Three index types, chosen by size (``choose_index_type``):
 
 Files are written to a temporary name and renamed, and carry the store generation in
 their name, so a reader never sees a half-written or stale index.
+
+Writes are kept beside the FAISS structure, not in it (flat and IVF): added passages in a
+small exact *delta* (searched by one matrix product and merged), removed ones in a
+*tombstone* set (searched past and dropped). A copy for the next generation then shares
+the large structure instead of cloning 150 MB at 100k profiles (and a memory-mapped one
+needs no private reload); past ``DELTA_LIMIT`` passages the delta is folded in once.
 """
 from __future__ import annotations
 
@@ -29,11 +35,21 @@ from store.files import PRIVATE_DIR, make_private, private_dir
 
 _FILE = re.compile(r"^vectors-g(\d+)\.faiss$")
 INDEX_TYPES = ("flat", "hnsw", "ivf")
-#: Inverted lists probed per query. Measured on derived Saxon profiles (evaluation/bench.py):
-#: with ~4 * sqrt(n) lists this keeps recall@10 against exact search above 0.95.
+#: Inverted lists probed per query, at least. Measured on derived Saxon profiles
+#: (evaluation/bench.py): 48 of 2,048 lists kept recall@10 against exact search at 0.985 for
+#: 409k passages, but 48 of 4,096 gave 0.853 for 602k (issue 17: whole-profile vectors made
+#: more passages per profile), so the probes grow with the lists: ~2.3 % of them.
 IVF_NPROBE = 48
+IVF_PROBE_SHARE = 3 / 128
+
+
+def ivf_nprobe(nlist: int) -> int:
+    return min(nlist, max(IVF_NPROBE, int(round(nlist * IVF_PROBE_SHARE))))
 #: Points k-means sees per list when training (FAISS warns below 39).
 IVF_TRAIN_PER_LIST = 64
+#: Added plus removed passages kept beside the FAISS structure before they are folded into
+#: it (a copy of the whole structure). The exact delta costs ~0.1 ms per query vector here.
+DELTA_LIMIT = 2048
 
 
 @contextmanager
@@ -53,6 +69,26 @@ def single_omp_thread():
         faiss.omp_set_num_threads(previous)
 
 
+def _copy_ivf(source):
+    """A private IVF-SQ8 index with the trained quantisers and every list of ``source``."""
+    quantizer = faiss.clone_index(source.quantizer)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, source.d, source.nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT)
+    index.own_fields = True
+    quantizer.this.disown()
+    index.sq = source.sq
+    index.is_trained = True
+    lists = source.invlists
+    for number in range(source.nlist):
+        size = lists.list_size(number)
+        if size:
+            index.invlists.add_entries(number, size, lists.get_ids(number), lists.get_codes(number))
+    index.ntotal = source.ntotal
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.nprobe = source.nprobe
+    return index
+
+
 def ivf_lists(n: int) -> int:
     """Number of inverted lists for ``n`` passages: ~4 * sqrt(n), a power of two."""
     return int(2 ** round(math.log2(max(64.0, 4 * math.sqrt(max(n, 1))))))
@@ -67,6 +103,21 @@ class VectorIndex:
         self.mapped_from = None
         # An IVF index is built (trained) on its first ``add``; the others are ready now.
         self.index = None if index_type == "ivf" else faiss.IndexIDMap2(self._base(dim, index_type))
+        self._clear_delta()
+
+    def _clear_delta(self) -> None:
+        self.delta_ids = np.zeros(0, dtype=np.int64)             # sorted, not in ``index``
+        self.delta_vectors = np.zeros((0, self.dim), dtype=np.float32)
+        self.removed = np.zeros(0, dtype=np.int64)               # sorted ids of ``index`` gone
+
+    @property
+    def _deltas(self) -> bool:
+        """HNSW can't remove: it is written in place (and rebuilt on removals)."""
+        return self.index_type != "hnsw" and self.index is not None
+
+    @property
+    def delta_size(self) -> int:
+        return len(self.delta_ids) + len(self.removed)
 
     @staticmethod
     def _base(dim: int, index_type: str):
@@ -102,15 +153,23 @@ class VectorIndex:
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         # Hashtable: passage ids are sparse row ids; lets us remove and reconstruct by id.
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
-        index.nprobe = min(IVF_NPROBE, nlist)
+        index.nprobe = ivf_nprobe(nlist)
         self.index = index
 
     @property
     def ntotal(self) -> int:
-        return 0 if self.index is None else int(self.index.ntotal)
+        base = 0 if self.index is None else int(self.index.ntotal)
+        return base - len(self.removed) + len(self.delta_ids)
 
     def ids(self) -> np.ndarray:
         """Every stored passage id (sorted)."""
+        base = self._base_ids()
+        if not self.delta_size:
+            return base
+        kept = base[~np.isin(base, self.removed, assume_unique=True)]
+        return np.union1d(kept, self.delta_ids)
+
+    def _base_ids(self) -> np.ndarray:
         if self.index is None:
             return np.zeros(0, dtype=np.int64)
         if self.index_type != "ivf":
@@ -125,9 +184,20 @@ class VectorIndex:
         if not len(ids):
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = np.asarray(ids, dtype=np.int64)
         if self.index is None:
             self._train_ivf(vectors, expected or len(vectors))
-        self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+            self.index.add_with_ids(vectors, ids)
+            return
+        if not self._deltas:
+            self.index.add_with_ids(vectors, ids)
+            return
+        order = np.argsort(ids, kind="stable")
+        self.delta_ids = np.concatenate([self.delta_ids, ids[order]])
+        self.delta_vectors = np.concatenate([self.delta_vectors, vectors[order]])
+        if len(self.delta_ids) > len(ids) and (np.diff(self.delta_ids) <= 0).any():
+            order = np.argsort(self.delta_ids, kind="stable")
+            self.delta_ids, self.delta_vectors = self.delta_ids[order], self.delta_vectors[order]
 
     def remove(self, ids) -> bool:
         """Remove ids; False when the index index_type can't (HNSW): the caller rebuilds."""
@@ -137,8 +207,51 @@ class VectorIndex:
         if self.index_type == "hnsw":
             return False
         if self.index is not None:
-            self.index.remove_ids(faiss.IDSelectorBatch(ids))
+            in_delta = np.isin(self.delta_ids, ids)
+            rest = np.setdiff1d(ids, self.delta_ids[in_delta])
+            if in_delta.any():
+                self.delta_ids, self.delta_vectors = self.delta_ids[~in_delta], self.delta_vectors[~in_delta]
+            self.removed = np.union1d(self.removed, rest)
         return True
+
+    @property
+    def delta_full(self) -> bool:
+        return self.delta_size > DELTA_LIMIT
+
+    def fold(self) -> None:
+        """Write the delta and tombstones into a private copy of the FAISS structure."""
+        if not self.delta_size or self.index is None:
+            return
+        index = self._private_structure()
+        if len(self.removed):
+            removed = np.ascontiguousarray(self.removed)
+            # An IVF hashtable direct map removes only through an explicit id array.
+            index.remove_ids(faiss.IDSelectorArray(len(removed), faiss.swig_ptr(removed))
+                             if self.index_type == "ivf" else faiss.IDSelectorBatch(removed))
+        if len(self.delta_ids):
+            index.add_with_ids(self.delta_vectors, self.delta_ids)
+        self.index, self.mapped_from, self._raw = index, None, index
+        self._clear_delta()
+
+    def _private_structure(self):
+        """A writable copy of the FAISS structure. FAISS can't clone memory-mapped inverted
+        lists (and the file may be gone: a later generation's save replaced it), so those
+        are copied list by list from the mapping."""
+        if getattr(self, "mapped_from", None) is None:
+            raw = faiss.clone_index(self.index)
+            if self.index_type == "ivf":
+                index = faiss.downcast_index(raw)
+                index.referenced_objects = [raw]    # the clone's owner must outlive the view
+                index.nprobe = self.index.nprobe
+                return index
+            return raw
+        if self.index_type == "ivf":
+            return _copy_ivf(self.index)
+        ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        fresh = faiss.IndexIDMap2(self._base(self.dim, self.index_type))
+        if len(ids):
+            fresh.add_with_ids(self.index.reconstruct_batch(ids), ids)
+        return fresh
 
     def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None,
                selector=None, fraction: float = 1.0):
@@ -168,12 +281,44 @@ class VectorIndex:
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=min(self.index.nlist, nprobe))
             else:
                 params = faiss.SearchParameters(sel=selector)
-        with single_omp_thread():
-            scores, ids = self.index.search(queries, k, params=params)
-        return scores, ids
+        if not self.delta_size:
+            with single_omp_thread():
+                return self.index.search(queries, k, params=params)
+        # Past the tombstones: ask for as many more as were removed, then drop them.
+        base_total = int(self.index.ntotal)
+        scores, ids = np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        if base_total:
+            with single_omp_thread():
+                scores, ids = self.index.search(queries, min(base_total, k + len(self.removed)), params=params)
+            if len(self.removed):
+                gone = np.isin(ids, self.removed)
+                scores, ids = np.where(gone, -np.inf, scores), np.where(gone, -1, ids)
+        if len(self.delta_ids):
+            delta_ids, delta_vectors = self.delta_ids, self.delta_vectors
+            if selector is not None:
+                bits = getattr(selector, "allowed_bits", None)     # set by SearchIndex's bitmaps
+                if bits is not None:
+                    inside = delta_ids < len(bits)
+                    keep = inside & bits[np.where(inside, delta_ids, 0)]
+                else:
+                    keep = np.array([selector.is_member(int(i)) for i in delta_ids], dtype=bool)
+                delta_ids, delta_vectors = delta_ids[keep], delta_vectors[keep]
+            if len(delta_ids):
+                exact = queries @ delta_vectors.T
+                scores = np.concatenate([scores, exact.astype(np.float32)], axis=1)
+                ids = np.concatenate([ids, np.broadcast_to(delta_ids, exact.shape)], axis=1)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        scores, ids = np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
+        ids = np.where(np.isfinite(scores), ids, -1)
+        return np.ascontiguousarray(scores), np.ascontiguousarray(ids)
 
     def copy(self) -> "VectorIndex":
-        """A private, writable copy (a memory-mapped index is read again from its file)."""
+        """A private, writable copy: the FAISS structure is shared (writes go to the copy's
+        own delta and tombstones; a fold writes a private structure), HNSW is cloned."""
+        if self._deltas:
+            other = VectorIndex.__new__(VectorIndex)
+            other.__dict__.update(self.__dict__)
+            return other
         if getattr(self, "mapped_from", None) is not None:
             copy = VectorIndex.load(self.mapped_from.parent, self.generation, self.index_type, mmap=False)
             if copy is None:
@@ -185,13 +330,22 @@ class VectorIndex:
         if other.index is not None and self.index_type == "ivf":
             other.index.nprobe = self.index.nprobe
         other.dim, other.index_type = self.dim, self.index_type
+        other._clear_delta()
         return other
 
     def reconstruct(self, ids) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.index.reconstruct_batch(ids)
+        if not len(self.delta_ids):
+            return self.index.reconstruct_batch(ids)
+        pos = np.clip(np.searchsorted(self.delta_ids, ids), 0, len(self.delta_ids) - 1)
+        in_delta = self.delta_ids[pos] == ids
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        out[in_delta] = self.delta_vectors[pos[in_delta]]
+        if (~in_delta).any():
+            out[~in_delta] = self.index.reconstruct_batch(np.ascontiguousarray(ids[~in_delta]))
+        return out
 
     def outgrown(self, total: int) -> bool:
         """An IVF index trained for far fewer passages than ``total``: its lists grow long
@@ -209,6 +363,14 @@ class VectorIndex:
         tmp = Path(name)
         if self.index is None:   # an empty IVF index: nothing trained yet, an empty flat file says so
             faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim)), str(tmp))
+        elif self.delta_size:    # the file holds it all; this object keeps sharing its structure
+            whole = self.copy()
+            whole.fold()
+            faiss.write_index(whole.index, str(tmp))
+        elif getattr(self, "mapped_from", None) is not None:
+            # FAISS writes memory-mapped inverted lists as a reference to their file, which a
+            # later save deletes: write the lists' data.
+            faiss.write_index(self._private_structure(), str(tmp))
         else:
             faiss.write_index(self.index, str(tmp))
         with open(tmp, "rb") as handle:
@@ -216,7 +378,8 @@ class VectorIndex:
         os.replace(tmp, final)
         for old in directory.iterdir():
             match = _FILE.match(old.name)
-            if match and int(match.group(1)) != generation:
+            # Only older ones: a save of a later generation may have finished first.
+            if match and int(match.group(1)) < generation:
                 old.unlink(missing_ok=True)
         return final
 
@@ -240,6 +403,7 @@ class VectorIndex:
         self = cls.__new__(cls)
         self.dim = raw.d
         self.index_type = index_type
+        self._clear_delta()
         self.generation = generation
         self.mapped_from = path if mmap else None
         self._raw = raw   # owns the C++ index: a downcast view must not outlive it
@@ -250,7 +414,7 @@ class VectorIndex:
                 self.index = None          # saved empty
                 return self
             self.index = faiss.downcast_index(raw)
-            self.index.nprobe = min(IVF_NPROBE, self.index.nlist)
+            self.index.nprobe = ivf_nprobe(self.index.nlist)
             return self
         self.index = raw if isinstance(raw, faiss.IndexIDMap2) else faiss.downcast_index(raw)
         if not isinstance(self.index, faiss.IndexIDMap2):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -37,6 +38,7 @@ class DuplicatePair:
     reason: str
 
 
+@lru_cache(maxsize=1 << 20)
 def normalise_name(name: str) -> str:
     text = LEGAL_FORMS.sub(" ", name.replace("&", " "))
     text = re.sub(r"[-–/,.()]", " ", text.lower())
@@ -45,7 +47,14 @@ def normalise_name(name: str) -> str:
 
 
 def acronyms(name: str) -> set[str]:
-    return {a for a in _ACRONYM.findall(name) if a not in {"GMBH", "AG", "KG", "UG", "EV", "TU", "HS"}}
+    return set(_acronyms(name))
+
+
+@lru_cache(maxsize=1 << 20)
+def _acronyms(name: str) -> frozenset[str]:
+    """Cached: every API write compares one name with all stored ones (issue 17: 100k
+    names normalised again per write were most of a write's cost)."""
+    return frozenset(a for a in _ACRONYM.findall(name) if a not in {"GMBH", "AG", "KG", "UG", "EV", "TU", "HS"})
 
 
 def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
@@ -74,12 +83,11 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
     # Monitoring GmbH" are sister firms, and "ICM GmbH" and "ICM e.V." two bodies; nor for
     # a branch marker ("LASuV NL Bautzen" ~ "LASuV, NL Plauen" are two branch offices).
     by_key: dict[tuple[str, str], list[str]] = {}
-    for pid, norm in zip(ids, normal):
-        first = norm.split()[0] if norm else ""
-        for acro in acronyms(names[pid]):
-            if UNIT_ACRONYMS.match(acro) or fold(acro.lower()) == first:
-                continue
-            by_key.setdefault((first, acro), []).append(pid)
+    wanted_keys = None if wanted is None else {k for pid in wanted if pid in names for k in _keys(names[pid])}
+    for pid in ids:
+        for key in _keys(names[pid]):
+            if wanted_keys is None or key in wanted_keys:
+                by_key.setdefault(key, []).append(pid)
     for (_, acro), members in by_key.items():
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
@@ -102,6 +110,15 @@ def find_duplicates(names: dict[str, str], towns: dict[str, str] | None = None,
                   if not (towns.get(p.a) and towns.get(p.b) and fold(towns[p.a]) != fold(towns[p.b])
                           and p.score < 100)]
     return sorted(result, key=lambda p: -p.score)
+
+
+@lru_cache(maxsize=1 << 20)
+def _keys(name: str) -> tuple[tuple[str, str], ...]:
+    """(first word, acronym) keys under which a name meets its duplicates."""
+    norm = normalise_name(name)
+    first = norm.split()[0] if norm else ""
+    return tuple((first, acro) for acro in sorted(_acronyms(name))
+                 if not (UNIT_ACRONYMS.match(acro) or fold(acro.lower()) == first))
 
 
 _UNIT_MARK = re.compile(r"^(\d+|[ivx]+|[a-z])$")

@@ -254,7 +254,8 @@ class Ranker:
         if weights.content_floor > 0:
             # Below the floor: after every supported candidate (fused scores stay < 10).
             ranked = fused - np.where(content_evidence(signals) < weights.content_floor, UNSUPPORTED, 0.0)
-        order = np.argsort(-ranked, kind="stable")
+        # Ties in the order of the profiles' ids, as a freshly built index has its rows.
+        order = np.lexsort((self.index.row_rank[rows], -ranked))
         return Candidates(
             rows=rows[order], signals={k: np.asarray(v)[order] for k, v in signals.items()},
             distance_km=None if row_distance is None else row_distance[order], fused=fused[order])

@@ -18,7 +18,7 @@ from geo import Gazetteer
 from index.analyzer import get_analyzer
 from index.backend import PassageVectors
 from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
-from index.search_index import SearchIndex, build_search_index, choose_index_type, write_lock
+from index.search_index import SearchIndex, StaleIndex, build_search_index, choose_index_type, write_lock
 from ingest.dedupe import find_duplicates
 from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
@@ -37,6 +37,9 @@ from vocabulary.profile import Profile
 log = logging.getLogger(__name__)
 #: Profiles re-embedded per batch by ``reindex --reembed`` (one progress step).
 REEMBED_BATCH = 64
+#: Passages above which a write's vectors are saved by a background thread (150 MB and
+#: more: ~1 s of writing and fsync here) instead of before the write returns.
+BACKGROUND_SAVE_PASSAGES = 100_000
 
 
 class MergeRefused(ValueError):
@@ -83,6 +86,9 @@ class Radar:
         self.mmap = mmap
         self._index: SearchIndex | None = None
         self._lock = threading.RLock()
+        self._save_lock = threading.Lock()
+        self._pending_save: SearchIndex | None = None
+        self._saver: threading.Thread | None = None
 
     # -- components -------------------------------------------------------------
     @property
@@ -151,10 +157,67 @@ class Radar:
         current = self._index
         if current is None or current.generation != generation:
             with self._lock:
-                if self._index is None or self._index.generation != self.store.generation():
+                if self._index is None:
                     self._index = self._load_index()
+                elif self._index.generation != self.store.generation():
+                    # Another process wrote: follow its changes (it saved the vectors, or
+                    # will); a store written behind every index gets its file from us.
+                    self._index = self._advanced(self._index, save=not self._saved(self.store.generation()))
             current = self._index
         return current
+
+    def _saved(self, generation: int) -> bool:
+        return (self.settings.index_dir / f"vectors-g{generation}.faiss").exists()
+
+    def _advanced(self, before: SearchIndex, save: bool) -> SearchIndex:
+        """``before`` brought to the store's generation by the changes alone (a full build
+        when they can't be followed: another index type, an outgrown IVF, HNSW removals)."""
+        total = self.store.count_passages()
+        index_type = choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
+        index = None
+        if index_type == before.vectors.index_type and not before.vectors.outgrown(total):
+            try:
+                index = before.advance(self.store, self.settings.index_dir, self.mmap)
+            except StaleIndex as exc:
+                log.info("index rebuilt instead of advanced: %s", exc)
+        if index is None:
+            return self._load_index()
+        if save and index.generation != before.generation:
+            self._save_vectors(index)
+        return index
+
+    def _save_vectors(self, index: SearchIndex) -> None:
+        """The vectors of a new generation to disk, for processes that start later. Small
+        collections are written at once; above ``BACKGROUND_SAVE_PASSAGES`` (a second or
+        more of writing) a background thread writes the newest generation while the write
+        returns. Until then a starting process rebuilds from the store, which stays the
+        source of truth either way."""
+        if index.vectors.ntotal < BACKGROUND_SAVE_PASSAGES:
+            index.vectors.save(self.settings.index_dir, index.generation)
+            return
+        with self._save_lock:
+            self._pending_save = index
+            if self._saver is None or not self._saver.is_alive():
+                self._saver = threading.Thread(target=self._save_in_background, name="index-save", daemon=True)
+                self._saver.start()
+
+    def _save_in_background(self) -> None:
+        while True:
+            with self._save_lock:
+                index, self._pending_save = self._pending_save, None
+                if index is None:
+                    self._saver = None
+                    return
+            try:
+                index.vectors.save(self.settings.index_dir, index.generation)
+            except Exception:     # the store is the truth: a later start rebuilds from it
+                log.exception("saving the index of generation %s failed", index.generation)
+
+    def wait_for_saves(self) -> None:
+        """Block until the background save (if any) has written the newest generation."""
+        saver = self._saver
+        if saver is not None:
+            saver.join()
 
     def _load_index(self, vectors: PassageVectors | None = None) -> SearchIndex:
         return build_search_index(
@@ -291,26 +354,13 @@ class Radar:
                 self._refresh_after_write(before)
 
     def _refresh_after_write(self, before: SearchIndex) -> None:
-        """Apply the write to a copy of the vectors (searches go on using the old one)."""
-        with self.store.snapshot():
-            generation = self.store.generation()
-            if generation == before.generation:
-                return
-            last = int(before.passage_ids.max()) if len(before.passage_ids) else 0
-            new_ids, new_vectors = self.store.passages_after(last)
-            removed = np.setdiff1d(before.passage_ids, self.store.passage_ids(), assume_unique=True)
-            total = self.store.count_passages()
-        index_type = choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
-        vectors = None
-        if index_type == before.vectors.index_type and not before.vectors.outgrown(total):
-            vectors = before.vectors.copy()
-            if vectors.remove(removed):
-                vectors.add(new_ids, new_vectors, expected=total)
-                vectors.save(self.settings.index_dir, generation)
-            else:
-                vectors = None   # HNSW can't remove: rebuilt from the stored vectors
+        """Bring the index to the write's generation by its changes and save the vectors
+        (searches go on using the old index until the new one is in place)."""
+        if self.store.generation() == before.generation:
+            return
+        index = self._advanced(before, save=True)
         with self._lock:
-            self._index = self._load_index(vectors)
+            self._index = index
 
     def reindex(self, reembed: bool = False, progress=None) -> int:
         """Rebuild the index from the store; with ``reembed`` also recompute every vector.
