@@ -208,7 +208,7 @@ class SearchIndex:
         """A vector index whose delta grew full: the one saved for this generation when it
         holds exactly the stored passages (a writer saved it), else the delta folded in."""
         if directory is not None:
-            saved = VectorIndex.load(directory, generation, vectors.index_type, mmap=mmap)
+            saved = type(vectors).load(directory, generation, vectors.index_type, mmap=mmap)
             if saved is not None and saved.ntotal == len(stored) and np.array_equal(saved.ids(), stored):
                 return saved
         try:

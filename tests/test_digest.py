@@ -642,7 +642,7 @@ def test_links_signed_by_a_command_with_a_config_file_open_in_the_server_started
     ``partnerradar --config site.toml serve`` (a real process, nothing from the environment) must
     accept it. Its digest used to read the mail settings without the file, with the database's
     own secret, and refused the link."""
-    from tests.test_server import STARTUP_TIMEOUT_S, free_port, request
+    from evaluation.live_server import call, clean_env, cli_command, serving
 
     site = tmp_path / "site.toml"
     site.write_text("[partnerradar]\n"
@@ -651,34 +651,16 @@ def test_links_signed_by_a_command_with_a_config_file_open_in_the_server_started
                     'mail_from = "Partnerradar Sachsen <digest@partnerradar.example>"\n'
                     f'base_url = "{BASE}"\n'
                     'secret_key = "nur-in-site-toml-und-sonst-nirgends"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
-    script = Path(sys.executable).parent / "partnerradar"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "partnerradar.cli"]
+    command = cli_command() + ["--config", str(site)]
 
-    added = subprocess.run(command + ["--config", str(site), "subscriber", "add", FIRM, ADDRESS],
-                           env=env, capture_output=True, text=True, timeout=300)
+    added = subprocess.run(command + ["subscriber", "add", FIRM, ADDRESS],
+                           env=clean_env(), capture_output=True, text=True, timeout=300)
     assert added.returncode == 0, added.stderr
     page = link(inbox.to(ADDRESS)[-1], "/abo/bestaetigen/")
 
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(command + ["--config", str(site), "serve", "--port", str(port), "--workers", "1"],
-                              stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S * 3
-        while True:
-            assert server.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if request(base, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-            time.sleep(0.3)
-        status, _, body = request(base, page)
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+    # --db names the file's own db_path again: the secret and the mail settings come from the file only
+    with serving(radar.settings.db_path, workers=1, log_path=tmp_path / "server.log", command=command,
+                 startup_timeout_s=360) as server:
+        status, _, body = call(server.base, page)
 
     assert status == 200 and "Ja, Digest bestätigen" in body, body
