@@ -312,8 +312,6 @@ def _small_int(name: str, default: int | None, low: int, high: int, label: str) 
 @require_role("manager")
 def programme_page():
     """Which research groups to put on one event's programme (as ``innoslam programme``)."""
-    from api.innoslam import run_programme
-
     form = {"landkreis": request.args.get("landkreis", ""), "ort": _form_text("ort", 100),
             "umkreis": (request.args.get("umkreis") or "").strip()[:10], "anzahl": request.args.get("anzahl", "")}
     result, error = None, None
@@ -326,7 +324,7 @@ def programme_page():
                 except ValueError:
                     raise PageError("Der Umkreis muss eine Zahl in Kilometern sein.") from None
             n = _small_int("anzahl", 5, innoslam.TALKS_MIN, innoslam.TALKS_MAX, "Die Zahl der Vorträge")
-            result = run_programme(_radar(), district="" if form["ort"] else form["landkreis"],
+            result = innoslam.plan_programme(_radar(), district="" if form["ort"] else form["landkreis"],
                                    town=form["ort"], radius_km=radius, n=n)
     except (PageError, BadRequest) as exc:
         error = str(exc)
@@ -337,8 +335,6 @@ def programme_page():
 @require_role("manager")
 def tour_page():
     """Events in several districts for the scientists who signed up (as ``innoslam tour``)."""
-    from api.innoslam import run_tour
-
     raw = _form_text("wissenschaftler", 4000)
     form = {"wissenschaftler": raw, "veranstaltungen": request.args.get("veranstaltungen", "")}
     result, error = None, None
@@ -352,7 +348,7 @@ def tour_page():
                 profile = _radar().store.get_profile(pid)
                 if profile is None or not profile["listed"]:
                     raise PageError(f"Ein Forschungsprofil „{pid[:100]}“ gibt es nicht.")
-            result = run_tour(_radar(), ids, n_events)
+            result = innoslam.plan_tour(_radar(), ids, n_events)
     except (PageError, BadRequest) as exc:
         error = str(exc)
     return _render("innoslam_tour.html", 400 if error else 200, form=form, result=result, error=error)

@@ -18,8 +18,8 @@ wrappers over the functions below.
 """
 from innoslam.matching import match_of, well_matching
 from innoslam.plan_audience import audience
-from innoslam.plan_programme import Region, plan_programme, programme, region_of, scientist_hits
-from innoslam.plan_tour import plan_tour, tour
+from innoslam.plan_programme import TALKS_MAX, TALKS_MIN, Region, plan_programme, programme, region_of, scientist_hits
+from innoslam.plan_tour import EVENTS_MAX, plan_tour, tour
 
-__all__ = ["Region", "audience", "match_of", "plan_programme", "plan_tour", "programme", "region_of",
-           "scientist_hits", "tour", "well_matching"]
+__all__ = ["EVENTS_MAX", "Region", "TALKS_MAX", "TALKS_MIN", "audience", "match_of", "plan_programme", "plan_tour",
+           "programme", "region_of", "scientist_hits", "tour", "well_matching"]
