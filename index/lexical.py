@@ -1,8 +1,8 @@
 """BM25 over German analyzer terms, at profile level, kept current write by write.
 
 Built from the terms stored with each passage (analysis happens once, at ingest),
-with scikit-learn's CountVectorizer for the vocabulary and SciPy sparse matrices for
-the term counts. What a write changes is small, what BM25 derives from it is global
+with a term count like scikit-learn's CountVectorizer (``count_terms``) and SciPy sparse
+matrices for the term counts. What a write changes is small, what BM25 derives from it is global
 (document frequencies, the mean profile length), so the matrices hold raw (weighted)
 term counts and the weights are computed at query time on the columns the query
 names: exactly the BM25 of a full rebuild, for the cost of the matches.
@@ -19,12 +19,32 @@ from collections import Counter
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
 
 K1 = 1.2
 B = 0.75
 #: Profiles kept in the delta before it is folded into the base (a pass over all counts).
 DELTA_LIMIT = 2000
+
+
+def count_terms(docs: list[str]) -> tuple[sparse.csr_matrix, dict[str, int], list[str]]:
+    """Term counts of space-separated documents: (matrix, vocabulary, names), the same as
+    scikit-learn's ``CountVectorizer(analyzer=str.split)`` (alphabetical columns), without
+    importing scikit-learn and SciPy's statistics at every cold start (~2 s of CPU)."""
+    first_seen: dict[str, int] = {}
+    indptr, indices, data = [0], [], []
+    for doc in docs:
+        for term, n in Counter(doc.split()).items():
+            indices.append(first_seen.setdefault(term, len(first_seen)))
+            data.append(n)
+        indptr.append(len(indices))
+    names = sorted(first_seen)
+    column = np.empty(len(first_seen), dtype=np.int64)
+    for col, term in enumerate(names):
+        column[first_seen[term]] = col
+    matrix = sparse.csr_matrix((np.asarray(data, dtype=np.float32), column[np.asarray(indices, dtype=np.int64)],
+                                np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(names)))
+    matrix.sort_indices()
+    return matrix, {term: col for col, term in enumerate(names)}, names
 
 
 def _slice(counts: "_Counts", cols: np.ndarray):
@@ -88,11 +108,8 @@ class LexicalIndex:
         self.profile_ids = list(profile_ids)
         row_of_profile = {pid: i for i, pid in enumerate(self.profile_ids)}
         self.passage_profile_rows = np.array([row_of_profile[p] for p in passage_profiles], dtype=np.int64)
-        vectorizer = CountVectorizer(analyzer=str.split, dtype=np.float32)
         if terms and any(terms):
-            tf = vectorizer.fit_transform(terms)
-            self.vocabulary = dict(vectorizer.vocabulary_)
-            self._names = list(vectorizer.get_feature_names_out())
+            tf, self.vocabulary, self._names = count_terms(terms)
         else:
             tf = sparse.csr_matrix((len(terms), 0), dtype=np.float32)
             self.vocabulary, self._names = {}, []
