@@ -12,6 +12,7 @@ from werkzeug.exceptions import Forbidden
 
 from api.auth import audit, can_edit, current_principal, require_role
 from api.csv_safe import csv_response
+from api.page_forms import PageError, radius_km
 from api.listings import may_see, reveals_owner, service, visible_matches
 from listings.model import ListingError
 from listings.potential import CSV_HEADER, RegionError, csv_rows, network, potential, resolve_region
@@ -23,10 +24,6 @@ MATCHES_ON_PAGE = 10
 FORM_FIELDS = ("type", "title", "text", "material", "waste_code", "quantity", "unit", "period",
                "temperature_c", "power_kw", "process", "hours_per_month", "postcode", "town", "visibility")
 MAX_FORM_CHARS = 4000
-
-
-class PageError(Exception):
-    pass
 
 
 @bp.app_template_filter("de_date")
@@ -188,12 +185,7 @@ def _region_form():
             "umkreis": (args.get("umkreis") or "").strip()[:10]}
     if not (form["landkreis"] or form["ort"]):
         return form, None
-    radius = None
-    if form["umkreis"]:
-        try:
-            radius = float(form["umkreis"].replace(",", "."))
-        except ValueError:
-            raise PageError("Der Umkreis muss eine Zahl in Kilometern sein.") from None
+    radius = radius_km(form["umkreis"])
     try:
         region = resolve_region(service().radar, "" if form["ort"] else form["landkreis"], form["ort"], radius)
     except RegionError as exc:

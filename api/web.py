@@ -18,6 +18,7 @@ from api.app import public_url
 from api.auth import can_see_contact, can_see_profile, current_principal, require_role
 # One formula defence for every CSV a person downloads (also full-width ＝ and leading blanks).
 from api.csv_safe import csv_response
+from api.page_forms import PageError, radius_km
 from ingest.csv_safe import csv_text
 from matcher.request import BadRequest, SearchRequest
 from store.db import CONTACT_FIELDS
@@ -36,10 +37,6 @@ MAX_QUERY_CHARS = 2000
 
 def _radar():
     return current_app.extensions["radar"]
-
-
-class PageError(Exception):
-    """Something the person must correct; shown on the page, not as a stack trace."""
 
 
 @bp.app_template_filter("de_num")
@@ -98,12 +95,8 @@ def _search_request(form: dict) -> SearchRequest:
         raise PageError("Unbekannte Art der Organisation.")
     if form["landkreis"] and form["landkreis"] not in radar.gazetteer.districts():
         raise PageError("Unbekannter Landkreis.")
-    radius = None
-    if form["umkreis"]:
-        try:
-            radius = float(form["umkreis"].replace(",", "."))
-        except ValueError:
-            raise PageError("Der Umkreis muss eine Zahl in Kilometern sein.") from None
+    radius = radius_km(form["umkreis"])
+    if radius is not None:
         if not 0 < radius <= 1000:
             raise PageError("Der Umkreis muss zwischen 1 und 1.000 km liegen.")
         if not form["ort"]:
@@ -317,12 +310,7 @@ def programme_page():
     result, error = None, None
     try:
         if form["landkreis"] or form["ort"]:
-            radius = None
-            if form["umkreis"]:
-                try:
-                    radius = float(form["umkreis"].replace(",", "."))
-                except ValueError:
-                    raise PageError("Der Umkreis muss eine Zahl in Kilometern sein.") from None
+            radius = radius_km(form["umkreis"])
             n = _small_int("anzahl", 5, innoslam.TALKS_MIN, innoslam.TALKS_MAX, "Die Zahl der Vorträge")
             result = innoslam.plan_programme(_radar(), district="" if form["ort"] else form["landkreis"],
                                    town=form["ort"], radius_km=radius, n=n)

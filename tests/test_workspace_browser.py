@@ -14,6 +14,7 @@ from api import create_app
 from evaluation.screenshots import live_server
 from store.users import Users
 from tests.access_helpers import PASSWORD
+from tests.browser_helpers import new_page, sign_in
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 from tests.test_introductions import PARTNER, SEEKER, intro_template, radar  # noqa: F401  (fixtures)
 
@@ -36,12 +37,9 @@ def site(radar, mail_env):
 
 
 def logged_in(browser, base, who, **context):
-    page = browser.new_context(locale="de-DE", accept_downloads=True, **context).new_page()
-    page.set_default_timeout(30_000)
+    page = new_page(browser, **context)
     page.goto(base + "/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill(PEOPLE[who][0])
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    sign_in(page, PEOPLE[who][0])
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
     page.goto(base + "/")
     return page
