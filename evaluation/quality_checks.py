@@ -4,7 +4,11 @@
   project (other words than the firm's own) finds that firm in the top 10, for at least
   85 % of such needs.
 * **Content first**: for everyday needs, no top-10 hit lacks content evidence (its best
-  content signal, semantic, whole-profile or lexical, at or above ``CONTENT_FLOOR``).
+  content signal, semantic, whole-profile or lexical, at or above ``CONTENT_FLOOR``), and
+  the ones the content supports come first: a top-10 hit that is not in the top 10 of
+  the same ranking on its content signals alone was carried there by popularity
+  (``carried_by_popularity``; activity is the only non-content signal of a need without
+  a seeker or place).
 
 They read the funding data, so they live here and not in tests/ (which must pass
 without it). ``python -m evaluation.quality_checks --data ../shared/data --workdir DIR``;
@@ -19,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from matcher.ranker import CONTENT_FLOOR, content_evidence
+from matcher.ranker import CONTENT_FLOOR, Weights, content_evidence
+from matcher.signals import CONTENT_SIGNALS, SIGNAL_NAMES
 from matcher.request import SearchRequest
 
 #: (EFRE organisation id, a need in other words than its funded project's description)
@@ -92,13 +97,18 @@ def run(radar) -> dict:
         found += rank is not None
         cases.append({"id": org_id, "need": need, "rank": rank})
     asked = sum(1 for c in cases if not c.get("missing"))
-    unsupported, needs = 0, []
+    unsupported, carried, needs = 0, 0, []
+    content_only = Weights(**{name: 0.0 for name in SIGNAL_NAMES if name not in CONTENT_SIGNALS})
     for need in EVERYDAY_NEEDS:
-        found_hits = _ranked(radar, need)
+        found_hits = _ranked(radar, need, radar.weights)
         below = [h for h in found_hits if h["content"] < CONTENT_FLOOR]
+        by_content = {h["id"] for h in _ranked(radar, need, content_only)}
+        lifted = sum(h["id"] not in by_content for h in found_hits)
         unsupported += len(below)
+        carried += lifted
         # Counts only: a list of the organisations found would be a table derived from the data.
         needs.append({"need": need, "hits": len(found_hits), "without_content": len(below),
+                      "carried_by_popularity": lifted,
                       "min_content": round(min((h["content"] for h in found_hits), default=0.0), 3),
                       "first": found_hits[0]["id"] if found_hits else None})
     firsts = [n.pop("first") for n in needs]
@@ -106,17 +116,18 @@ def run(radar) -> dict:
     return {"paraphrased": {"in_top10": found, "asked": asked, "share": round(found / max(asked, 1), 3),
                             "target": 0.85, "cases": cases},
             "everyday": {"hits": sum(n["hits"] for n in needs), "without_content": unsupported,
+                         "carried_by_popularity": carried,
                          "floor": CONTENT_FLOOR,
                          "needs_led_by_one_organisation": most_often_first, "needs": needs}}
 
 
-def _ranked(radar, need: str) -> list[dict]:
-    """The top 10 with each hit's content evidence, as the radar ranks them."""
+def _ranked(radar, need: str, weights) -> list[dict]:
+    """The top 10 with each hit's content evidence, as the radar ranks them with ``weights``."""
     from matcher.ranker import Query, Ranker
 
     index = radar.index
     query = Query.for_text(need, radar.analyzer, radar.encoder)
-    found = Ranker(index, radar.weights, radar.gazetteer, radar.similarity_range).rank(
+    found = Ranker(index, weights, radar.gazetteer, radar.similarity_range).rank(
         query, SearchRequest(query=need, limit=10))
     content = content_evidence(found.signals)
     return [{"id": index.profiles.ids[r], "content": float(c)} for r, c in zip(found.rows[:10], content[:10])]
@@ -145,7 +156,9 @@ def main(argv=None) -> int:
     print(f"Umschriebene Bedarfe: {p['in_top10']} von {p['asked']} Firmen unter den ersten 10 "
           f"({100 * p['share']:.0f} %, Ziel ≥ 85 %)", file=sys.stderr)
     print(f"Alltagsbedarfe: {e['without_content']} von {e['hits']} Treffern ohne inhaltlichen Beleg "
-          f"(Schwelle {CONTENT_FLOOR})", file=sys.stderr)
+          f"(Schwelle {CONTENT_FLOOR}); {e['carried_by_popularity']} nur durch Bekanntheit unter den "
+          f"ersten 10; {e['needs_led_by_one_organisation']} von {len(EVERYDAY_NEEDS)} Bedarfen "
+          f"führt dieselbe Organisation an", file=sys.stderr)
     return 0
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from evaluation.harness import half_of
-from matcher.ranker import CONTENT_SIGNALS, UNSUPPORTED, Weights
+from matcher.ranker import Weights, fuse
 
 GRID = {
     "semantic": [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.5],
@@ -29,7 +29,7 @@ GRID = {
     "shared_topic": [0.0, 0.2, 0.5, 0.8, 1.2],
     "complement": [0.0, 0.1, 0.2, 0.3, 0.5],
     "activity": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0],
-    "content_floor": [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+    "content_floor": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
 }
 
 
@@ -42,14 +42,8 @@ def load(paths) -> list[dict]:
 
 
 def rank(case: dict, weights: Weights) -> np.ndarray:
-    signals = case["signals"]
-    fused = np.zeros(len(case["rows"]))
-    for name, values in signals.items():
-        fused += getattr(weights, name) * values
-    if weights.content_floor > 0:
-        content = np.maximum.reduce([signals[n] for n in CONTENT_SIGNALS if n in signals])
-        fused = fused - np.where(content < weights.content_floor, UNSUPPORTED, 0.0)
-    return case["rows"][np.argsort(-fused, kind="stable")]
+    _, ranked = fuse(case["signals"], weights)
+    return case["rows"][np.argsort(-ranked, kind="stable")]
 
 
 def scores(case: dict, weights: Weights) -> tuple[float, float]:

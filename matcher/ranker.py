@@ -15,7 +15,7 @@ from geo import Gazetteer, haversine_km_many, normalise_district
 from index.search_index import SearchIndex
 from ingest.passages import WHOLE_FIELD
 from matcher.request import BadRequest, SearchRequest
-from matcher.signals import CONTENT_SIGNALS, SIGNALS
+from matcher.signals import CONTENT_SIGNALS, SCALED_BY_CONTENT, SIGNALS
 
 #: Cosine range mapped to 0..1 when the ranker is given none (the embedder knows its own:
 #: ``Embedder.similarity_range``; MiniLM's unrelated German texts sit near 0.15).
@@ -51,20 +51,40 @@ def _without(self, signal: str) -> "Weights":
     return replace(self, **{signal: 0.0})
 
 
+#: The content evidence a hit needs (its best content signal, 0..1): below it, a candidate
+#: ranks after every candidate above it, whatever its network or activity. 0.4 is a cosine
+#: of 0.84 with e5, above the 95th percentile of unrelated German texts (0.83); at 0.2 the
+#: best of a hub's hundreds of passages passed for any need. Also the guard's floor
+#: (``make eval``: the share of top-10 hits below it).
+CONTENT_FLOOR = 0.4
+
 #: One weight per signal of the registry (``Weights().semantic`` = 0.4, ...), and the
-#: content floor: a candidate whose best content signal (semantic, whole or lexical) stays
-#: below it ranks after every candidate above it, whatever its network or activity; those
-#: only order the candidates the content supports. 0 turns it off.
+#: content floor (0 turns it off).
 Weights = make_dataclass(
     "Weights", [(s.name, float, field(default=s.weight)) for s in SIGNALS]
-    + [("content_floor", float, field(default=0.2))],
+    + [("content_floor", float, field(default=CONTENT_FLOOR))],
     frozen=True, namespace={"without": _without, "__module__": __name__})
 
 
 #: Subtracted from the fused score of a candidate without content evidence.
 UNSUPPORTED = 100.0
-#: The floor of ``content_evidence`` the guard metric counts against (``make eval``).
-CONTENT_FLOOR = 0.2
+
+
+def fuse(signals: dict[str, np.ndarray], weights) -> tuple[np.ndarray, np.ndarray]:
+    """(fused score, the score that orders) per candidate: the weighted signals, the
+    content-scaled ones times the content evidence, and the floor's demotion. The one
+    fusion, of the ranker and of the offline tuning (``evaluation/tune.py``)."""
+    content = content_evidence(signals)
+    fused = np.zeros(len(content), dtype=np.float64)
+    for name, values in signals.items():
+        if name in SCALED_BY_CONTENT:
+            values = values * content
+        fused += getattr(weights, name) * values
+    ranked = fused
+    if weights.content_floor > 0:
+        # Below the floor: after every supported candidate (fused scores stay < 10).
+        ranked = fused - np.where(content < weights.content_floor, UNSUPPORTED, 0.0)
+    return fused, ranked
 
 
 def content_evidence(signals: dict[str, np.ndarray]) -> np.ndarray:
@@ -247,13 +267,7 @@ class Ranker:
             signals["activity"] = (self.index.profiles.joint[rows]
                                    / (self.index.joint_total + ACTIVITY_PRIOR_PROJECTS))
 
-        fused = np.zeros(len(rows), dtype=np.float64)
-        for name, values in signals.items():
-            fused += getattr(weights, name) * values
-        ranked = fused
-        if weights.content_floor > 0:
-            # Below the floor: after every supported candidate (fused scores stay < 10).
-            ranked = fused - np.where(content_evidence(signals) < weights.content_floor, UNSUPPORTED, 0.0)
+        fused, ranked = fuse(signals, weights)
         # Ties in the order of the profiles' ids, as a freshly built index has its rows.
         order = np.lexsort((self.index.row_rank[rows], -ranked))
         return Candidates(

@@ -28,6 +28,9 @@ class Signal:
     in_score: bool = False
     #: The evaluation's variant without this signal (None: it can't be measured there).
     ablation: str | None = None
+    #: Counts in proportion to the candidate's content evidence: it orders the candidates
+    #: the text supports and cannot carry one the text does not (issue 13).
+    scaled_by_content: bool = False
 
 
 SIGNALS = (
@@ -48,9 +51,12 @@ SIGNALS = (
     Signal("complement", 0.3, ablation="default-no-complement"),
     # the share of all known joint projects an organisation took part in. A share (0.4 at
     # most in practice), so its weight is large: an organisation in 40% of all joint
-    # projects is a likely partner for any topic, one in 2% only when the content says so.
-    Signal("activity", 1.5, ablation="default-no-activity"),
+    # projects is a likely partner for any topic, one in 2% only when the content says so:
+    # scaled by the content evidence, a hub whose best sentence is noise stays behind the
+    # specialist whose text fits (EFRE: Fraunhofer led 18 of 20 everyday needs without it).
+    Signal("activity", 1.5, ablation="default-no-activity", scaled_by_content=True),
 )
 SIGNAL_NAMES = tuple(s.name for s in SIGNALS)
 #: The content signals; everything else (proximity, network, activity, ...) only orders.
 CONTENT_SIGNALS = tuple(s.name for s in SIGNALS if s.content)
+SCALED_BY_CONTENT = tuple(s.name for s in SIGNALS if s.scaled_by_content)
