@@ -26,7 +26,7 @@ from ingest.schema import validate_record
 from matcher.explain import Explainer
 from matcher.freshness import demote_unconfirmed
 from matcher.freshness import reason as unconfirmed_reason
-from matcher.ranker import NEED, Query, Ranker, Weights
+from matcher.ranker import Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
 from matcher.signals import SIGNALS
 from partnerradar.config import Settings, load_settings
@@ -460,7 +460,7 @@ class Radar:
                     passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
-                    joint_projects=int(index.profiles.joint[top[i]]), need=query.side == NEED)
+                    joint_projects=int(index.profiles.joint[top[i]]), need=query.asks_for_offers)
                 if pid in unconfirmed:
                     hit["explanation"]["reasons"].append(unconfirmed_reason(unconfirmed[pid]))
             results.append(hit)
