@@ -20,7 +20,7 @@ import numpy as np
 
 from index.analyzer import get_analyzer
 from index.lexical import LexicalIndex
-from index.backend import DEFAULT_BACKEND, PassageVectors, vector_backend
+from index.backend import DEFAULT_BACKEND, PassageVectors, backend_for
 from ingest.passages import WHOLE_FIELD
 from store.db import Store
 from store.files import open_private, private_dir
@@ -425,19 +425,17 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
     generation = store.generation()
     total = store.count_passages()
     index_type = choose_index_type(index_type, total, approximate_above)
-    if vectors is None and store.engine == "postgresql":
-        # The vectors are the store's own column (pgvector, HNSW): nothing to load or rebuild.
-        from index.pgvector import PgVectorPassages
-        vectors = PgVectorPassages(store, dim)
+    chosen = backend_for(store, backend)
     if vectors is None:
-        vectors = vector_backend(backend).load(directory, generation, index_type, mmap=mmap)
+        # pgvector's "saved state" is the store's own column: it always fits.
+        vectors = chosen.load(directory, generation, index_type, mmap=mmap, store=store, dim=dim)
         if vectors is not None and (vectors.ntotal != total or vectors.dim != dim):
             log.warning("saved index disagrees with the store (%s vs %s passages); rebuilding",
                         vectors.ntotal, total)
             vectors = None
     rebuild = vectors is None
     if rebuild:
-        vectors = vector_backend(backend)(dim, index_type)
+        vectors = chosen.create(dim, index_type, store=store)
         if total and vectors.training_size(total):
             vectors.train(store.sample_vectors(vectors.training_size(total)), total)
     ids_all, profiles_all, fields_all, terms_all = [], [], [], []
