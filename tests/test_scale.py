@@ -77,7 +77,7 @@ def derived_radar(tmp_path_factory, encoder, small_template):
 
 
 def test_approximate_index_finds_what_exact_search_finds(derived_radar, encoder):
-    from evaluation.bench import bench_recall
+    from evaluation.bench_sizes import bench_recall
 
     assert bench_recall(derived_radar, encoder, n_queries=40) >= 0.9
 
