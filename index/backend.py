@@ -16,6 +16,7 @@ and restore (``partnerradar/maintenance.py``), which ask the backend for its fil
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -72,6 +73,8 @@ class PassageVectors(Protocol):
     description: str
     #: False: the vectors live in the store itself (no file to save, check or back up).
     keeps_files: bool
+    #: The names of its saved files (what a backup may hold and restore accepts); None: none.
+    file_pattern: re.Pattern | None
 
     @classmethod
     def create(cls, dim: int, index_type: str, store=None) -> "PassageVectors":

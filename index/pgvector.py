@@ -43,6 +43,7 @@ class PgVectorPassages:
     description = "PostgreSQL (pgvector, HNSW)"
     #: The vectors are the store's own column: nothing is saved, checked or backed up beside it.
     keeps_files = False
+    file_pattern = None
     #: Only a PostgreSQL store has that column (``index/backend.backend_for`` checks).
     store_engine = "postgresql"
 

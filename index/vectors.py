@@ -386,6 +386,7 @@ class VectorIndex:
     # -- the backend as a whole (index/backend.PassageVectors) ----------------------
     description = "FAISS"
     keeps_files = True
+    file_pattern = _FILE
 
     @classmethod
     def create(cls, dim: int, index_type: str, store=None) -> "VectorIndex":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import time
@@ -189,21 +188,28 @@ def backup(radar, target: str | os.PathLike) -> dict:
     return manifest
 
 
-#: The only names a manifest may list: what ``backup`` writes, inside the backup folder
-#: (the database, and the vector file of a backend that keeps one: FAISS's).
-_BACKUP_NAME = re.compile(rf"{re.escape(BACKUP_DB)}|{re.escape(BACKUP_INDEX)}/vectors-g\d+\.faiss")
+def _backup_name_allowed(name, file_pattern) -> bool:
+    """The only names a manifest may list: what ``backup`` writes, inside the backup folder
+    (the database, and a saved file of the vector backend in use, if it keeps any)."""
+    if not isinstance(name, str):
+        return False
+    if name == BACKUP_DB:
+        return True
+    folder, _, base = name.partition("/")
+    return (folder == BACKUP_INDEX and file_pattern is not None and "/" not in base
+            and base not in ("", ".", "..") and file_pattern.fullmatch(base) is not None)
 
 
-def _check_backup_name(source: Path, name) -> None:
+def _check_backup_name(source: Path, name, file_pattern) -> None:
     """Refuse a manifest entry that names anything but a file ``backup`` wrote in ``source``.
 
     A manifest is data from a folder someone handed over: ``../`` or an absolute path in it,
     or a symlink in the folder, would make restore read (and install as the live index or
     database) a file from anywhere on the machine."""
     refused = BackupError(f"Sicherung abgelehnt: unzulässiger Dateiname „{name}“ in {MANIFEST} "
-                          f"(erlaubt sind nur {BACKUP_DB} und {BACKUP_INDEX}/vectors-g…faiss im "
+                          f"(erlaubt sind nur {BACKUP_DB} und die Indexdatei in {BACKUP_INDEX}/ im "
                           f"Sicherungsordner); nichts wurde wiederhergestellt")
-    if not isinstance(name, str) or not _BACKUP_NAME.fullmatch(name):
+    if not _backup_name_allowed(name, file_pattern):
         raise refused
     root = source.resolve()
     path = source / name
@@ -231,7 +237,7 @@ def restore(radar, source: str | os.PathLike) -> dict:
     if not isinstance(files, dict) or BACKUP_DB not in files:
         raise BackupError(f"{source} ist keine Partnerradar-Sicherung ({MANIFEST} nennt keine Datenbank)")
     for name in files:
-        _check_backup_name(source, name)
+        _check_backup_name(source, name, radar.vectors_backend.file_pattern)
     for name, digest in files.items():
         path = source / name
         if not path.is_file() or _sha256(path) != digest:
