@@ -15,8 +15,8 @@ from werkzeug.exceptions import Forbidden
 from api.auth import can_edit, current_principal, require_role
 from api.profiles import save_profile
 from ingest.schema import FIELDS, KINDS, MAX_FIELD_CHARS, DEFAULT_MAX_CHARS
-from matcher.explain import KIND_LABELS
 from matcher.request import BadRequest
+from vocabulary.kinds import KIND_LABELS
 
 bp = Blueprint("firm_web", __name__)
 

@@ -31,9 +31,9 @@ from api.csv_safe import csv_response
 from ingest.readers import Row, UnusableFile
 from ingest.schema import RecordError, validate_record
 from introductions.model import COOPERATION, INTRODUCED, LABELS, MEETING, STATES
-from matcher.explain import KIND_LABELS
 from store.db import LAST_CONFIRMED_SQL
 from store.files import private_dir
+from vocabulary.kinds import KIND_LABELS
 
 bp = Blueprint("region_web", __name__)
 

@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from evaluation.bench import SHORT_QUERIES, ms, p50, timed
+from evaluation.bench_common import SHORT_QUERIES, ms, p50, timed
 
 #: High enough that a benchmark never meets it; the limit itself is tested in tests/test_attacks_server.py.
 UNTHROTTLED = "100000000 per minute"

@@ -12,8 +12,9 @@ import tempfile
 from pathlib import Path
 
 from evaluation import bench
+from evaluation.bench_common import SHORT_QUERIES
 
-QUERIES = bench.SHORT_QUERIES
+QUERIES = SHORT_QUERIES
 
 
 def main(argv=None) -> None:

@@ -40,11 +40,39 @@ def _selected_ids(selector) -> np.ndarray | None:
 
 class PgVectorPassages:
     index_type = "pgvector"
+    description = "PostgreSQL (pgvector, HNSW)"
+    #: The vectors are the store's own column: nothing is saved, checked or backed up beside it.
+    keeps_files = False
+    file_pattern = None
+    #: Only a PostgreSQL store has that column (``index/backend.backend_for`` checks).
+    store_engine = "postgresql"
 
     def __init__(self, store: PgStore, dim: int, ef_search: int = EF_SEARCH):
         self.store = store
         self.dim = dim
         self.ef_search = ef_search
+
+    @classmethod
+    def create(cls, dim: int, index_type: str, store=None) -> "PgVectorPassages":
+        return cls(store, dim)
+
+    @classmethod
+    def load(cls, directory: Path, generation: int, index_type: str, mmap: bool = False,
+             store=None, dim: int | None = None) -> "PgVectorPassages":
+        """Always the store's current table: it is written in the store's own transactions."""
+        return cls(store, dim)
+
+    @staticmethod
+    def saved_file(directory: Path, generation: int) -> None:
+        return None
+
+    @staticmethod
+    def saved_files(directory: Path) -> list[Path]:
+        return []
+
+    @staticmethod
+    def leftover_files(directory: Path) -> list[Path]:
+        return []
 
     @property
     def ntotal(self) -> int:

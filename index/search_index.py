@@ -10,17 +10,15 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from index.analyzer import get_analyzer
+from index.backend import DEFAULT_BACKEND, PassageVectors, backend_for
+from index.cooperation import CooperationGraph, cooperation_graph
 from index.lexical import LexicalIndex
-from index.backend import DEFAULT_BACKEND, PassageVectors, vector_backend
 from ingest.passages import WHOLE_FIELD
 from store.db import Store
 from store.files import open_private, private_dir
@@ -110,7 +108,7 @@ class StaleIndex(Exception):
 class SearchIndex:
     def __init__(self, generation: int, vectors: PassageVectors, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
-                 passage_fields: np.ndarray, graph: "CooperationGraph", whole_passage: np.ndarray | None = None):
+                 passage_fields: np.ndarray, graph: CooperationGraph, whole_passage: np.ndarray | None = None):
         self.generation = generation
         self.neighbours = graph.neighbours      # profile row -> known partner row -> projects together
         self.joint_total = graph.joint_total    # distinct joint projects in the cooperations
@@ -425,19 +423,17 @@ def _build(store, directory, dim, index_type, approximate_above, vectors, save, 
     generation = store.generation()
     total = store.count_passages()
     index_type = choose_index_type(index_type, total, approximate_above)
-    if vectors is None and store.engine == "postgresql":
-        # The vectors are the store's own column (pgvector, HNSW): nothing to load or rebuild.
-        from index.pgvector import PgVectorPassages
-        vectors = PgVectorPassages(store, dim)
+    chosen = backend_for(store, backend)
     if vectors is None:
-        vectors = vector_backend(backend).load(directory, generation, index_type, mmap=mmap)
+        # pgvector's "saved state" is the store's own column: it always fits.
+        vectors = chosen.load(directory, generation, index_type, mmap=mmap, store=store, dim=dim)
         if vectors is not None and (vectors.ntotal != total or vectors.dim != dim):
             log.warning("saved index disagrees with the store (%s vs %s passages); rebuilding",
                         vectors.ntotal, total)
             vectors = None
     rebuild = vectors is None
     if rebuild:
-        vectors = vector_backend(backend)(dim, index_type)
+        vectors = chosen.create(dim, index_type, store=store)
         if total and vectors.training_size(total):
             vectors.train(store.sample_vectors(vectors.training_size(total)), total)
     ids_all, profiles_all, fields_all, terms_all = [], [], [], []
@@ -469,45 +465,3 @@ def assemble_index(generation: int, vectors: PassageVectors, table: ProfileTable
         len(table.ids), analyzer)
     return SearchIndex(generation, vectors, lexical, table, passage_ids,
                        lexical.passage_profile_rows, np.asarray(fields, dtype=object), graph)
-
-
-@lru_cache(maxsize=100_000)
-def _title_terms(analyzer, title: str) -> frozenset:
-    """Titles don't change between index builds (one per write, one per evaluation case):
-    analysing them was two thirds of building the graph."""
-    return frozenset(analyzer.terms(title))
-
-
-@dataclass
-class CooperationGraph:
-    neighbours: dict[int, Counter]                         # row -> partner row -> projects together
-    joint: np.ndarray                                      # per row: joint projects taken part in
-    joint_total: int                                       # distinct joint projects
-    pair_topics: dict[tuple[int, int], list[frozenset]]    # (low row, high row) -> title terms per project
-
-
-def cooperation_graph(pairs, n_rows: int, analyzer=None) -> CooperationGraph:
-    """From (row a, row b, project, title) pairs. Rows that are None (no profile) are skipped.
-
-    Each title is analysed once, here, so that at query time the ranker can tell a partner
-    known from a project on the query's topic from one known from something else.
-    """
-    neighbours: dict[int, Counter] = {}
-    projects: dict[int, set] = {}
-    topics: dict[str, frozenset] = {}
-    pair_topics: dict[tuple[int, int], list[frozenset]] = {}
-    for ra, rb, project, title in pairs:
-        if ra is None or rb is None:
-            continue
-        neighbours.setdefault(ra, Counter())[rb] += 1
-        neighbours.setdefault(rb, Counter())[ra] += 1
-        projects.setdefault(ra, set()).add(project)
-        projects.setdefault(rb, set()).add(project)
-        if project not in topics:
-            analyzer = analyzer or get_analyzer()   # loads spaCy's tables: only when needed
-            topics[project] = _title_terms(analyzer, title or "")
-        pair_topics.setdefault((min(ra, rb), max(ra, rb)), []).append(topics[project])
-    joint = np.zeros(n_rows, dtype=np.float32)
-    for row, done in projects.items():
-        joint[row] = len(done)
-    return CooperationGraph(neighbours, joint, len(topics), pair_topics)

@@ -383,12 +383,34 @@ class VectorIndex:
                 old.unlink(missing_ok=True)
         return final
 
+    # -- the backend as a whole (index/backend.PassageVectors) ----------------------
+    description = "FAISS"
+    keeps_files = True
+    file_pattern = _FILE
+
     @classmethod
-    def load(cls, directory: Path, generation: int, index_type: str, mmap: bool = False) -> "VectorIndex | None":
+    def create(cls, dim: int, index_type: str, store=None) -> "VectorIndex":
+        return cls(dim, index_type)
+
+    @staticmethod
+    def saved_file(directory: Path, generation: int) -> Path:
+        return Path(directory) / f"vectors-g{generation}.faiss"
+
+    @staticmethod
+    def saved_files(directory: Path) -> list[Path]:
+        return sorted(Path(directory).glob("vectors-g*.faiss"))
+
+    @staticmethod
+    def leftover_files(directory: Path) -> list[Path]:
+        return sorted(Path(directory).glob(".vectors-*.tmp"))
+
+    @classmethod
+    def load(cls, directory: Path, generation: int, index_type: str, mmap: bool = False,
+             store=None, dim: int | None = None) -> "VectorIndex | None":
         """The index saved for ``generation``, or None when there is none (stale, missing or
         of another index_type). With ``mmap`` the vectors stay in the file (page cache, shared by
         every process that maps it) instead of being copied into this process."""
-        path = directory / f"vectors-g{generation}.faiss"
+        path = cls.saved_file(directory, generation)
         if not path.exists():
             return None
         make_private(path)     # an index an older version saved 0644, in a folder 0755

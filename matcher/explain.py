@@ -3,7 +3,9 @@
 For each hit: the words both sides share (as the user wrote them and as the partner
 wrote them), the partner's sentence that matched best, the query sentence it
 answered, what the partner offers and seeks, the distance, each ranking signal,
-and short German reasons built from those signals.
+and short German reasons: first what the texts show (shared words, the matching
+statement, a match in meaning alone), then what each ranking signal says for the hit
+(its ``reason``, ``matcher/signals/``), then the partner's offer.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
 from ingest.passages import WHOLE_FIELD
-from vocabulary.kinds import KIND_LABELS
+from matcher.signals import SIGNALS, Evidence
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
@@ -184,24 +186,15 @@ class Explainer:
         if match and not match["shares_words"] and not expl["shared_terms"]:
             reasons.append(f"Inhaltlich ähnlich ({match['partner_label']}): „{match['partner_sentence']}“ "
                            f"– zu „{match['query_sentence']}“")
-        if expl["distance_km"] is not None:
-            where = profile.get("town") or ""
-            reasons.append(f"{expl['distance_km']:.0f} km entfernt" + (f" ({where})" if where else ""))
-        signals = expl["signals"]
-        if signals.get("network", 0) > 0 and not shared_projects:
-            reasons.append("Hat bereits mit Partnern von " + (seeker_name or "Ihnen") + " zusammengearbeitet")
-        if shared_projects and signals.get("shared_topic", 0) > 0:
-            first, *others = shared_projects
-            reasons.append(f"Bekannter Partner aus einem Projekt zu diesem Thema: „{first}“"
-                           + (f"; außerdem: {'; '.join(others[:2])}" if others else ""))
-        elif shared_projects:
-            reasons.append("Bekannter Partner aus: " + "; ".join(shared_projects[:3]))
-        if signals.get("activity", 0) > 0 and expl["joint_projects"]:
-            n = expl["joint_projects"]
-            reasons.append("Erfahren in Kooperationen: " + ("ein gemeinsames Förderprojekt" if n == 1
-                                                           else f"{n} gemeinsame Förderprojekte"))
-        if signals.get("complement", 0) >= 1.0:
-            reasons.append(f"Ergänzt Sie als {KIND_LABELS.get(profile.get('kind'), 'Partner')}")
+        # Then what each ranking signal says for this hit (distance, known partners, ...),
+        # in the registry's order; the content signals speak through the evidence above.
+        evidence = Evidence(signals=expl["signals"], profile=profile, distance_km=expl["distance_km"],
+                            seeker_name=seeker_name, shared_projects=list(shared_projects),
+                            joint_projects=expl["joint_projects"])
+        for signal in SIGNALS:
+            line = signal.reason(evidence)
+            if line:
+                reasons.append(line)
         if profile.get("offers"):
             reasons.append("Bietet: " + shorten(profile["offers"], 160))
         return reasons

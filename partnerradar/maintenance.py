@@ -9,17 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from index.backend import vector_backend
 from index.search_index import choose_index_type, write_lock
 from store.files import create_private_file, make_private, open_private, private_dir
 
@@ -58,9 +55,10 @@ def check(radar, repair: bool = False) -> CheckReport:
                 report.repaired.append("Datenbank beschädigt: nicht reparierbar, bitte mit "
                                        "'partnerradar restore' aus einer Sicherung zurückholen")
                 return report
-            for leftover in settings.index_dir.glob(".vectors-*.tmp"):
+            backend = radar.vectors_backend
+            for leftover in backend.leftover_files(settings.index_dir):
                 leftover.unlink(missing_ok=True)
-            for old in settings.index_dir.glob("vectors-g*.faiss"):
+            for old in backend.saved_files(settings.index_dir):
                 old.unlink()
             with radar._lock:
                 radar._index = radar._load_index()      # rebuilt from the stored vectors and saved
@@ -79,12 +77,13 @@ def _inspect(radar) -> CheckReport:
     if integrity != "ok":
         report.problems.append(f"Datenbank beschädigt: {integrity}")
         return report
-    if store.engine == "postgresql":
-        # Profiles, passages and vectors are in PostgreSQL, written in one transaction each,
-        # with no index file that could fall out of step (docs/scaling.md).
+    backend = radar.vectors_backend
+    if not backend.keeps_files:
+        # The vectors are the store's own (pgvector: written with the profiles and passages in
+        # one transaction each), with no index file that could fall out of step (docs/scaling.md).
         with store.snapshot():
             report.facts.update(generation=store.generation(), profiles=store.count_profiles(),
-                                passages=store.count_passages(), index_file="PostgreSQL (pgvector, HNSW)")
+                                passages=store.count_passages(), index_file=backend.description)
         return report
     with store.snapshot():
         generation = store.generation()
@@ -113,21 +112,21 @@ def _inspect(radar) -> CheckReport:
         report.problems.append(f"Profile ohne Passagen: {', '.join(empty)}")
     if bad_vectors:
         report.problems.append(f"{bad_vectors} Vektoren mit falscher Länge")
-    leftovers = sorted(p.name for p in settings.index_dir.glob(".vectors-*.tmp"))
+    leftovers = [p.name for p in backend.leftover_files(settings.index_dir)]
     if leftovers:
         report.problems.append(f"Reste eines abgebrochenen Schreibvorgangs: {', '.join(leftovers)}")
     index_type = choose_index_type(settings.index_type, len(passages), settings.approximate_above)
-    path = settings.index_dir / f"vectors-g{generation}.faiss"
-    vectors = vector_backend(settings.vector_backend).load(settings.index_dir, generation, index_type)
+    path = backend.saved_file(settings.index_dir, generation)
+    vectors = backend.load(settings.index_dir, generation, index_type, store=store, dim=int(dim) if dim else None)
     report.facts["index_file"] = path.name
     if vectors is None and len(passages) == 0:
         return report             # nothing stored, nothing to index
     if vectors is None:
-        saved = sorted(p.name for p in settings.index_dir.glob("vectors-g*.faiss"))
+        saved = [p.name for p in backend.saved_files(settings.index_dir)]
         report.problems.append(f"kein lesbarer Index für Generation {generation} "
                                f"(vorhanden: {', '.join(saved) or 'keiner'})")
         return report
-    ids = np.sort(faiss.vector_to_array(vectors.index.id_map).astype(np.int64))
+    ids = vectors.ids()
     if len(ids) != len(passages) or not np.array_equal(ids, passages):
         missing = np.setdiff1d(passages, ids)
         extra = np.setdiff1d(ids, passages)
@@ -136,7 +135,7 @@ def _inspect(radar) -> CheckReport:
         return report
     differing = 0
     for pid, vector in stored.items():
-        if not np.allclose(vectors.index.reconstruct(int(pid)), vector, atol=1e-5):
+        if not np.allclose(vectors.reconstruct(np.array([pid], dtype=np.int64))[0], vector, atol=1e-5):
             differing += 1
     if differing:
         report.problems.append(f"{differing} von {len(stored)} geprüften Vektoren im Index "
@@ -170,9 +169,9 @@ def backup(radar, target: str | os.PathLike) -> dict:
         finally:
             destination.close()
         generation = radar.store.generation()
-        index_file = radar.settings.index_dir / f"vectors-g{generation}.faiss"
+        index_file = radar.vectors_backend.saved_file(radar.settings.index_dir, generation)
         files = [BACKUP_DB]
-        if index_file.exists():
+        if index_file is not None and index_file.exists():
             private_dir(target / BACKUP_INDEX)
             shutil.copy2(index_file, target / BACKUP_INDEX / index_file.name)
             make_private(target / BACKUP_INDEX / index_file.name)
@@ -189,20 +188,28 @@ def backup(radar, target: str | os.PathLike) -> dict:
     return manifest
 
 
-#: The only names a manifest may list: what ``backup`` writes, inside the backup folder.
-_BACKUP_NAME = re.compile(rf"{re.escape(BACKUP_DB)}|{re.escape(BACKUP_INDEX)}/vectors-g\d+\.faiss")
+def _backup_name_allowed(name, file_pattern) -> bool:
+    """The only names a manifest may list: what ``backup`` writes, inside the backup folder
+    (the database, and a saved file of the vector backend in use, if it keeps any)."""
+    if not isinstance(name, str):
+        return False
+    if name == BACKUP_DB:
+        return True
+    folder, _, base = name.partition("/")
+    return (folder == BACKUP_INDEX and file_pattern is not None and "/" not in base
+            and base not in ("", ".", "..") and file_pattern.fullmatch(base) is not None)
 
 
-def _check_backup_name(source: Path, name) -> None:
+def _check_backup_name(source: Path, name, file_pattern) -> None:
     """Refuse a manifest entry that names anything but a file ``backup`` wrote in ``source``.
 
     A manifest is data from a folder someone handed over: ``../`` or an absolute path in it,
     or a symlink in the folder, would make restore read (and install as the live index or
     database) a file from anywhere on the machine."""
     refused = BackupError(f"Sicherung abgelehnt: unzulässiger Dateiname „{name}“ in {MANIFEST} "
-                          f"(erlaubt sind nur {BACKUP_DB} und {BACKUP_INDEX}/vectors-g…faiss im "
+                          f"(erlaubt sind nur {BACKUP_DB} und die Indexdatei in {BACKUP_INDEX}/ im "
                           f"Sicherungsordner); nichts wurde wiederhergestellt")
-    if not isinstance(name, str) or not _BACKUP_NAME.fullmatch(name):
+    if not _backup_name_allowed(name, file_pattern):
         raise refused
     root = source.resolve()
     path = source / name
@@ -230,7 +237,7 @@ def restore(radar, source: str | os.PathLike) -> dict:
     if not isinstance(files, dict) or BACKUP_DB not in files:
         raise BackupError(f"{source} ist keine Partnerradar-Sicherung ({MANIFEST} nennt keine Datenbank)")
     for name in files:
-        _check_backup_name(source, name)
+        _check_backup_name(source, name, radar.vectors_backend.file_pattern)
     for name, digest in files.items():
         path = source / name
         if not path.is_file() or _sha256(path) != digest:
@@ -246,14 +253,16 @@ def restore(radar, source: str | os.PathLike) -> dict:
             backup_conn.backup(radar.store.conn)
             generation = max(live, int(manifest["generation"])) + 1
             radar.store.conn.execute("UPDATE meta SET value=? WHERE key='generation'", (str(generation),))
-            for old in settings.index_dir.glob("vectors-g*.faiss"):
+            backend = radar.vectors_backend
+            for old in backend.saved_files(settings.index_dir):
                 old.unlink()
             saved = [n for n in files if n.startswith(BACKUP_INDEX + "/")]
-            if saved:
-                tmp = settings.index_dir / f".vectors-g{generation}.{os.getpid()}.tmp"
+            target = backend.saved_file(settings.index_dir, generation)
+            if saved and target is not None:
+                tmp = settings.index_dir / f".{target.name}.{os.getpid()}.tmp"
                 shutil.copy2(source / saved[0], tmp)
                 make_private(tmp)
-                os.replace(tmp, settings.index_dir / f"vectors-g{generation}.faiss")
+                os.replace(tmp, target)
             with radar._lock:
                 radar._index = None
     finally:

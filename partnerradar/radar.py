@@ -16,7 +16,7 @@ import numpy as np
 
 from geo import Gazetteer
 from index.analyzer import get_analyzer
-from index.backend import PassageVectors
+from index.backend import PassageVectors, backend_for
 from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
 from index.search_index import SearchIndex, StaleIndex, build_search_index, choose_index_type, write_lock
 from ingest.dedupe import find_duplicates
@@ -26,7 +26,7 @@ from ingest.schema import validate_record
 from matcher.explain import Explainer
 from matcher.freshness import demote_unconfirmed
 from matcher.freshness import reason as unconfirmed_reason
-from matcher.ranker import NEED, Query, Ranker, Weights
+from matcher.ranker import Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
 from matcher.signals import SIGNALS
 from partnerradar.config import Settings, load_settings
@@ -166,8 +166,16 @@ class Radar:
             current = self._index
         return current
 
+    @property
+    def vectors_backend(self):
+        """The class that keeps this radar's passage vectors (``index/backend.backend_for``)."""
+        return backend_for(self.store, self.settings.vector_backend)
+
     def _saved(self, generation: int) -> bool:
-        return (self.settings.index_dir / f"vectors-g{generation}.faiss").exists()
+        """Whether the vectors of ``generation`` are saved (a backend that keeps no file of
+        its own, pgvector, has nothing to save)."""
+        path = self.vectors_backend.saved_file(self.settings.index_dir, generation)
+        return path is None or path.exists()
 
     def _advanced(self, before: SearchIndex, save: bool) -> SearchIndex:
         """``before`` brought to the store's generation by the changes alone (a full build
@@ -372,7 +380,7 @@ class Radar:
         with write_lock(self.settings.index_dir):
             if reembed:
                 self._reembed(progress)
-            for old in self.settings.index_dir.glob("vectors-g*.faiss"):
+            for old in self.vectors_backend.saved_files(self.settings.index_dir):
                 old.unlink()
             with self._lock:
                 self._index = self._load_index()
@@ -460,7 +468,7 @@ class Radar:
                     passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
-                    joint_projects=int(index.profiles.joint[top[i]]), need=query.side == NEED)
+                    joint_projects=int(index.profiles.joint[top[i]]), need=query.asks_for_offers)
                 if pid in unconfirmed:
                     hit["explanation"]["reasons"].append(unconfirmed_reason(unconfirmed[pid]))
             results.append(hit)

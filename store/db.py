@@ -57,9 +57,11 @@ class Passage:
 
 
 class Store:
-    #: Which database holds the passages and their vectors (``index.search_index`` picks the
-    #: vector backend by it; ``store.postgres.PgStore`` is "postgresql").
+    #: Which database holds the passages and their vectors (``store.postgres.PgStore`` is "postgresql").
     engine = "sqlite"
+    #: A backend that searches the vectors where this store keeps them (``index/backend.BACKENDS``);
+    #: None: the ``vector_backend`` setting picks one, which keeps its own files.
+    vector_backend: str | None = None
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

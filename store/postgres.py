@@ -136,6 +136,8 @@ class PgStore(Store):
     """
 
     engine = "postgresql"
+    #: The passages' vectors are searched where they are stored (``index/pgvector.py``).
+    vector_backend = "pgvector"
 
     def __init__(self, path: str | Path, url: str, dim: int | None = None):
         self.url = url

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ingest.readers import UnusableFile
-from matcher.ranker import KNOWN_FULL
+from matcher.signals.network import KNOWN_FULL
 from matcher.request import SearchRequest
 from partnerradar.config import Settings
 from partnerradar.funding_import import import_funding

@@ -77,7 +77,7 @@ def derived_radar(tmp_path_factory, encoder, small_template):
 
 
 def test_approximate_index_finds_what_exact_search_finds(derived_radar, encoder):
-    from evaluation.bench import bench_recall
+    from evaluation.bench_sizes import bench_recall
 
     assert bench_recall(derived_radar, encoder, n_queries=40) >= 0.9
 
@@ -109,5 +109,20 @@ def test_the_vector_backend_setting_names_an_engine_and_an_unknown_name_is_refus
     from index.vectors import VectorIndex
 
     assert vector_backend("faiss") is VectorIndex
-    with pytest.raises(ValueError, match="Unbekanntes Vektor-Backend „pinecone“ \\(bekannt: faiss\\)"):
+    with pytest.raises(ValueError, match="Unbekanntes Vektor-Backend „pinecone“ \\(bekannt: faiss, pgvector\\)"):
         vector_backend("pinecone")
+
+
+def test_pgvector_is_a_backend_name_but_a_sqlite_store_refuses_it_in_german(small_radar):
+    """pgvector searches the vectors PostgreSQL keeps: a SQLite deployment configured with it
+    gets a sentence saying what to set, not a crash deep in the search."""
+    from dataclasses import replace
+
+    from index.backend import vector_backend
+    from index.pgvector import PgVectorPassages
+
+    assert vector_backend("pgvector") is PgVectorPassages
+    radar = Radar(replace(small_radar.settings, vector_backend="pgvector"), encoder=small_radar.encoder)
+    with pytest.raises(ValueError, match="„pgvector“ sucht in der Datenbank selbst und braucht PostgreSQL"):
+        search(radar, query="Laserstrahlschweißen")
+    radar.store.close()

@@ -362,3 +362,28 @@ def test_partners_for_a_broad_organisation_favour_a_close_match_on_some_of_its_t
 
     assert by_profile[0] > by_profile[1]
     assert by_need[0] < by_need[1]
+
+
+def test_an_offer_is_answered_by_those_who_seek_it_a_need_by_those_who_offer_it(small_radar):
+    """kl-holz *seeks* fire-safety testing of timber parts. Read as a need ("we want that"),
+    a firm that only seeks the same is a poor answer; read as an offer ("we do that"), it is
+    the best one: its need counts in full, in meaning and in words."""
+    from matcher.query import OFFER, TEXT, Query
+    from matcher.ranker import Ranker
+
+    text = "Brandschutzprüfung von Holzbauteilen"
+    index = small_radar.index
+    ranker = Ranker(index, small_radar.weights, small_radar.gazetteer, small_radar.similarity_range)
+
+    def holz(side):
+        query = Query.for_text(text, small_radar.analyzer, small_radar.encoder, side=side)
+        found = ranker.rank(query, SearchRequest(query=text))
+        ids = [index.profiles.ids[r] for r in found.rows]
+        at = ids.index("kl-holz")
+        return at, found.fused[at], found.signals["semantic"][at], found.signals["lexical"][at]
+
+    as_need, as_offer = holz(TEXT), holz(OFFER)
+    assert as_offer[0] == 0
+    assert as_offer[1] > as_need[1]
+    assert as_offer[2] > as_need[2] and as_offer[3] > as_need[3]
+
