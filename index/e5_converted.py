@@ -16,7 +16,7 @@ The folder loads in ``SentenceTransformer(folder)`` as it is (the tokenizer, the
 pooling and the normalisation are in it). ``TorchE5`` and ``OnnxE5`` run it without
 importing transformers (a cold process would pay ~2 s for that import) and read texts
 longer than 512 tokens in windows exactly as the engine does, so all give the same vectors
-(cosine >= 0.99, tests/test_embedding_torch.py) from the same token ids.
+(cosine >= 0.99, tests/test_embedding_converted.py) from the same token ids.
 
 This module knows nothing of the ``Embedder`` contract; ``index.embedding`` wraps it.
 """

