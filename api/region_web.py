@@ -413,9 +413,7 @@ def _export_profiles(districts):
     for r in rows:
         record = dict(zip(EXPORT_COLUMNS, r))
         record["listed"] = bool(record["listed"])
-        for key in ("created_at", "updated_at", "last_confirmed"):
-            record[key] = datetime.fromtimestamp(record[key]).strftime("%Y-%m-%d") if record[key] else None
-        yield record
+        yield _iso_days(record, ("created_at", "updated_at", "last_confirmed"))
 
 
 def _export_introductions(districts):
@@ -427,10 +425,14 @@ def _export_introductions(districts):
         f"JOIN profiles s ON s.id = i.seeker_id JOIN profiles p ON p.id = i.partner_id "
         f"WHERE {clause} ORDER BY i.created_at", params)
     for r in rows:
-        record = dict(zip(INTRO_COLUMNS, r))
-        for key in ("created_at", "introduced_at", "state_at"):
-            record[key] = datetime.fromtimestamp(record[key]).strftime("%Y-%m-%d") if record[key] else None
-        yield record
+        yield _iso_days(dict(zip(INTRO_COLUMNS, r)), ("created_at", "introduced_at", "state_at"))
+
+
+def _iso_days(record: dict, keys) -> dict:
+    """Timestamps as the day (2026-03-01), None for none."""
+    for key in keys:
+        record[key] = datetime.fromtimestamp(record[key]).strftime("%Y-%m-%d") if record[key] else None
+    return record
 
 
 def _german(record: dict, columns) -> list:
@@ -447,32 +449,31 @@ def _german(record: dict, columns) -> list:
     return out
 
 
+def _export(fmt: str, stem: str, key: str, header, columns, records, **more):
+    """The chosen districts' ``records`` as a download: CSV (German headers and values,
+    formulas defused) or JSON (``key``, plus each of ``more`` computed for the districts)."""
+    districts, chosen = _chosen_districts()
+    name = f"{stem}-{chosen or 'region'}"
+    if fmt == "csv":
+        return csv_response(header, (_german(r, columns) for r in records(districts)), _filename(name, "csv"))
+    if fmt == "json":
+        body = {"districts": list(districts), key: list(records(districts)),
+                **{extra: compute(districts) for extra, compute in more.items()}}
+        return _json_download(body, _filename(name, "json"))
+    return _page("arbeitsplatz/fehler.html", 404, title="Nicht gefunden", message="Export nur als CSV oder JSON.")
+
+
 @bp.get("/region/profile.<fmt>")
 @require_role("manager")
 def export_profiles(fmt):
-    districts, chosen = _chosen_districts()
-    name = f"profile-{chosen or 'region'}"
-    if fmt == "csv":
-        return csv_response(EXPORT_HEADER, (_german(r, EXPORT_COLUMNS) for r in _export_profiles(districts)),
-                            _filename(name, "csv"))
-    if fmt == "json":
-        return _json_download({"districts": list(districts), "profiles": list(_export_profiles(districts))},
-                              _filename(name, "json"))
-    return _page("arbeitsplatz/fehler.html", 404, title="Nicht gefunden", message="Export nur als CSV oder JSON.")
+    return _export(fmt, "profile", "profiles", EXPORT_HEADER, EXPORT_COLUMNS, _export_profiles)
 
 
 @bp.get("/region/anbahnungen.<fmt>")
 @require_role("manager")
 def export_introductions(fmt):
-    districts, chosen = _chosen_districts()
-    name = f"anbahnungen-{chosen or 'region'}"
-    if fmt == "csv":
-        return csv_response(INTRO_HEADER, (_german(r, INTRO_COLUMNS) for r in _export_introductions(districts)),
-                            _filename(name, "csv"))
-    if fmt == "json":
-        return _json_download({"districts": list(districts), "introductions": list(_export_introductions(districts)),
-                               "funnel": funnel(districts, time.time())}, _filename(name, "json"))
-    return _page("arbeitsplatz/fehler.html", 404, title="Nicht gefunden", message="Export nur als CSV oder JSON.")
+    return _export(fmt, "anbahnungen", "introductions", INTRO_HEADER, INTRO_COLUMNS, _export_introductions,
+                   funnel=lambda districts: funnel(districts, time.time()))
 
 
 def _filename(stem: str, ext: str) -> str:
