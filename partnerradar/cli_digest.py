@@ -49,7 +49,7 @@ def send(ctx, week, dry_run, out_dir, as_json):
     3: einige E-Mails noch nicht zugestellt (der nächste Lauf versucht es wieder), 1: Lauf
     abgebrochen (SMTP-Server nicht erreichbar oder ein anderer Lauf ist im Gang).
     """
-    from digest.runner import RunLocked
+    from digest.delivery import RunLocked
 
     service = _digest(ctx)
     try:

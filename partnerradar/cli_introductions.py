@@ -170,7 +170,7 @@ def remind(ctx, now_text, as_json):
     Exit-Code 0: alles zugestellt, 3: einige E-Mails noch nicht (der nächste Lauf versucht es
     wieder), 1: Lauf abgebrochen.
     """
-    from introductions.runner import RunLocked
+    from digest.delivery import RunLocked
 
     from confirmations.store import Confirmations
     from digest.mailer import Mailer
