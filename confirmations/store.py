@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from digest.mailer import Deferred, Refused, Unreachable
 from digest.subscriptions import ascii_domain
 from digest.tokens import secret_for
+from store.users import Users
 
 DAY_S = 86400
 SCHEMA = """
@@ -68,6 +69,9 @@ class Confirmations:
         self.mail_settings = mail_settings
         self.max_age_s = max_age_days * DAY_S
         self.store.conn.executescript(SCHEMA)
+        # The audit log the confirmations write to (its table is made by Users): without it
+        # a confirmation failed on a database where no server or account had made it yet.
+        self._audit = Users(self.store)
         self._links = URLSafeTimedSerializer(secret_for(self.store, mail_settings.secret_key),
                                              salt="partnerradar.confirm-profile")
         self._link_age_s = link_days * DAY_S
@@ -94,8 +98,7 @@ class Confirmations:
         with self.store.transaction(bump_generation=False) as conn:
             conn.execute("INSERT INTO profile_confirmations VALUES (?,?,?) ON CONFLICT (profile_id) DO UPDATE "
                          "SET confirmed_at=excluded.confirmed_at, actor=excluded.actor", (profile_id, now, actor))
-            conn.execute("INSERT INTO audit_log (at, actor, role, action, target, detail, ip) VALUES (?,?,?,?,?,?,?)",
-                         (now, actor, role, "profile.confirm", profile_id, "", ""))
+            self._audit.audit(actor, role, "profile.confirm", profile_id, at=now)
 
     # -- links ---------------------------------------------------------------------------
     def link(self, profile_id: str) -> str:

@@ -60,3 +60,19 @@ def test_an_unconfirmed_profile_is_asked_once_a_year_and_one_button_confirms(age
     assert radar.store.conn.execute("SELECT count(*) FROM audit_log WHERE action='profile.confirm' AND "
                                     "target='demo-001'").fetchone()[0] == 1
     assert visitor.get("/profil/bestaetigen/gefälscht").status_code == 403
+
+
+def test_a_confirmation_is_audited_on_a_database_without_accounts(small_radar, mail_env):
+    """The audit table was made only by ``Users(store)``: on a database where no server had
+    run and no account existed yet, confirming a profile failed ("no such table: audit_log")."""
+    from confirmations.store import Confirmations
+    from partnerradar.config import load_settings
+
+    tables = set(small_radar.store.db.table_names())
+    assert "audit_log" not in tables and "users" not in tables      # as ingest leaves a database
+
+    Confirmations(small_radar, load_settings().mail).confirm("kl-laser", "Test", now=1_700_000_000)
+
+    [(at, actor, action, target)] = small_radar.store.conn.execute(
+        "SELECT at, actor, action, target FROM audit_log").fetchall()
+    assert (at, actor, action, target) == (1_700_000_000, "Test", "profile.confirm", "kl-laser")
