@@ -294,7 +294,8 @@ def duplicates(ctx, merge):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse, auf der der Server lauscht.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port des Servers.")
-@click.option("--workers", default=None, type=int, help="Worker-Prozesse (Standard: Zahl der CPU-Kerne).")
+@click.option("--workers", default=None, type=int,
+              help="Worker-Prozesse (Standard: Zahl der CPU-Kerne, die der Prozess nutzen darf, etwa nach taskset).")
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
