@@ -21,7 +21,7 @@ from email.utils import formatdate
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from digest.mailer import Deferred, Refused, Unreachable
+from digest.delivery import Send, send_each
 from digest.subscriptions import ascii_domain
 from digest.tokens import secret_for
 from store.users import Users
@@ -51,14 +51,20 @@ class LinkError(ValueError):
 class ConfirmReport:
     sent: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
-    deferred: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[tuple[str, str]] = field(default_factory=list)     # tried again by the next run
+    refused: list[tuple[str, str]] = field(default_factory=list)      # the server refused the address
     without_address: int = 0
+    aborted: str = ""
 
     def summary(self) -> list[str]:
         lines = [f"Profilpflege: {len(self.sent)} Bitte(n) um Bestätigung verschickt"
                  + (f", {self.without_address} Profil(e) ohne E-Mail-Adresse" if self.without_address else "")]
         for pid, error in self.deferred:
             lines.append(f"Nicht zugestellt, nächster Lauf versucht es wieder: {pid}: {error}")
+        for pid, error in self.refused:
+            lines.append(f"Adresse abgelehnt: {pid}: {error}")
+        if self.aborted:
+            lines.append(f"Profilpflege abgebrochen: {self.aborted}. Ein neuer Lauf verschickt den Rest.")
         return lines
 
 
@@ -141,9 +147,13 @@ class Confirmations:
         return msg
 
     def run(self, mailer, now: float | None = None) -> ConfirmReport:
-        now = now or time.time()
-        period = str(datetime.fromtimestamp(now).year)
+        """This year's mails, each exactly once (``digest.delivery.send_each``)."""
         report = ConfirmReport()
+        send_each(self._due_mails(report, now or time.time()), mailer, self.mail_settings, report)
+        return report
+
+    def _due_mails(self, report: ConfirmReport, now: float):
+        period = str(datetime.fromtimestamp(now).year)
         rows = self.conn.execute(
             "SELECT p.id, m.status FROM profiles p LEFT JOIN profile_confirmations c ON c.profile_id = p.id "
             "LEFT JOIN confirmation_mails m ON m.profile_id = p.id AND m.period = ? "
@@ -159,17 +169,9 @@ class Confirmations:
             msg = self.message(profile, recipient, period)
             self.conn.execute("INSERT INTO confirmation_mails VALUES (?,?,?,?,?,?) ON CONFLICT (profile_id, period) "
                               "DO UPDATE SET status='sending'", (profile_id, period, recipient, "sending", "", now))
-            try:
-                mailer.send(msg)
-            except (Refused, Deferred, Unreachable) as exc:
-                status = "refused" if isinstance(exc, Refused) else "failed"
+
+            def finish(status, attempts, error, unreachable, profile_id=profile_id):
                 self.conn.execute("UPDATE confirmation_mails SET status=?, error=? WHERE profile_id=? AND period=?",
-                                  (status, str(exc)[:500], profile_id, period))
-                report.deferred.append((profile_id, str(exc)))
-                continue
-            self.conn.execute("UPDATE confirmation_mails SET status='sent', error='' WHERE profile_id=? AND period=?",
-                              (profile_id, period))
-            report.sent.append(profile_id)
-            if state == "sending":
-                report.resent.append(profile_id)
-        return report
+                                  (status, error[:500], profile_id, period))
+
+            yield Send(profile_id, msg, state == "sending", finish)

@@ -183,11 +183,13 @@ def remind(ctx, now_text, as_json):
     if as_json:
         echo_json({**report.to_dict(), "profile_confirmations": {
             "sent": len(confirmed.sent) if confirmed else 0, "resent": confirmed.resent if confirmed else [],
-            "deferred": len(confirmed.deferred) if confirmed else 0},
+            "deferred": len(confirmed.deferred) if confirmed else 0,
+            "refused": len(confirmed.refused) if confirmed else 0,
+            "aborted": (confirmed.aborted or None) if confirmed else None},
             "seconds": round(time.perf_counter() - started, 2)})
     else:
         for line in report.summary() + (confirmed.summary() if confirmed else []):
             click.echo(line)
-    if report.aborted:
+    if report.aborted or (confirmed and confirmed.aborted):
         sys.exit(EXIT_ABORTED)
     sys.exit(EXIT_DEFERRED if report.deferred or (confirmed and confirmed.deferred) else EXIT_OK)
