@@ -1,7 +1,8 @@
 """Runs that send mails exactly once: one run at a time, and the send loop they share.
 
-The weekly digest (``digest.runner``) and the introductions' reminder run
-(``introductions.runner``) keep an outbox of their own; what they share is how a run holds
+The weekly digest (``digest.runner``), the introductions' reminder run
+(``introductions.runner``) and the yearly confirmation mails (``confirmations.store``) keep
+an outbox of their own; what they share is how a run holds
 its lock and how it sends: the caller marks an item ``sending`` before it yields it (a crash
 after the server's "250" leaves it there, and the next run sends it again with the same
 Message-ID, so a second copy is recognisable as one), ``send_each`` sends it and hands the
