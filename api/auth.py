@@ -41,8 +41,9 @@ registrations; per account, ``store.users`` locks an address after repeated fail
 
 Session cookie: HttpOnly, SameSite=Lax, Secure unless ``PARTNERRADAR_COOKIE_SECURE=0``
 (plain-HTTP development off loopback); it carries only the id of a server-side session
-(``store.users``: logout, a password change and the 8-hour lifetime end it there); the secret comes from ``PARTNERRADAR_SECRET_KEY``
-or is generated once and kept in the database's meta table.
+(``store.users``: logout, a password change and the 8-hour lifetime end it there); the secret is ``secret_key`` of the
+settings (``PARTNERRADAR_SECRET_KEY`` or the config file, partnerradar/config.py), else it is
+generated once and kept in the database's meta table.
 """
 from __future__ import annotations
 
@@ -268,7 +269,9 @@ def init_auth(app) -> None:
     radar = app.extensions["radar"]
     users = Users(radar.store)
     app.extensions["users"] = users
-    app.config["SECRET_KEY"] = os.environ.get("PARTNERRADAR_SECRET_KEY") or users.secret_key()
+    # The one settings reader (file, then environment) like the mail links: a server started
+    # with ``--config site.toml`` signs its cookies with that file's secret_key.
+    app.config["SECRET_KEY"] = app.extensions["settings"].secret_key or users.secret_key()
     app.config.update(
         SESSION_COOKIE_NAME="partnerradar_session",
         SESSION_COOKIE_HTTPONLY=True,

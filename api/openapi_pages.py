@@ -6,6 +6,13 @@ operations a generated client would call.
 """
 from __future__ import annotations
 
+
+def _download(path: str, role: str, what: str, json_adds: str = "") -> list[tuple[str, str, str, str]]:
+    """One download offered as CSV and as JSON (the same rows; ``json_adds`` what JSON has more)."""
+    return [("GET", f"{path}.csv", role, f"{what} als CSV"),
+            ("GET", f"{path}.json", role, f"{what}{json_adds} als JSON")]
+
+
 PAGES = [
     ("GET", "/", "anyone", "Partnersuche; seite=1..10 blättert (jede Seite setzt die vorige fort), mit Karte der Treffer"),
     ("GET", "/suche.csv", "anyone", "Die ersten 100 Treffer einer Suche als CSV (öffentliche Felder, Formeln entschärft)"),
@@ -21,10 +28,8 @@ PAGES = [
     ("POST", "/region/hochladen", "manager",
      "CSV, JSON Lines, EFRE-Liste oder Förderkatalog einlesen (höchstens 20 MiB; Zeilen außerhalb der Region abgelehnt)"),
     ("POST", "/region/zusammenfuehren", "manager", "Zwei Dubletten zusammenführen (Regeln von Radar.merge)"),
-    ("GET", "/region/profile.csv", "manager", "Profile der Region mit Kontaktdaten als CSV"),
-    ("GET", "/region/profile.json", "manager", "Profile der Region mit Kontaktdaten als JSON"),
-    ("GET", "/region/anbahnungen.csv", "manager", "Anbahnungen der Region als CSV"),
-    ("GET", "/region/anbahnungen.json", "manager", "Anbahnungen der Region und der Monatstrichter als JSON"),
+    *_download("/region/profile", "manager", "Profile der Region mit Kontaktdaten"),
+    *_download("/region/anbahnungen", "manager", "Anbahnungen der Region", " und der Monatstrichter"),
     ("GET", "/verwaltung/zugaenge", "admin", "Benutzer und API-Schlüssel"),
     ("POST", "/verwaltung/schluessel/{id}/widerrufen", "admin", "Einen API-Schlüssel widerrufen"),
     ("POST", "/verwaltung/benutzer/{id}/sperren", "admin", "Einen Benutzer sperren (sperren=ja) oder entsperren"),

@@ -1,5 +1,9 @@
 """A manager's region (``/region``): its Landkreise only (an admin: all of Saxony).
 
+Profiles without a Landkreis (a place outside Saxony or none we know) belong to no manager's
+region: the choice "ohne Landkreis" shows an admin all of them and a manager those it created
+itself (it may edit them); they count as incomplete ("Landkreis"), so someone fixes them.
+
 - profiles that are new (30 days), stale (unconfirmed for a year, ``confirmations``) and
   incomplete (fields the matcher or an introduction needs are empty);
 - an upload (CSV, JSON Lines, the EFRE list, a Förderkatalog export) through the ingest
@@ -46,7 +50,10 @@ MAX_UPLOAD_ROWS = 5000
 FUNNEL_MONTHS = 12
 #: What an incomplete profile lacks, as the page says it.
 REQUIRED = {"description": "Beschreibung", "offers": "Angebot", "seeks": "Gesuch",
-            "postcode": "Postleitzahl", "contact_email": "E-Mail für Kontaktanfragen"}
+            "postcode": "Postleitzahl", "contact_email": "E-Mail für Kontaktanfragen",
+            "landkreis": "Landkreis (Ort unbekannt oder außerhalb Sachsens)"}
+#: The choice of the profiles without a Landkreis, beside the real ones.
+WITHOUT_DISTRICT = "ohne Landkreis"
 EXPORT_COLUMNS = ("id", "name", "kind", "description", "offers", "seeks", "keywords", "street", "postcode",
                   "town", "landkreis", "website", "contact_name", "contact_email", "listed", "created_at",
                   "updated_at", "last_confirmed")
@@ -83,10 +90,11 @@ def _page(template: str, status: int = 200, **context):
 
 
 def districts_of(principal) -> tuple[str, ...]:
-    """The Landkreise this person looks after: a manager its region, an admin all."""
+    """The Landkreise this person looks after: a manager its region, an admin all; and the
+    profiles without one (``_in_districts``: an admin all of them, a manager its own)."""
     if principal.role == "admin":
-        return tuple(_radar().gazetteer.districts())
-    return tuple(principal.region)
+        return tuple(_radar().gazetteer.districts()) + (WITHOUT_DISTRICT,)
+    return tuple(principal.region) + (WITHOUT_DISTRICT,)
 
 
 def _chosen_districts() -> tuple[tuple[str, ...], str]:
@@ -101,6 +109,22 @@ def _marks(values) -> str:
     return ",".join("?" * len(values)) or "NULL"
 
 
+def _in_districts(districts) -> tuple[str, list]:
+    """The SQL condition on profiles ``p`` of these districts, and its parameters."""
+    named = [d for d in districts if d != WITHOUT_DISTRICT]
+    clause, params = f"p.landkreis IN ({_marks(named)})", list(named)
+    if WITHOUT_DISTRICT in districts:
+        without = "coalesce(p.landkreis, '') = ''"
+        principal = current_principal()
+        if principal.role != "admin":
+            # A manager's own creations (can_edit lets it fix them); nobody else's.
+            without += (" AND p.id IN (SELECT profile_id FROM profile_creators "
+                        "WHERE user_id = ? AND role = 'manager')")
+            params.append(principal.user_id)
+        clause = f"({clause} OR ({without}))"
+    return clause, params
+
+
 # -- the region's profiles --------------------------------------------------------------
 
 def _confirmations():
@@ -111,12 +135,11 @@ def _confirmations():
 def _profile_lists(districts, now: float) -> dict:
     conn = _radar().store.conn
     max_age = _confirmations().max_age_s
-    marks = _marks(districts)
+    where, params = _in_districts(districts)
     base = (f"SELECT p.id, p.name, p.kind, p.town, p.landkreis, p.created_at, "
             f"{LAST_CONFIRMED_SQL} AS confirmed, "
             f"{', '.join('p.' + k for k in REQUIRED)} FROM profiles p "
-            f"LEFT JOIN profile_confirmations c ON c.profile_id = p.id WHERE p.landkreis IN ({marks})")
-    params = list(districts)
+            f"LEFT JOIN profile_confirmations c ON c.profile_id = p.id WHERE {where}")
 
     def rows(condition: str, order: str, extra=()):
         total = conn.execute(f"SELECT count(*) FROM ({base} AND {condition})", params + list(extra)).fetchone()[0]
@@ -130,7 +153,7 @@ def _profile_lists(districts, now: float) -> dict:
         return {"total": total, "rows": out}
 
     incomplete = " OR ".join(f"trim(coalesce(p.{k}, '')) = ''" for k in REQUIRED)
-    total = conn.execute(f"SELECT count(*) FROM profiles WHERE landkreis IN ({marks})", params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM profiles p WHERE {where}", params).fetchone()[0]
     return {"total": total,
             "new": rows("p.created_at >= ?", "p.created_at DESC", [now - NEW_DAYS * 86400]),
             "stale": rows(f"{LAST_CONFIRMED_SQL} <= ?", "confirmed",
@@ -232,8 +255,8 @@ def region_duplicates(districts, limit: int = SHOWN) -> list[dict]:
     """Probable duplicates with at least one side in the region; both names shown only when
     this person may edit both (a merge needs that anyway)."""
     radar = _radar()
-    ids = [r[0] for r in radar.store.conn.execute(
-        f"SELECT id FROM profiles WHERE landkreis IN ({_marks(districts)})", list(districts))]
+    where, params = _in_districts(districts)
+    ids = [r[0] for r in radar.store.conn.execute(f"SELECT p.id FROM profiles p WHERE {where}", params)]
     if not ids:
         return []
     pairs = radar.duplicates(among=ids)
@@ -257,7 +280,8 @@ def _context(**extra) -> dict:
     districts, chosen = _chosen_districts()
     now = time.time()
     rows = funnel(districts, now)
-    return {"mine": districts_of(current_principal()), "chosen": chosen, "districts_shown": districts,
+    return {"mine": districts_of(current_principal()), "chosen": chosen,
+            "districts_named": [d for d in districts if d != WITHOUT_DISTRICT],
             "lists": _profile_lists(districts, now), "states": state_counts(districts),
             "funnel": rows, "chart": funnel_chart(rows), "duplicates": region_duplicates(districts),
             "max_upload_mib": MAX_UPLOAD_BYTES // 2**20, **extra}
@@ -380,17 +404,16 @@ def merge():
 def _export_profiles(districts):
     conn = _radar().store.conn
     _confirmations()
+    where, params = _in_districts(districts)
     rows = conn.execute(
         f"SELECT {', '.join('p.' + c for c in EXPORT_COLUMNS[:-1])}, "
         f"{LAST_CONFIRMED_SQL} FROM profiles p "
         f"LEFT JOIN profile_confirmations c ON c.profile_id = p.id "
-        f"WHERE p.landkreis IN ({_marks(districts)}) ORDER BY p.landkreis, p.name", list(districts))
+        f"WHERE {where} ORDER BY p.landkreis, p.name", params)
     for r in rows:
         record = dict(zip(EXPORT_COLUMNS, r))
         record["listed"] = bool(record["listed"])
-        for key in ("created_at", "updated_at", "last_confirmed"):
-            record[key] = datetime.fromtimestamp(record[key]).strftime("%Y-%m-%d") if record[key] else None
-        yield record
+        yield _iso_days(record, ("created_at", "updated_at", "last_confirmed"))
 
 
 def _export_introductions(districts):
@@ -402,10 +425,14 @@ def _export_introductions(districts):
         f"JOIN profiles s ON s.id = i.seeker_id JOIN profiles p ON p.id = i.partner_id "
         f"WHERE {clause} ORDER BY i.created_at", params)
     for r in rows:
-        record = dict(zip(INTRO_COLUMNS, r))
-        for key in ("created_at", "introduced_at", "state_at"):
-            record[key] = datetime.fromtimestamp(record[key]).strftime("%Y-%m-%d") if record[key] else None
-        yield record
+        yield _iso_days(dict(zip(INTRO_COLUMNS, r)), ("created_at", "introduced_at", "state_at"))
+
+
+def _iso_days(record: dict, keys) -> dict:
+    """Timestamps as the day (2026-03-01), None for none."""
+    for key in keys:
+        record[key] = datetime.fromtimestamp(record[key]).strftime("%Y-%m-%d") if record[key] else None
+    return record
 
 
 def _german(record: dict, columns) -> list:
@@ -422,32 +449,31 @@ def _german(record: dict, columns) -> list:
     return out
 
 
+def _export(fmt: str, stem: str, key: str, header, columns, records, **more):
+    """The chosen districts' ``records`` as a download: CSV (German headers and values,
+    formulas defused) or JSON (``key``, plus each of ``more`` computed for the districts)."""
+    districts, chosen = _chosen_districts()
+    name = f"{stem}-{chosen or 'region'}"
+    if fmt == "csv":
+        return csv_response(header, (_german(r, columns) for r in records(districts)), _filename(name, "csv"))
+    if fmt == "json":
+        body = {"districts": list(districts), key: list(records(districts)),
+                **{extra: compute(districts) for extra, compute in more.items()}}
+        return _json_download(body, _filename(name, "json"))
+    return _page("arbeitsplatz/fehler.html", 404, title="Nicht gefunden", message="Export nur als CSV oder JSON.")
+
+
 @bp.get("/region/profile.<fmt>")
 @require_role("manager")
 def export_profiles(fmt):
-    districts, chosen = _chosen_districts()
-    name = f"profile-{chosen or 'region'}"
-    if fmt == "csv":
-        return csv_response(EXPORT_HEADER, (_german(r, EXPORT_COLUMNS) for r in _export_profiles(districts)),
-                            _filename(name, "csv"))
-    if fmt == "json":
-        return _json_download({"districts": list(districts), "profiles": list(_export_profiles(districts))},
-                              _filename(name, "json"))
-    return _page("arbeitsplatz/fehler.html", 404, title="Nicht gefunden", message="Export nur als CSV oder JSON.")
+    return _export(fmt, "profile", "profiles", EXPORT_HEADER, EXPORT_COLUMNS, _export_profiles)
 
 
 @bp.get("/region/anbahnungen.<fmt>")
 @require_role("manager")
 def export_introductions(fmt):
-    districts, chosen = _chosen_districts()
-    name = f"anbahnungen-{chosen or 'region'}"
-    if fmt == "csv":
-        return csv_response(INTRO_HEADER, (_german(r, INTRO_COLUMNS) for r in _export_introductions(districts)),
-                            _filename(name, "csv"))
-    if fmt == "json":
-        return _json_download({"districts": list(districts), "introductions": list(_export_introductions(districts)),
-                               "funnel": funnel(districts, time.time())}, _filename(name, "json"))
-    return _page("arbeitsplatz/fehler.html", 404, title="Nicht gefunden", message="Export nur als CSV oder JSON.")
+    return _export(fmt, "anbahnungen", "introductions", INTRO_HEADER, INTRO_COLUMNS, _export_introductions,
+                   funnel=lambda districts: funnel(districts, time.time()))
 
 
 def _filename(stem: str, ext: str) -> str:

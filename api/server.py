@@ -251,7 +251,8 @@ class Supervisor:
         for _ in range(self.workers):
             self._spawn()
         print(f"Partnerradar lauscht auf http://{_address(self.sock)} "
-              f"({self.workers} Worker-Prozesse, Prozess {os.getpid()})", file=sys.stderr, flush=True)
+              f"({self.workers} Worker-Prozess{'e' if self.workers != 1 else ''}, Prozess {os.getpid()})",
+              file=sys.stderr, flush=True)
         stop_deadline = None
         while self.children:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -285,6 +286,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def default_workers() -> int:
+    """One worker per CPU this process may run on: ``taskset`` or a container's cpuset leave
+    fewer than the machine has, and a worker per core of the machine would only compete."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):      # no affinity on this platform (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
 def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None):
     from partnerradar.radar import Radar
 
@@ -299,7 +309,7 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
     # No SQLite connection crosses the fork: each worker thread opens its own.
     radar.store.close()
     sock = bind(host, port)
-    Supervisor(app, sock, workers or max(1, os.cpu_count() or 1)).run()
+    Supervisor(app, sock, workers or default_workers()).run()
     # All workers are gone. The interpreter's own teardown of the loaded model and index
     # takes about 10 s here (native threads); there is nothing left to save, so skip it.
     logging.shutdown()

@@ -21,9 +21,10 @@ from email.utils import formatdate
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from digest.mailer import Deferred, Refused, Unreachable
+from digest.delivery import Send, send_each
 from digest.subscriptions import ascii_domain
 from digest.tokens import secret_for
+from store.users import Users
 
 DAY_S = 86400
 SCHEMA = """
@@ -50,14 +51,20 @@ class LinkError(ValueError):
 class ConfirmReport:
     sent: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
-    deferred: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[tuple[str, str]] = field(default_factory=list)     # tried again by the next run
+    refused: list[tuple[str, str]] = field(default_factory=list)      # the server refused the address
     without_address: int = 0
+    aborted: str = ""
 
     def summary(self) -> list[str]:
         lines = [f"Profilpflege: {len(self.sent)} Bitte(n) um Bestätigung verschickt"
                  + (f", {self.without_address} Profil(e) ohne E-Mail-Adresse" if self.without_address else "")]
         for pid, error in self.deferred:
             lines.append(f"Nicht zugestellt, nächster Lauf versucht es wieder: {pid}: {error}")
+        for pid, error in self.refused:
+            lines.append(f"Adresse abgelehnt: {pid}: {error}")
+        if self.aborted:
+            lines.append(f"Profilpflege abgebrochen: {self.aborted}. Ein neuer Lauf verschickt den Rest.")
         return lines
 
 
@@ -68,6 +75,9 @@ class Confirmations:
         self.mail_settings = mail_settings
         self.max_age_s = max_age_days * DAY_S
         self.store.conn.executescript(SCHEMA)
+        # The audit log the confirmations write to (its table is made by Users): without it
+        # a confirmation failed on a database where no server or account had made it yet.
+        self._audit = Users(self.store)
         self._links = URLSafeTimedSerializer(secret_for(self.store, mail_settings.secret_key),
                                              salt="partnerradar.confirm-profile")
         self._link_age_s = link_days * DAY_S
@@ -94,8 +104,7 @@ class Confirmations:
         with self.store.transaction(bump_generation=False) as conn:
             conn.execute("INSERT INTO profile_confirmations VALUES (?,?,?) ON CONFLICT (profile_id) DO UPDATE "
                          "SET confirmed_at=excluded.confirmed_at, actor=excluded.actor", (profile_id, now, actor))
-            conn.execute("INSERT INTO audit_log (at, actor, role, action, target, detail, ip) VALUES (?,?,?,?,?,?,?)",
-                         (now, actor, role, "profile.confirm", profile_id, "", ""))
+            self._audit.audit(actor, role, "profile.confirm", profile_id, at=now)
 
     # -- links ---------------------------------------------------------------------------
     def link(self, profile_id: str) -> str:
@@ -138,9 +147,13 @@ class Confirmations:
         return msg
 
     def run(self, mailer, now: float | None = None) -> ConfirmReport:
-        now = now or time.time()
-        period = str(datetime.fromtimestamp(now).year)
+        """This year's mails, each exactly once (``digest.delivery.send_each``)."""
         report = ConfirmReport()
+        send_each(self._due_mails(report, now or time.time()), mailer, self.mail_settings, report)
+        return report
+
+    def _due_mails(self, report: ConfirmReport, now: float):
+        period = str(datetime.fromtimestamp(now).year)
         rows = self.conn.execute(
             "SELECT p.id, m.status FROM profiles p LEFT JOIN profile_confirmations c ON c.profile_id = p.id "
             "LEFT JOIN confirmation_mails m ON m.profile_id = p.id AND m.period = ? "
@@ -156,17 +169,9 @@ class Confirmations:
             msg = self.message(profile, recipient, period)
             self.conn.execute("INSERT INTO confirmation_mails VALUES (?,?,?,?,?,?) ON CONFLICT (profile_id, period) "
                               "DO UPDATE SET status='sending'", (profile_id, period, recipient, "sending", "", now))
-            try:
-                mailer.send(msg)
-            except (Refused, Deferred, Unreachable) as exc:
-                status = "refused" if isinstance(exc, Refused) else "failed"
+
+            def finish(status, attempts, error, unreachable, profile_id=profile_id):
                 self.conn.execute("UPDATE confirmation_mails SET status=?, error=? WHERE profile_id=? AND period=?",
-                                  (status, str(exc)[:500], profile_id, period))
-                report.deferred.append((profile_id, str(exc)))
-                continue
-            self.conn.execute("UPDATE confirmation_mails SET status='sent', error='' WHERE profile_id=? AND period=?",
-                              (profile_id, period))
-            report.sent.append(profile_id)
-            if state == "sending":
-                report.resent.append(profile_id)
-        return report
+                                  (status, error[:500], profile_id, period))
+
+            yield Send(profile_id, msg, state == "sending", finish)

@@ -9,18 +9,16 @@ report lists those. One run at a time (a lock file beside the index).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
-import json
 import logging
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
 
+from digest.delivery import Send, run_lock, send_each
 from digest.mailer import Deferred, Mailer, Refused, Unreachable
 from digest.render import Renderer, current_week, parse_week
 from digest.selection import Changes, Selector
@@ -29,9 +27,6 @@ from digest.tokens import Tokens, secret_for
 from partnerradar.config import MailSettings
 
 log = logging.getLogger(__name__)
-#: After this many subscribers in a row without any SMTP conversation the run stops.
-MAX_UNREACHABLE_IN_A_ROW = 3
-
 
 #: Registration mails that could not be sent are retried after 1, 2, 4, ... minutes (at most
 #: an hour apart) and given up after this many attempts (about a day and a half).
@@ -40,10 +35,6 @@ REQUEST_RETRY_MAX_S = 3600
 REQUEST_ATTEMPTS = 40
 #: Meta key: whether the mail server took mailbox names with umlauts (SMTPUTF8) last time.
 SMTPUTF8_META = "smtp_smtputf8"
-
-
-class RunLocked(RuntimeError):
-    pass
 
 
 @dataclass
@@ -120,21 +111,6 @@ class RunReport:
         if self.aborted:
             lines.append(f"Lauf abgebrochen: {self.aborted}. Ein neuer Lauf verschickt den Rest.")
         return lines
-
-
-@contextmanager
-def run_lock(radar):
-    directory = radar.settings.index_dir
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "digest.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLocked("Ein anderer Digest-Lauf läuft gerade; bitte warten Sie, bis er fertig ist.") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Digest:
@@ -268,14 +244,19 @@ class Digest:
         if dry_run:
             out = Path(out_dir or f"digest-{week}")
             out.mkdir(parents=True, exist_ok=True)
-            self._run(week, report, None, out, progress)
+            for _ in self._run(week, report, out, progress):
+                pass                        # with ``out`` every mail is a file: nothing to send
         else:
-            with run_lock(self.radar), (mailer or self.mailer()) as smtp:
-                self._run(week, report, smtp, None, progress)
+            with run_lock(self.radar.settings.index_dir, "digest.lock",
+                          "Ein anderer Digest-Lauf läuft gerade; bitte warten Sie, bis er fertig ist."), \
+                    (mailer or self.mailer()) as smtp:
+                send_each(self._run(week, report, None, progress), smtp, self.settings, report)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _run(self, week: str, report: RunReport, mailer, out: Path | None, progress) -> None:
+    def _run(self, week: str, report: RunReport, out: Path | None, progress):
+        """The week's mails, each recorded as ``sending`` before it is yielded (for
+        ``send_each``); with ``out`` written there as files instead, nothing recorded."""
         subs = self.subscriptions
         cutoff = time.time()
         confirmed = subs.confirmed()
@@ -284,7 +265,6 @@ class Digest:
         todo = [s for s in confirmed if states.get(s.id) not in DONE]
         report.already_done = len(confirmed) - len(todo)
         changes = Changes(self.radar.store, min((s.since for s in todo), default=cutoff), cutoff)
-        unreachable = 0
         for sub in todo:
             state = states.get(sub.id)
             since, until = sub.since, cutoff
@@ -319,30 +299,12 @@ class Digest:
             if not subs.begin(sub.id, week, msg["Message-ID"], since, until, [p.id for p in picks]):
                 report.skipped += 1
                 continue
-            try:
-                attempts = mailer.send(msg)
-            except Refused as exc:
-                subs.finish(sub.id, week, "refused", exc.attempts, str(exc))
-                report.refused.append((sub.id, str(exc)))
-                unreachable = 0
-            except Deferred as exc:
-                subs.finish(sub.id, week, "failed", exc.attempts, str(exc))
-                report.deferred.append((sub.id, str(exc)))
-                unreachable = 0
-            except Unreachable as exc:
-                subs.finish(sub.id, week, "failed", exc.attempts, str(exc), counts_against=False)
-                report.deferred.append((sub.id, str(exc)))
-                unreachable += 1
-                if unreachable >= MAX_UNREACHABLE_IN_A_ROW:
-                    report.aborted = f"SMTP-Server {self.settings.smtp_host}:{self.settings.smtp_port} " \
-                                     f"{unreachable}-mal in Folge nicht erreichbar ({exc})"
-                    break
-            else:
-                subs.finish(sub.id, week, "sent", attempts)
-                report.sent.append(sub.id)
-                if state == "sending":
-                    report.resent.append(sub.id)
-                unreachable = 0
+
+            def finish(status, attempts, error, unreachable, sub_id=sub.id):
+                # A server that can't be reached is not the address's fault: no strike against it.
+                subs.finish(sub_id, week, status, attempts, error, counts_against=not unreachable)
+
+            yield Send(sub.id, msg, state == "sending", finish)
             if progress is not None:
                 progress(sub.id)
 

@@ -47,7 +47,7 @@ from index.search_index import ProfileTable, SearchIndex, assemble_index
 from index.vectors import VectorIndex
 from ingest.funding import FundingDataset, clean_topic, find_funding_file
 from ingest.funding.joining import _dedupe, _join_limited
-from ingest.passages import WHOLE_FIELD, fit_to_window
+from ingest.passages import WHOLE_FIELD
 from ingest.pipeline import ProfilePreparer
 from ingest.schema import MAX_FIELD_CHARS, RecordError, validate_record
 from matcher.ranker import CONTENT_FLOOR, Query, Ranker, Weights

@@ -111,10 +111,11 @@ class LiveServer:
 
 
 @contextmanager
-def serving(db: Path, *, log_path: Path, workers: int = 2, env: dict[str, str] | None = None,
+def serving(db: Path, *, log_path: Path, workers: int | None = 2, env: dict[str, str] | None = None,
             args: Sequence[str] = (), command: Sequence[str] | None = None, cwd: str | None = None,
             startup_timeout_s: float = 120) -> Iterator[LiveServer]:
-    """``partnerradar serve --db DB --workers N`` on a free loopback port, until the block ends.
+    """``partnerradar serve --db DB --workers N`` on a free loopback port, until the block ends
+    (``workers=None``: without ``--workers``, the server's own default).
 
     Raises ``RuntimeError`` with the server's log when it exits or does not answer
     ``/healthz`` within ``startup_timeout_s``.
@@ -123,7 +124,7 @@ def serving(db: Path, *, log_path: Path, workers: int = 2, env: dict[str, str] |
     base = f"http://127.0.0.1:{port}"
     log = Path(log_path).open("w")
     argv = list(command or cli_command()) + ["serve", "--host", "127.0.0.1", "--port", str(port),
-                                             "--workers", str(workers), "--db", str(db), *args]
+                                             *(["--workers", str(workers)] if workers else []), "--db", str(db), *args]
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=clean_env(env), cwd=cwd,
                                start_new_session=True)
     server = LiveServer(base, port, Path(log_path), process)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from geo.distance import haversine_km_many
+from geo.distance import haversine_km, haversine_km_many
 from geo.names import _fold, _folds, _name_keys, _strip_decorations, normalise_district
 from geo.tables import CITY_POSTCODES, DISTRICTS, SAXON_POSTCODE_RANGES, _data
 
@@ -17,6 +17,12 @@ from geo.tables import CITY_POSTCODES, DISTRICTS, SAXON_POSTCODE_RANGES, _data
 _MAX_KM_INSIDE = 12.0
 #: Of equally named places, the bigger kind of place is the likelier meaning.
 _KIND_RANK = {"Kreisfreie Stadt": 0, "Stadt": 1, "Gemeinde": 2, "Ortsteil": 3}
+#: A town this far from the centre of a Saxon postcode given with it is not in it: in the
+#: official postcode-place table of Saxony no town lies more than 19.3 km from its postcodes'.
+_MAX_KM_TOWN_FROM_POSTCODE = 25.0
+#: Only town names are telling: villages share names across Saxony (Gersdorf, Hilbersdorf,
+#: Bärenstein …), and the hand-written table knows one of them at most.
+_TELLING_KINDS = ("Kreisfreie Stadt", "Stadt")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,13 @@ class Place:
 def is_saxon_postcode(postcode: str) -> bool:
     """Whether a postcode lies (at least partly) in Saxony."""
     return any(lo <= postcode <= hi for lo, hi in SAXON_POSTCODE_RANGES)
+
+
+def _postcode_key(postcode: str) -> str:
+    postcode = (postcode or "").strip()
+    if re.fullmatch(r"\d{4}", postcode):
+        postcode = "0" + postcode  # spreadsheets drop the leading zero of 01067
+    return postcode
 
 
 _POSTCODE_IN_TEXT = re.compile(r"(?<!\d)(?:D\s*-\s*)?(\d{5})(?!\d)")
@@ -50,15 +63,39 @@ class Gazetteer:
 
     def resolve(self, postcode: str = "", town: str = "") -> Place | None:
         """A place from a postcode and/or town name; the postcode wins when it is known."""
-        postcode = (postcode or "").strip()
+        postcode = _postcode_key(postcode)
         town = (town or "").strip()
-        if re.fullmatch(r"\d{4}", postcode):
-            postcode = "0" + postcode  # spreadsheets drop the leading zero of 01067
-        if re.fullmatch(r"\d{5}", postcode) and postcode in self._d.postcodes:
+        if self.knows_postcode(postcode):
             return self._from_postcode(postcode, town)
         if town:
             return self._from_town(town)
         return None
+
+    def knows_postcode(self, postcode: str) -> bool:
+        """Whether ``postcode`` is a German postcode the gazetteer has a centre for."""
+        postcode = _postcode_key(postcode)
+        return bool(re.fullmatch(r"\d{5}", postcode)) and postcode in self._d.postcodes
+
+    def town_far_from_postcode(self, postcode: str, town: str) -> tuple[Place, float] | None:
+        """(where ``postcode`` lies, km to ``town``) when ``town`` names a Saxon town that lies
+        too far from the Saxon postcode's centre to be in it: one of the two is wrong.
+
+        None when they fit, and when the gazetteer cannot tell: a postcode it does not know
+        or outside Saxony (it knows no names there), a name it knows only by a guess at a
+        slip of the keyboard, or a village's name (those are shared).
+        """
+        postcode = _postcode_key(postcode)
+        if not (self.knows_postcode(postcode) and is_saxon_postcode(postcode) and (town or "").strip()):
+            return None
+        hits = self._town_hits(town)
+        places = self._d.places
+        if not hits or any(places[i][0].kind not in _TELLING_KINDS for i in hits):
+            return None
+        lat, lon = self._d.postcodes[postcode]
+        km = min(haversine_km(lat, lon, places[i][1], places[i][2]) for i in hits)
+        if km <= _MAX_KM_TOWN_FROM_POSTCODE:
+            return None
+        return self._from_postcode(postcode, ""), km
 
     def locate(self, text: str) -> Place | None:
         """What someone types into a 'near' field: '09111', 'Chemnitz', '09111 Chemnitz'.
@@ -148,6 +185,14 @@ class Gazetteer:
         return None if i is None else self._place(i)
 
     def _match_town(self, town: str) -> int | None:
+        hits = self._town_hits(town)
+        if hits:
+            return self._best(hits)
+        full, base = _name_keys(town)
+        return self._fuzzy(full | base)
+
+    def _town_hits(self, town: str) -> set[int]:
+        """The places ``town`` names, without guessing at slips (empty: none by that name)."""
         d = self._d
         full, base = _name_keys(town)
         for keys, indexes in (
@@ -157,15 +202,15 @@ class Gazetteer:
         ):
             hits = {i for key in keys for index in indexes for i in index.get(key, [])}
             if hits:
-                return self._best(hits)
+                return hits
         # Longest leading words that name a place: 'Dresden-Neustadt', 'Chemnitz Zentrum'.
         for variant in _folds(town):
             tokens = _strip_decorations(variant).split()
             for n in range(len(tokens) - 1, 0, -1):
                 hits = set(d.full_index.get(" ".join(tokens[:n]), []))
                 if hits:
-                    return self._best(hits)
-        return self._fuzzy(full | base)
+                    return hits
+        return set()
 
     def _fuzzy(self, keys: set[str]) -> int | None:
         from rapidfuzz import process

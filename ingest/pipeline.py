@@ -80,13 +80,24 @@ class ProfilePreparer:
         return items
 
     def geocode(self, profile: Profile) -> None:
-        """Fill coordinates and district; an unknown postcode is the user's error."""
+        """Fill coordinates and district; an unknown postcode, or one that lies far from the
+        town given with it, is the user's error (the row is kept aside, never placed by a
+        guess: the town's centre must not hide a wrong postcode)."""
         if not (profile.postcode or profile.town):
             return
+        if profile.postcode and not self.gazetteer.knows_postcode(profile.postcode):
+            known_town = profile.town and self.gazetteer.resolve(town=profile.town) is not None
+            raise RecordError(f"Unbekannte Postleitzahl „{profile.postcode}“" + (
+                f" zum Ort „{profile.town}“: bitte berichtigen oder leer lassen (dann zählt der Ort)"
+                if known_town else ""))
+        far = self.gazetteer.town_far_from_postcode(profile.postcode, profile.town)
+        if far is not None:
+            postcode_place, km = far
+            raise RecordError(f"Postleitzahl „{profile.postcode}“ passt nicht zum Ort „{profile.town}“ "
+                              f"({profile.postcode} liegt bei {postcode_place.town}, {km:.0f} km entfernt): "
+                              "bitte Postleitzahl oder Ort berichtigen")
         place = self.gazetteer.resolve(postcode=profile.postcode, town=profile.town)
         if place is None:
-            if profile.postcode:
-                raise RecordError(f"Unbekannte Postleitzahl „{profile.postcode}“")
             log.info("town %r of %s not found; stored without coordinates", profile.town, profile.id)
             return
         profile.lat, profile.lon, profile.landkreis = place.lat, place.lon, place.landkreis

@@ -13,13 +13,12 @@ row with the same Message-ID, every other row exactly once. A second run sends n
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from digest.mailer import Deferred, Mailer, Refused, Unreachable
+from digest.delivery import Send, run_lock, send_each
+from digest.mailer import Mailer
 from introductions.mails import AnswerLinks, MailRenderer
 from introductions.model import INTRODUCED, NO_RESPONSE, OPEN, SIDES, IntroductionError
 from introductions.store import DAY_S, SYSTEM, IntroductionStore, IntroSettings, Introduction, day_of
@@ -27,11 +26,6 @@ from partnerradar.config import MailSettings
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPT_RUNS = 5
-MAX_UNREACHABLE_IN_A_ROW = 3
-
-
-class RunLocked(RuntimeError):
-    pass
 
 
 @dataclass
@@ -77,19 +71,9 @@ class Introductions:
         self.renderer = MailRenderer(self.mail_settings, self.links, self.settings)
 
     # -- the reminder run ------------------------------------------------------------
-    @contextmanager
     def _lock(self):
-        directory = self.radar.settings.index_dir
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / "introductions.lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RunLocked("Ein anderer Erinnerungslauf läuft gerade; bitte warten Sie, bis er fertig ist.") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return run_lock(self.radar.settings.index_dir, "introductions.lock",
+                        "Ein anderer Erinnerungslauf läuft gerade; bitte warten Sie, bis er fertig ist.")
 
     def remind(self, now: float | None = None, mailer: Mailer | None = None) -> RemindReport:
         now = now or time.time()
@@ -138,13 +122,16 @@ class Introductions:
                     count("stuck")
 
     def deliver(self, mailer: Mailer, report: RemindReport, now: float | None = None) -> None:
+        send_each(self._outbox_mails(report, now), mailer, self.mail_settings, report)
+
+    def _outbox_mails(self, report: RemindReport, now: float | None):
+        """The outbox's due mails, each claimed (``sending``) before it is yielded."""
         conn = self.store.conn
         rows = conn.execute(
             "SELECT id, introduction_id, kind, side, recipient, dedupe, status, attempts FROM introduction_mails "
             "WHERE status IN ('pending', 'sending') OR (status = 'failed' AND attempts < ?) ORDER BY id",
             (MAX_ATTEMPT_RUNS,)).fetchall()
         names = ("id", "introduction_id", "kind", "side", "recipient", "dedupe", "status", "attempts")
-        unreachable = 0
         for values in rows:
             mail = dict(zip(names, values))
             intro = self.store.get(mail["introduction_id"])
@@ -161,26 +148,13 @@ class Introductions:
                                    (mail["id"], mail["status"])).rowcount
             if not claimed:
                 continue
-            try:
-                attempts = mailer.send(msg)
-            except Refused as exc:
-                self._finish(mail["id"], "refused", exc.attempts, str(exc))
-                report.refused.append((mail["id"], str(exc)))
-                unreachable = 0
-            except (Deferred, Unreachable) as exc:
-                self._finish(mail["id"], "failed", 1, str(exc))
-                report.deferred.append((mail["id"], str(exc)))
-                unreachable = unreachable + 1 if isinstance(exc, Unreachable) else 0
-                if unreachable >= MAX_UNREACHABLE_IN_A_ROW:
-                    report.aborted = (f"SMTP-Server {self.mail_settings.smtp_host}:{self.mail_settings.smtp_port} "
-                                      f"{unreachable}-mal in Folge nicht erreichbar ({exc})")
-                    break
-            else:
-                self._finish(mail["id"], "sent", attempts, "", sent_at=now or time.time())
-                report.sent.append(mail["id"])
-                if mail["status"] == "sending":
-                    report.resent.append(mail["id"])
-                unreachable = 0
+
+            def finish(status, attempts, error, unreachable, mail_id=mail["id"]):
+                # A failed mail counts runs (MAX_ATTEMPT_RUNS), not SMTP attempts.
+                self._finish(mail_id, status, 1 if status == "failed" else attempts, error,
+                             sent_at=(now or time.time()) if status == "sent" else None)
+
+            yield Send(mail["id"], msg, mail["status"] == "sending", finish)
 
     def _finish(self, mail_id: int, status: str, attempts: int, error: str, sent_at: float | None = None) -> None:
         self.store.conn.execute(

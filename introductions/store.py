@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from introductions.model import (ACCEPTED, ANSWER_LABELS, COOPERATION, COOPERATION_SOURCE,
                                  COOPERATION_TITLE, DECLINED, INTRODUCED, MAX_MESSAGE_CHARS,
-                                 MAX_NOTE_CHARS, MEETING, MIN_MESSAGE_CHARS, NO_RESPONSE, OPEN,
+                                 MAX_NOTE_CHARS, MIN_MESSAGE_CHARS, OPEN,
                                  REFUSED, REQUESTED, SIDES, Answers, IntroductionError,
                                  check_transition, clean_text, label)
 from store.users import Users

@@ -1,7 +1,6 @@
 """The ``partnerradar`` command line: a thin layer over ``Radar``, mirroring the HTTP API."""
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -10,7 +9,8 @@ import click
 
 from ingest.readers import UnusableFile
 from matcher.request import BadRequest, SearchRequest
-from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option
+from partnerradar.cli_common import (EXIT_OK, EXIT_UNUSABLE, _fail, _radar, _settings, db_option, echo_file_report,
+                                     echo_json, file_exit_code)
 from partnerradar.config import DEMO_PROFILES
 
 
@@ -82,25 +82,19 @@ def ingest(ctx, files, fmt, merge_duplicates, as_json):
         except ModelMismatch as exc:
             _fail(str(exc))
         if as_json:
-            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+            echo_json(report.to_dict(), indent=None)
         else:
-            for rejected in report.rejected:
-                click.echo(str(rejected))
-            if grouped:
-                click.echo(f"{file}: {grouped}", err=True)
             read = f"{report.read} Organisationen" if grouped else f"{report.read} Zeilen"
-            click.echo(f"{file}: {read} gelesen, {report.inserted} neu, {report.updated} "
-                       f"geändert, {report.unchanged} unverändert, {len(report.rejected)} abgelehnt", err=True)
-            if report.rejects_file:
-                click.echo(f"Abgelehnte Zeilen gesichert in {report.rejects_file}", err=True)
+            echo_file_report(report, *([f"{file}: {grouped}"] if grouped else []),
+                             f"{file}: {read} gelesen, {report.inserted} neu, {report.updated} geändert, "
+                             f"{report.unchanged} unverändert, {len(report.rejected)} abgelehnt")
             for d in report.duplicates:
                 click.echo(f"Mögliche Dublette: {d.a} ~ {d.b} ({d.reason}, {d.score:.0f})", err=True)
             for kept, removed in report.merged:
                 click.echo(f"Zusammengeführt: {removed} -> {kept}", err=True)
             for _, _, reason in report.merge_refused:
                 click.echo(f"Nicht zusammengeführt: {reason}", err=True)
-        if report.rejected and code == EXIT_OK:
-            code = EXIT_REJECTED
+        code = file_exit_code(code, report)
     sys.exit(code)
 
 
@@ -125,7 +119,7 @@ def delete(ctx, ids):
 
 def _print_results(results, as_json):
     if as_json:
-        click.echo(json.dumps({"results": results}, ensure_ascii=False, indent=2))
+        echo_json({"results": results})
         return
     if not results:
         click.echo("Keine passenden Partner gefunden.")
@@ -300,7 +294,8 @@ def duplicates(ctx, merge):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse, auf der der Server lauscht.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port des Servers.")
-@click.option("--workers", default=None, type=int, help="Worker-Prozesse (Standard: Zahl der CPU-Kerne).")
+@click.option("--workers", default=None, type=int,
+              help="Worker-Prozesse (Standard: Zahl der CPU-Kerne, die der Prozess nutzen darf, etwa nach taskset).")
 @db_option
 @click.pass_context
 def serve(ctx, host, port, workers):
@@ -343,7 +338,7 @@ def demo(ctx, path):
 @click.pass_context
 def health(ctx):
     """Zustand von Datenbank, Index und Modell anzeigen (JSON)."""
-    click.echo(json.dumps(_radar(ctx).health(), ensure_ascii=False, indent=2))
+    echo_json(_radar(ctx).health())
 
 
 # The yardstick's command lives with the evaluation code; the CLI only mounts it.

@@ -7,12 +7,11 @@ the audit log with the operating-system user as actor.
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 
 import click
 
-from partnerradar.cli_common import _confirm, _fail, _radar, db_option
+from partnerradar.cli_common import _confirm, _fail, _radar, db_option, echo_json
 
 
 def _users(ctx):
@@ -184,7 +183,7 @@ def check(ctx, repair, as_json):
 
     report = run_check(_radar(ctx), repair=repair)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        echo_json(report.to_dict(), indent=None)
     else:
         for line in report.repaired:
             click.echo(f"Repariert: {line}", err=True)

@@ -1,11 +1,13 @@
 """What every ``partnerradar`` command shares: the radar of the global options, the German
-failure line and exit codes, the ``--db`` option after a sub-command's name.
+failure line and exit codes, the ``--db`` option after a sub-command's name, and how a
+command prints its report (JSON for scripts, German lines for people).
 
 Its own module so that the sub-command modules (``cli_*``, ``evaluation/command.py``) need
 not import the ``partnerradar.cli`` that mounts them.
 """
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -13,6 +15,9 @@ import click
 from partnerradar.config import Settings, load_settings
 
 EXIT_OK, EXIT_UNUSABLE, EXIT_REJECTED = 0, 1, 3
+#: Mail runs: 1 the run stopped (mail server unreachable, another run going), 3 some mails
+#: not delivered yet (the next run tries again).
+EXIT_ABORTED, EXIT_DEFERRED = 1, 3
 
 
 def _settings(ctx) -> Settings:
@@ -34,6 +39,44 @@ def _radar(ctx):
         if isinstance(exc, StoreUnavailable):       # PostgreSQL unreachable: German, no traceback
             _fail(str(exc))
         raise
+
+
+def _mail_settings(radar):
+    """The mail settings of the command's file and environment, or a German failure line."""
+    try:
+        return radar.settings.mail
+    except ValueError as exc:
+        _fail(f"Mail-Einstellungen: {exc}")
+
+
+def echo_json(body, indent: int | None = 2) -> None:
+    """JSON as scripts read it (umlauts as they are); ``indent=None``: one line (one per file)."""
+    click.echo(json.dumps(body, ensure_ascii=False, indent=indent))
+
+
+def echo_report(report, as_json: bool) -> None:
+    """A run's report: its ``to_dict()`` as JSON, or its German ``summary()`` lines."""
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    for line in report.summary():
+        click.echo(line)
+
+
+def echo_file_report(report, *lines: str) -> None:
+    """A file read in: each rejected row on stdout (``FILE:LINE: reason``, for editors and
+    grep), then the German ``lines`` on stderr and where the rejected rows are kept."""
+    for rejected in report.rejected:
+        click.echo(str(rejected))
+    for line in lines:
+        click.echo(line, err=True)
+    if report.rejects_file:
+        click.echo(f"Abgelehnte Zeilen gesichert in {report.rejects_file}", err=True)
+
+
+def file_exit_code(code: int, report) -> int:
+    """The exit code after one more file: 3 once a row was rejected, unless a file was unusable (1)."""
+    return EXIT_REJECTED if report.rejected and code == EXIT_OK else code
 
 
 def _fail(message: str, code: int = 2):

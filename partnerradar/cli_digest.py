@@ -7,26 +7,19 @@ Mounted in ``partnerradar.cli`` with ``main.add_command``; mirrors ``digest.runn
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 import click
 
-from partnerradar.cli_common import _fail, _radar, db_option
-
-EXIT_OK, EXIT_ABORTED, EXIT_DEFERRED = 0, 1, 3
-
+from partnerradar.cli_common import (EXIT_ABORTED, EXIT_DEFERRED, EXIT_OK, _fail, _mail_settings, _radar, db_option,
+                                     echo_json, echo_report)
 
 def _digest(ctx):
     from digest.runner import Digest
 
     radar = _radar(ctx)
-    try:
-        settings = radar.settings.mail
-    except ValueError as exc:
-        _fail(f"Mail-Einstellungen: {exc}")
-    return Digest(radar, settings)
+    return Digest(radar, _mail_settings(radar))
 
 
 @click.group()
@@ -49,7 +42,7 @@ def send(ctx, week, dry_run, out_dir, as_json):
     3: einige E-Mails noch nicht zugestellt (der nächste Lauf versucht es wieder), 1: Lauf
     abgebrochen (SMTP-Server nicht erreichbar oder ein anderer Lauf ist im Gang).
     """
-    from digest.runner import RunLocked
+    from digest.delivery import RunLocked
 
     service = _digest(ctx)
     try:
@@ -58,11 +51,8 @@ def send(ctx, week, dry_run, out_dir, as_json):
         _fail(str(exc))
     except RunLocked as exc:
         _fail(str(exc), EXIT_ABORTED)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.summary():
-            click.echo(line)
+    echo_report(report, as_json)
+    if not as_json:
         for path in report.files:
             click.echo(f"  {path}")
     if report.aborted:
@@ -82,11 +72,7 @@ def confirmations(ctx, as_json):
     Exit-Code 0: nichts wartet mehr, 3: einige warten noch (späterer Versuch).
     """
     report = _digest(ctx).deliver_registrations(ignore_schedule=True)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.summary():
-            click.echo(line)
+    echo_report(report, as_json)
     sys.exit(EXIT_DEFERRED if report.deferred else EXIT_OK)
 
 
@@ -196,7 +182,7 @@ def list_(ctx, as_json):
     rows = service.subscriptions.conn.execute("SELECT id FROM subscriptions ORDER BY profile_id, created_at")
     subs = [service.subscriptions.get(r[0]).public() for r in rows.fetchall()]
     if as_json:
-        click.echo(json.dumps(subs, ensure_ascii=False, indent=2))
+        echo_json(subs)
         return
     for s in subs:
         click.echo(f"{s['id']}  {s['profile_id']}  {s['status']:<12} {s['email']}")
@@ -210,7 +196,7 @@ def list_(ctx, as_json):
 @click.pass_context
 def export(ctx, firm):
     """Alles, was über die Abonnenten von FIRM gespeichert ist, als JSON."""
-    click.echo(json.dumps(_digest(ctx).subscriptions.export_profile(firm), ensure_ascii=False, indent=2))
+    echo_json(_digest(ctx).subscriptions.export_profile(firm))
 
 
 @subscriber.command()

@@ -1,12 +1,11 @@
 """``partnerradar innoslam …``: Inno Slam planning on the command line (mirrors /api/v1/innoslam)."""
 from __future__ import annotations
 
-import json
 
 import click
 
 from matcher.request import BadRequest
-from partnerradar.cli_common import _fail, _radar, db_option
+from partnerradar.cli_common import _fail, _radar, db_option, echo_json
 
 
 def _run(action):
@@ -16,10 +15,6 @@ def _run(action):
         return action()
     except (BadRequest, NotFound) as exc:
         _fail(str(exc))
-
-
-def _echo_json(body: dict) -> None:
-    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
 
 
 def _num(value: float, digits: int = 2) -> str:
@@ -57,7 +52,7 @@ def audience(ctx, topic, profile_id, top_districts, firms_per_district, as_json)
     body = _run(lambda: innoslam.audience(radar, topic=topic, profile_id=profile_id,
                                          top_districts=top_districts, firms_per_district=firms_per_district))
     if as_json:
-        return _echo_json(body)
+        return echo_json(body)
     shown = [d for d in body["districts"] if d["matching_firms"]]
     if not shown:
         click.echo("In keinem Landkreis passen Firmen gut zu diesem Thema.")
@@ -91,7 +86,7 @@ def programme(ctx, district, town, radius_km, n, candidates, as_json):
     radar = _radar(ctx)
     body = _run(lambda: innoslam.plan_programme(radar, district, town, radius_km, n, list(candidates) or None))
     if as_json:
-        return _echo_json(body)
+        return echo_json(body)
     click.echo(f"Programm für {body['region']}: erwartetes Publikum {body['expected_audience']} "
                f"von {body['firms_in_region']} Firmen")
     if not body["talks"]:
@@ -124,7 +119,7 @@ def tour(ctx, scientist_ids, n_events, talks_per_event, districts, as_json):
     radar = _radar(ctx)
     body = _run(lambda: innoslam.plan_tour(radar, list(scientist_ids), n_events, talks_per_event, list(districts) or None))
     if as_json:
-        return _echo_json(body)
+        return echo_json(body)
     for i, event in enumerate(body["events"], 1):
         venue = f" in {event['venue']}" if event["venue"] else ""
         click.echo(f"Veranstaltung {i}: {event['district']}{venue} (Summe {_num(event['score'])})")

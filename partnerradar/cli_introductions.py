@@ -9,27 +9,20 @@ unreachable, or another run is going on).
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 import time
 from datetime import datetime
 
 import click
 
-from partnerradar.cli_common import _fail, _radar, db_option
-
-EXIT_OK, EXIT_ABORTED, EXIT_DEFERRED = 0, 1, 3
-
+from partnerradar.cli_common import (EXIT_ABORTED, EXIT_DEFERRED, EXIT_OK, _fail, _mail_settings, _radar, db_option,
+                                     echo_json)
 
 def _service(ctx):
     from introductions.runner import Introductions
 
     radar = _radar(ctx)
-    try:
-        settings = radar.settings.mail
-    except ValueError as exc:
-        _fail(f"Mail-Einstellungen: {exc}")
-    return Introductions(radar, settings)
+    return Introductions(radar, _mail_settings(radar))
 
 
 def _operator():
@@ -77,7 +70,7 @@ def list_(ctx, state, as_json):
         _fail(str(exc))
     items = [service.store.as_dict(i, who) for i in service.store.list_for(who, state, limit=10**6)]
     if as_json:
-        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        echo_json(items)
         return
     for i in items:
         click.echo(f"{i['id']}  {i['state_label']:<22} {i['seeker']['name']} → {i['partner']['name']}"
@@ -101,7 +94,7 @@ def show(ctx, intro_id, as_json):
     except IntroductionError as exc:
         _fail(str(exc), 1)
     if as_json:
-        click.echo(json.dumps(item, ensure_ascii=False, indent=2))
+        echo_json(item)
         return
     click.echo(f"{item['seeker']['name']} → {item['partner']['name']} ({item['region'] or 'ohne Landkreis'})")
     click.echo(f"Stand: {item['state_label']}" + (f", nächster Schritt {item['next_step']}" if item["next_step"] else ""))
@@ -170,7 +163,7 @@ def remind(ctx, now_text, as_json):
     Exit-Code 0: alles zugestellt, 3: einige E-Mails noch nicht (der nächste Lauf versucht es
     wieder), 1: Lauf abgebrochen.
     """
-    from introductions.runner import RunLocked
+    from digest.delivery import RunLocked
 
     from confirmations.store import Confirmations
     from digest.mailer import Mailer
@@ -188,13 +181,15 @@ def remind(ctx, now_text, as_json):
         with service._lock(), Mailer(service.mail_settings) as mailer:
             confirmed = Confirmations(service.radar, service.mail_settings).run(mailer, now)
     if as_json:
-        click.echo(json.dumps({**report.to_dict(), "profile_confirmations": {
+        echo_json({**report.to_dict(), "profile_confirmations": {
             "sent": len(confirmed.sent) if confirmed else 0, "resent": confirmed.resent if confirmed else [],
-            "deferred": len(confirmed.deferred) if confirmed else 0},
-            "seconds": round(time.perf_counter() - started, 2)}, ensure_ascii=False, indent=2))
+            "deferred": len(confirmed.deferred) if confirmed else 0,
+            "refused": len(confirmed.refused) if confirmed else 0,
+            "aborted": (confirmed.aborted or None) if confirmed else None},
+            "seconds": round(time.perf_counter() - started, 2)})
     else:
         for line in report.summary() + (confirmed.summary() if confirmed else []):
             click.echo(line)
-    if report.aborted:
+    if report.aborted or (confirmed and confirmed.aborted):
         sys.exit(EXIT_ABORTED)
     sys.exit(EXIT_DEFERRED if report.deferred or (confirmed and confirmed.deferred) else EXIT_OK)

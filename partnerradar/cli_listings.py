@@ -4,7 +4,6 @@ The command line is the operator's: it shows every owner, also of anonymous list
 """
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,17 +11,14 @@ from pathlib import Path
 import click
 
 from ingest.readers import UnusableFile
-from partnerradar.cli_common import EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option
+from partnerradar.cli_common import (EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE, _fail, _radar, _settings, db_option,
+                                     echo_file_report, echo_json, file_exit_code)
 
 
 def _service(ctx):
     from listings.service import Listings
 
     return Listings(_radar(ctx))
-
-
-def _echo_json(body) -> None:
-    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
 
 
 def _date(ts: float) -> str:
@@ -83,7 +79,7 @@ def add(ctx, as_json, anonymous, **fields):
         _fail(str(exc))
     owner = service.radar.store.get_profile(created["profile_id"])
     if as_json:
-        return _echo_json(service.view(created, owner, True))
+        return echo_json(service.view(created, owner, True))
     click.echo(f"Eingestellt: {created['id']} ({_label(created)}), gültig bis {_date(created['expires_at'])}")
     _print_hits(service, service.matches(created["id"], limit=5))
 
@@ -119,7 +115,7 @@ def list_(ctx, profile_id, type_, landkreis, limit, as_json):
                                      limit=max(1, min(limit, 1000)))
     owners = service.owners(rows)
     if as_json:
-        return _echo_json({"total": total, "listings": [service.view(r, owners.get(r["profile_id"]), True)
+        return echo_json({"total": total, "listings": [service.view(r, owners.get(r["profile_id"]), True)
                                                         for r in rows]})
     if not rows:
         click.echo("Keine Einträge gefunden.")
@@ -170,7 +166,7 @@ def matches(ctx, listing_id, top, as_json):
         _fail(str(exc), 1)
     if as_json:
         listing = service.store.get(listing_id)
-        return _echo_json({"listing": service.view(listing, service.radar.store.get_profile(listing["profile_id"]),
+        return echo_json({"listing": service.view(listing, service.radar.store.get_profile(listing["profile_id"]),
                                                    True), "matches": service.hits_view(hits, True)})
     _print_hits(service, hits)
 
@@ -200,16 +196,11 @@ def import_(ctx, files, as_json):
             code = EXIT_UNUSABLE
             continue
         if as_json:
-            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+            echo_json(report.to_dict(), indent=None)
         else:
-            for rejected in report.rejected:
-                click.echo(str(rejected))
-            click.echo(f"{file}: {report.read} Zeilen gelesen, {report.inserted} neu, {report.updated} geändert, "
-                       f"{len(report.rejected)} abgelehnt", err=True)
-            if report.rejects_file:
-                click.echo(f"Abgelehnte Zeilen gesichert in {report.rejects_file}", err=True)
-        if report.rejected and code == EXIT_OK:
-            code = EXIT_REJECTED
+            echo_file_report(report, f"{file}: {report.read} Zeilen gelesen, {report.inserted} neu, "
+                                     f"{report.updated} geändert, {len(report.rejected)} abgelehnt")
+        code = file_exit_code(code, report)
     sys.exit(code)
 
 
@@ -274,7 +265,7 @@ def remind(ctx, send, as_json):
 
     result = run(_service(ctx), _settings(ctx).mail, send=send)
     if as_json:
-        return _echo_json({"reminders": result})
+        return echo_json({"reminders": result})
     if not result:
         click.echo("Keine Einträge laufen in den nächsten 14 Tagen ab.")
     for entry in result:
@@ -313,7 +304,7 @@ def region(ctx, landkreis, town, radius_km, csv_path, as_json):
         Path(csv_path).write_text("\ufeff" + csv_text(CSV_HEADER, csv_rows(result["pairs"], owners, lambda _p: True)),
                                   encoding="utf-8")
     if as_json:
-        return _echo_json({"region": result["region"], "totals": result["totals"],
+        return echo_json({"region": result["region"], "totals": result["totals"],
                            "pairs": [{"offer": p["offer"]["id"], "request": p["request"]["id"],
                                       "score": p["hit"].score, "mutual": p["hit"].mutual,
                                       "explanation": p["hit"].explanation} for p in result["pairs"]]})

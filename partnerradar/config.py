@@ -62,7 +62,8 @@ class MailSettings:
     smtp_timeout: float = 30.0
     mail_from: str = "Partnerradar <digest@partnerradar.invalid>"
     base_url: str = "http://127.0.0.1:8000"
-    #: Signs the links of mails (confirm, manage, unsubscribe); kept out of repr and logs.
+    #: Signs the links of mails (confirm, manage, unsubscribe) and the server's session
+    #: cookies (api/auth.py); kept out of repr and logs.
     secret_key: str = field(default="", repr=False)
     #: Partners per digest and the lowest score (0–100) a partner needs to be mentioned.
     digest_top: int = 5
@@ -126,6 +127,13 @@ class Settings:
         return self._mail
 
     @property
+    def secret_key(self) -> str:
+        """The secret that signs the session cookies and the mails' links (``secret_key`` of
+        the same file and environment as ``.mail``); '' for none: each database keeps its own.
+        Read alone, so that a server's cookies neither wait for nor fail on the SMTP settings."""
+        return str(_mail_values(self.config_file).get("secret_key", ""))
+
+    @property
     def index_dir(self) -> Path:
         """The index lives beside the database: data/partnerradar.db -> data/partnerradar.index/."""
         return self.db_path.with_suffix(".index")
@@ -185,12 +193,18 @@ _MAIL_ENV = {"smtp_host": "PARTNERRADAR_SMTP_HOST", "smtp_port": "PARTNERRADAR_S
 _MAIL_KEYS = {f.name for f in fields(MailSettings)}
 
 
-def _read_mail_settings(config_file: Path | None, env=None) -> MailSettings:
+def _mail_values(config_file: Path | None, env=None) -> dict:
+    """The mail settings as written: the file's, overridden by the environment's."""
     env = os.environ if env is None else env
     values = {k: v for k, v in _read_table(_config_path(config_file, env)).items() if k in _MAIL_KEYS}
     for key, var in _MAIL_ENV.items():
         if env.get(var):
             values[key] = env[var]
+    return values
+
+
+def _read_mail_settings(config_file: Path | None, env=None) -> MailSettings:
+    values = _mail_values(config_file, env)
     try:
         for key in ("smtp_port", "digest_top", "digest_min_score", "confirm_max_age_s", "manage_max_age_s",
                     "unsubscribe_max_age_s", "send_attempts"):

@@ -345,10 +345,11 @@ class Users:
         self.conn.execute("DELETE FROM profile_creators WHERE profile_id=?", (profile_id,))
 
     # -- audit log ----------------------------------------------------------------
-    def audit(self, actor: str, role: str, action: str, target: str = "", detail: str = "", ip: str = "") -> None:
+    def audit(self, actor: str, role: str, action: str, target: str = "", detail: str = "", ip: str = "",
+              at: float | None = None) -> None:
         self.conn.execute(
             "INSERT INTO audit_log (at, actor, role, action, target, detail, ip) VALUES (?,?,?,?,?,?,?)",
-            (time.time(), actor, role, action, target, detail[:2000], ip))
+            (at or time.time(), actor, role, action, target, detail[:2000], ip))
 
     @contextmanager
     def audited(self, actor: str, role: str, action: str, target: str = "", detail: str = "",

@@ -418,6 +418,52 @@ def test_session_login_gives_the_role_and_writes_need_the_csrf_token(writer):
     assert http.get("/api/v1/me").get_json()["role"] == "anonymous"
 
 
+def _server_with_config(config_text: str, db, encoder, tmp_path, name: str):
+    """An app as ``partnerradar --config <file> serve`` builds it: settings from the file only."""
+    from partnerradar.config import load_settings
+    from partnerradar.radar import Radar
+
+    site = tmp_path / f"{name}.toml"
+    site.write_text(f'[partnerradar]\ndb_path = "{db}"\n' + config_text, encoding="utf-8")
+    radar = Radar(load_settings(site, env={}), encoder=encoder)
+    app = create_app(radar.settings, radar=radar)
+    app.config["SESSION_COOKIE_SECURE"] = False
+    return app
+
+
+def _session_sid(app, cookie: str):
+    """What ``app`` reads from this session cookie: the session id, or None for a bad signature."""
+    from flask import session
+
+    with app.test_request_context("/", headers={"Cookie": f"partnerradar_session={cookie}"}):
+        return session.get("sid")
+
+
+def test_the_session_cookie_is_signed_with_the_config_files_secret(access_template, encoder, tmp_path,
+                                                                  monkeypatch):
+    """``secret_key`` in the file given to ``--config`` signs the session cookies (it was read
+    from the environment only, so each server signed with its own database's secret): a cookie
+    of one server verifies in another started with the same file, not with another secret."""
+    monkeypatch.delenv("PARTNERRADAR_SECRET_KEY", raising=False)
+    first = _server_with_config('secret_key = "geheim-nur-in-site-toml"\n',
+                                copy_database(access_template[0], tmp_path / "eins.db"), encoder, tmp_path, "eins")
+    http = first.test_client()
+    assert _login(http, "mittelsachsen@test.example", PASSWORD).status_code == 302
+    assert http.get("/api/v1/me").get_json()["role"] == "manager"
+    cookie = http.get_cookie("partnerradar_session").value
+    sid = _session_sid(first, cookie)
+    assert sid is not None
+
+    same_file = _server_with_config('secret_key = "geheim-nur-in-site-toml"\n',
+                                    copy_database(access_template[0], tmp_path / "zwei.db"), encoder, tmp_path, "zwei")
+    other_secret = _server_with_config('secret_key = "ein-ganz-anderes-geheimnis"\n',
+                                       copy_database(access_template[0], tmp_path / "drei.db"), encoder, tmp_path,
+                                       "drei")
+
+    assert _session_sid(same_file, cookie) == sid
+    assert _session_sid(other_secret, cookie) is None
+
+
 def _change_password(http, current, new, repeat=None):
     page = http.get("/konto/passwort")
     return http.post("/konto/passwort", data={"bisher": current, "neu": new, "wiederholung": repeat or new,

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from partnerradar.cli import main
-from tests.access_helpers import PASSWORD, api_key
+from tests.access_helpers import PASSWORD
 from tests.test_access import Client, _change_password, _login, _token, access_template, writer  # noqa: F401
 
 LASER = "Laserfügetechnik Mittweida GmbH"     # kl-laser, a listed firm in Mittelsachsen

@@ -60,3 +60,50 @@ def test_an_unconfirmed_profile_is_asked_once_a_year_and_one_button_confirms(age
     assert radar.store.conn.execute("SELECT count(*) FROM audit_log WHERE action='profile.confirm' AND "
                                     "target='demo-001'").fetchone()[0] == 1
     assert visitor.get("/profil/bestaetigen/gefälscht").status_code == 403
+
+
+def test_a_confirmation_is_audited_on_a_database_without_accounts(small_radar, mail_env):
+    """The audit table was made only by ``Users(store)``: on a database where no server had
+    run and no account existed yet, confirming a profile failed ("no such table: audit_log")."""
+    from confirmations.store import Confirmations
+    from partnerradar.config import load_settings
+
+    tables = set(small_radar.store.db.table_names())
+    assert "audit_log" not in tables and "users" not in tables      # as ingest leaves a database
+
+    Confirmations(small_radar, load_settings().mail).confirm("kl-laser", "Test", now=1_700_000_000)
+
+    [(at, actor, action, target)] = small_radar.store.conn.execute(
+        "SELECT at, actor, action, target FROM audit_log").fetchall()
+    assert (at, actor, action, target) == (1_700_000_000, "Test", "profile.confirm", "kl-laser")
+
+
+def test_the_yearly_run_stops_when_the_mail_server_is_down_and_the_next_run_sends_all(
+        radar, inbox, mail_env, monkeypatch):
+    """With the mail server down the yearly run tried every unconfirmed profile, however many
+    (each with its retries); like the digest it stops after three in a row, and a run once the
+    server is back sends every mail, the ones never tried included."""
+    from confirmations.store import Confirmations
+    from digest.mailer import Mailer
+    from partnerradar.config import load_settings
+    from tests.smtp_inbox import free_port
+
+    then = time.time() - YEAR_AND_A_MONTH
+    aged_ids = ["demo-001", "demo-002", "demo-003", "demo-004", "demo-005"]
+    radar.store.conn.execute(f"UPDATE profiles SET created_at=?, updated_at=? WHERE id IN "
+                             f"({','.join('?' * len(aged_ids))})", [then, then, *aged_ids])
+    monkeypatch.setenv("PARTNERRADAR_SMTP_PORT", str(free_port()))       # nothing listens there
+    down = load_settings().mail
+    with Mailer(down) as mailer:
+        report = Confirmations(radar, down).run(mailer)
+
+    assert len(report.deferred) == 3 and report.sent == []
+    assert "3-mal in Folge nicht erreichbar" in report.aborted
+    assert any(line.startswith("Profilpflege abgebrochen") for line in report.summary())
+
+    monkeypatch.setenv("PARTNERRADAR_SMTP_PORT", str(inbox.port))
+    back = load_settings().mail
+    with Mailer(back) as mailer:
+        again = Confirmations(radar, back).run(mailer)
+    assert sorted(again.sent) == aged_ids and not again.aborted
+    assert len(inbox.messages) == 5

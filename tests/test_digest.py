@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -105,8 +104,6 @@ def register(client, email=ADDRESS, firm=FIRM, **preferences):
 def delivered(client, timeout_s=60):
     """Wait until the app's background sender has worked through the registrations (the
     request itself never talks to the mail server)."""
-    import time
-
     outbox = client.application.extensions["digest"].subscriptions
     deadline = time.monotonic() + timeout_s
     while outbox.pending_requests():
@@ -565,8 +562,6 @@ def test_preview_shows_the_next_digest_in_german(client, radar, inbox):
 
 
 def test_confirmation_link_expires(radar, mail_env, inbox):
-    import time
-
     from digest.runner import Digest
     from partnerradar.config import load_settings
 

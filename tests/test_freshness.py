@@ -10,7 +10,6 @@ import time
 from confirmations.store import Confirmations
 from partnerradar.config import load_settings
 from matcher.freshness import GRACE_DAYS, UNCONFIRMED_AFTER_DAYS
-from store.users import Users
 from tests.conftest import ids_of, search
 
 QUERY = "Laserstrahlschweißen von Aluminium und zerstörungsfreie Prüfung der Schweißnähte"
@@ -42,6 +41,5 @@ def test_an_unconfirmed_profile_moves_down_and_its_reasons_say_why(small_radar):
     assert not any("nicht bestätigt" in r for h in after if h["id"] != first for r in h["explanation"]["reasons"])
 
     # One click on "still correct" and it is back where its content puts it.
-    Users(small_radar.store)                 # the audit log the confirmation writes to
     Confirmations(small_radar, load_settings().mail).confirm(first, "Test")
     assert ids_of(search(small_radar, query=QUERY, limit=5))[:2] == [first, second]

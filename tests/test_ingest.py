@@ -186,6 +186,37 @@ def test_rejected_rows_are_kept_in_the_table_and_in_a_rejects_file(tmp_path, enc
     assert "Bäckerei Ungültig GmbH" in rows[1]["raw"]
 
 
+def test_a_postcode_that_does_not_exist_or_lies_far_from_its_town_is_kept_aside(tmp_path, encoder):
+    """A postcode that is no postcode ("99999 Chemnitz") used to be placed at the town by the
+    name alone, and one of another town ("01067 Chemnitz": Dresden) in that other town; the
+    profile then showed up in searches of the wrong region. Both rows are kept aside, in
+    German, with their lines; the rest goes in, villages with a shared name included."""
+    radar = make_radar(tmp_path / "p.db", encoder)
+    nowhere = ("z-nirgends", "Metallbau Nirgendwo GmbH", "kmu", "Stahlbau und Schlosserarbeiten für Hallen.",
+               "", "", "", "", "99999", "Chemnitz", "", "", "", "ja")
+    elsewhere = ("z-woanders", "Drehteile Woanders GmbH", "kmu", "Präzisionsdrehteile aus Edelstahl.",
+                 "", "", "", "", "01067", "Chemnitz", "", "", "", "ja")
+    # Gersdorf lies at 04703 (Leisnig) and near Hohenstein-Ernstthal: a village's name tells nothing
+    village = ("z-dorf", "Hofladen Gersdorf", "kmu", "Der Hofladen verkauft Milch und Käse vom eigenen Hof.",
+               "", "", "", "", "04703", "Gersdorf", "", "", "", "ja")
+    # outside Saxony the gazetteer knows no town names: Frankenberg (Eder) is not Frankenberg/Sa.
+    hessian = ("z-eder", "Holzbau Frankenberg (Eder) GmbH", "kmu", "Holzrahmenbau für Kindergärten.",
+               "", "", "", "", "35066", "Frankenberg", "", "", "", "ja")
+    path = write_csv(tmp_path / "profile.csv", [LASER_ROW, nowhere, elsewhere, village, hessian, BAKERY_ROW])
+
+    report = radar.ingest(path)
+
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (3, "Unbekannte Postleitzahl „99999“ zum Ort „Chemnitz“: bitte berichtigen oder leer lassen "
+            "(dann zählt der Ort)"),
+        (4, "Postleitzahl „01067“ passt nicht zum Ort „Chemnitz“ (01067 liegt bei Dresden, 61 km entfernt): "
+            "bitte Postleitzahl oder Ort berichtigen")]
+    assert sorted(radar.store.content_hashes()) == ["z-baeck", "z-dorf", "z-eder", "z-laser"]
+    assert radar.get_profile("z-laser")["landkreis"] == "Erzgebirgskreis"
+    assert radar.get_profile("z-eder")["landkreis"] == ""
+    assert sorted(r["line"] for r in radar.store.rejects()) == [3, 4]
+
+
 def test_same_organisation_twice_in_one_file_is_rejected_the_second_time(tmp_path, encoder):
     radar = make_radar(tmp_path / "p.db", encoder)
     path = tmp_path / "doppelt.csv"

@@ -8,7 +8,6 @@ SMTP server on loopback (tests/smtp_inbox.py), the real CLI; time is moved with 
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 import time
 from pathlib import Path

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.conftest import CONTACT_MARKERS, SMALL_CSV, ids_of, make_radar, search
+from tests.conftest import CONTACT_MARKERS, ids_of, make_radar, search
 from evaluation.live_server import serving
 from tests.test_server import request
 

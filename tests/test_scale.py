@@ -15,7 +15,7 @@ from index.search_index import APPROXIMATE, choose_index_type
 from ingest.schema import validate_record
 from partnerradar.config import Settings
 from partnerradar.radar import Radar
-from tests.conftest import SMALL_CSV, ids_of, search
+from tests.conftest import ids_of, search
 
 LASER_QUERY = "Laserstrahlschweißen von Aluminium im Leichtbau"
 

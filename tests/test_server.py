@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 
@@ -96,3 +98,18 @@ def test_profile_created_over_http_is_found_and_stored(server, encoder):
     status, _, _ = request(base, "/api/v1/profiles/http-kaelte", method="DELETE", key=key)
     assert status == 204
     assert reader.store.get_profile("http-kaelte") is None
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2
+                    or shutil.which("taskset") is None, reason="needs two CPUs and taskset to pin to one")
+def test_the_default_worker_count_follows_the_cpus_the_server_may_use(tmp_path, small_template):
+    """``taskset -c <one cpu> partnerradar serve`` (no --workers) used to start a worker per core
+    of the machine, all competing for that one CPU; it starts one, and it answers."""
+    from evaluation.live_server import cli_command
+
+    db = copy_database(small_template, tmp_path / "pinned.db")
+    one_cpu = str(min(os.sched_getaffinity(0)))
+    with serving(db, workers=None, command=["taskset", "-c", one_cpu, *cli_command()],
+                 log_path=tmp_path / "server.log", startup_timeout_s=300) as live:
+        assert request(live.base, "/healthz")[0] == 200
+        assert "(1 Worker-Prozess," in live.log(), live.log()

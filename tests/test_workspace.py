@@ -180,6 +180,37 @@ def test_stale_and_incomplete_profiles_are_listed(as_role, small_radar):
         assert re.search(r"<td>[^<]*(Beschreibung|Angebot|Gesuch|Postleitzahl|E-Mail)[^<]*</td>\s*</tr>", row), row
 
 
+def test_profiles_without_a_landkreis_are_shown_to_those_who_can_fix_them(as_role, small_radar):
+    """A profile outside Saxony or without a known place has no Landkreis, so it never
+    showed on any region page: nobody saw it to fix it. An admin sees all of them (listed
+    as incomplete, "Landkreis"), a manager those it created, nobody else's."""
+    berlin = {"id": "kl-berlin", "name": "Strömungsinstitut Berlin-Adlershof", "kind": "research",
+              "description": "Wir messen Strömungen in Kühlkreisläufen.", "postcode": "10115", "town": "Berlin"}
+    assert not small_radar.save([berlin]).rejected
+    created = as_role("manager").post("/api/v1/profiles", json={
+        "id": "kl-ohne-ort", "name": "Getriebebau Ohneort GmbH", "kind": "kmu",
+        "description": "Wir bauen Stirnradgetriebe für Förderbänder."})
+    assert created.status_code == 201, created.get_json()
+    assert small_radar.store.get_profile("kl-ohne-ort")["landkreis"] == ""
+
+    admin = as_role("admin").get("/region").get_data(as_text=True)
+    incomplete = admin.split('id="unvollstaendig"')[1].split("</section>")[0]
+    for name in ("Strömungsinstitut Berlin-Adlershof", "Getriebebau Ohneort GmbH"):
+        row = next(r for r in re.findall(r"<tr>.*?</tr>", incomplete, re.S) if name in r)
+        assert "Landkreis (Ort unbekannt oder außerhalb Sachsens)" in row, row
+    chosen = as_role("admin").get("/region?landkreis=ohne+Landkreis").get_data(as_text=True)
+    assert "Profile ohne Landkreis:" in " ".join(chosen.split())
+    assert "Strömungsinstitut" in chosen and "Laserfügetechnik" not in chosen
+    exported = as_role("admin").get("/region/profile.csv?landkreis=ohne+Landkreis").get_data(as_text=True)
+    assert "kl-berlin" in exported and "kl-ohne-ort" in exported and "kl-laser" not in exported
+
+    manager = as_role("manager").get("/region").get_data(as_text=True)
+    assert "Getriebebau Ohneort GmbH" in manager and "Strömungsinstitut" not in manager
+    assert "kl-ohne-ort" in as_role("manager").get("/region/profile.csv").get_data(as_text=True)
+    elsewhere = as_role("elsewhere").get("/region").get_data(as_text=True)
+    assert "Getriebebau Ohneort" not in elsewhere and "Strömungsinstitut" not in elsewhere
+
+
 # -- exports -----------------------------------------------------------------------------------
 
 def test_exports_defuse_formulas_and_are_valid_csv_and_json(as_role, small_radar):
