@@ -85,7 +85,7 @@ def percentile(samples, q) -> float:
 
 
 def run(profiles: int, listings: int, queries: int, workdir: Path, sample: int) -> dict:
-    from evaluation.bench import SHORT_QUERIES
+    from evaluation.bench_common import SHORT_QUERIES
     from evaluation.scale import embedded_sample, scaled_store
     from index.embedding import create_embedder
     from listings.service import Listings

@@ -33,7 +33,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from evaluation.bench import SHORT_QUERIES, long_queries, ms, p50, p99
+from evaluation.bench_common import SHORT_QUERIES, long_queries, ms, p50, p99
 from evaluation.scale import embedded_sample, sample_passages
 from evaluation.synthetic import derive_passages
 from index.search_index import choose_index_type
