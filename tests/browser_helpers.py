@@ -5,12 +5,15 @@
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from evaluation.screenshots import CHROMIUM, CHROMIUM_ARGS
+from api import create_app
+from evaluation.screenshots import CHROMIUM, CHROMIUM_ARGS, live_server
+from store.users import Users
 from tests.access_helpers import PASSWORD
 
 
@@ -44,3 +47,17 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
+
+
+@contextmanager
+def serving_pages(radar, people: dict):
+    """A live server over ``radar`` with an account per ``people`` entry (e-mail, role,
+    own profile, Landkreise; password ``PASSWORD``); yields its base URL. Plain HTTP on
+    loopback, so the session cookie is not marked secure."""
+    users = Users(radar.store)
+    for email, role, profile, region in people.values():
+        users.add_user(email, PASSWORD, role, region=region, profile_id=profile)
+    app = create_app(radar.settings, radar=radar)
+    app.config["SESSION_COOKIE_SECURE"] = False
+    with live_server(app) as url:
+        yield url

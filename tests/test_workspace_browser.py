@@ -10,11 +10,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from api import create_app
-from evaluation.screenshots import live_server
 from store.users import Users
-from tests.access_helpers import PASSWORD
-from tests.browser_helpers import new_page, sign_in
+from tests.browser_helpers import new_page, serving_pages, sign_in
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 from tests.test_introductions import PARTNER, SEEKER, intro_template, radar  # noqa: F401  (fixtures)
 
@@ -27,12 +24,7 @@ PEOPLE = {"member": ("firma@schwingwerk.example", "member", SEEKER, ()),
 
 @pytest.fixture
 def site(radar, mail_env):
-    users = Users(radar.store)
-    for email, role, profile, region in PEOPLE.values():
-        users.add_user(email, PASSWORD, role, region=region, profile_id=profile)
-    app = create_app(radar.settings, radar=radar)
-    app.config["SESSION_COOKIE_SECURE"] = False
-    with live_server(app) as url:
+    with serving_pages(radar, PEOPLE) as url:
         yield url
 
 
