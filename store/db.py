@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-import sqlite_utils
 
 from store.files import private_database, private_dir
 from vocabulary.profile import Profile
@@ -31,6 +30,8 @@ PROFILE_COLUMNS = {
 }
 #: Contact data: only for those entitled (staff, the member's own profile). The website is
 #: one of them, as the README's input table says: it often names a person or leads to one.
+#: The tables ``Store`` itself creates (the application modules add theirs).
+SCHEMA_TABLES = ("profiles", "passages", "cooperations", "rejects", "not_suggested", "meta")
 CONTACT_FIELDS = ("contact_name", "contact_email", "street", "website")
 #: Columns of tables other modules keep in this file that name a profile. A merge hands on
 #: only what is the firm's, never who may act for it (``Store.move_references``); deleting a
@@ -85,8 +86,13 @@ class Store:
         return conn
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> "sqlite_utils.Database":
+        import sqlite_utils     # 0.3 s to import: a cold ``search`` that finds its schema needn't
+
         return sqlite_utils.Database(self.conn)
+
+    def table_names(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -142,7 +148,13 @@ class Store:
             conn.execute("COMMIT")
 
     def _init_schema(self) -> None:
-        db = self.db
+        # Every process opens the store; sqlite-utils (0.3 s of a cold ``search``) is only
+        # imported when a table is still missing.
+        if not set(SCHEMA_TABLES) <= self.table_names():
+            self._create_tables(self.db)
+        self._profile_names = [d[0] for d in self.conn.execute("SELECT * FROM profiles LIMIT 0").description]
+
+    def _create_tables(self, db) -> None:
         if "profiles" not in db.table_names():
             db["profiles"].create(PROFILE_COLUMNS, pk="id", not_null={"name", "kind"})
             db["profiles"].create_index(["kind"])
@@ -178,7 +190,6 @@ class Store:
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
             db.execute("INSERT INTO meta VALUES ('generation', '0')")
-        self._profile_names = [d[0] for d in self.conn.execute("SELECT * FROM profiles LIMIT 0").description]
 
     # -- meta -------------------------------------------------------------------
     def generation(self) -> int:
@@ -251,7 +262,7 @@ class Store:
         loses the digest because two profiles became one. Accounts never move (see
         ``MOVED_ON_MERGE``). A subscription the new profile already has (same address
         subscribed twice) is left behind and goes with the old profile."""
-        tables = set(self.db.table_names())
+        tables = self.table_names()
         with self.transaction() as conn:
             for table, column in MOVED_ON_MERGE:
                 if table in tables:
@@ -261,7 +272,7 @@ class Store:
         """Who may act for this profile besides staff by region: its member logins and its
         creator, as ``member:<user id>`` / ``creator:<user id>``. Two profiles with different
         owners must never become one (a merge would hand one owner the other's profile)."""
-        tables = set(self.db.table_names())
+        tables = self.table_names()
         owners = set()
         if "users" in tables:
             owners |= {f"member:{r[0]}" for r in self.conn.execute(
@@ -277,7 +288,7 @@ class Store:
         (their API keys go with them). Nothing is left that would give someone rights over a
         profile re-imported later under the same id."""
         ids = list(ids)
-        tables = set(self.db.table_names())
+        tables = self.table_names()
         with self.transaction() as conn:
             removed = 0
             for profile_id in ids:
@@ -445,7 +456,7 @@ class Store:
         """Profile id -> when it was last confirmed: created, changed or confirmed by its owner
         (``confirmations``' table, once that exists), whichever is latest."""
         ids = list(ids)
-        if "profile_confirmations" not in self.db.table_names():
+        if "profile_confirmations" not in self.table_names():
             sql = "SELECT id, max(created_at, updated_at) FROM profiles WHERE id IN ({marks})"
         else:
             sql = (f"SELECT p.id, {LAST_CONFIRMED_SQL} FROM profiles p LEFT JOIN profile_confirmations c "
