@@ -1,8 +1,8 @@
 """BM25 over German analyzer terms, at profile level, kept current write by write.
 
 Built from the terms stored with each passage (analysis happens once, at ingest),
-with a term count like scikit-learn's CountVectorizer (``count_terms``) and SciPy sparse
-matrices for the term counts. What a write changes is small, what BM25 derives from it is global
+with a term count like scikit-learn's CountVectorizer (``count_terms``) and column-sliced
+(CSC) arrays of the term counts in plain NumPy. What a write changes is small, what BM25 derives from it is global
 (document frequencies, the mean profile length), so the matrices hold raw (weighted)
 term counts and the weights are computed at query time on the columns the query
 names: exactly the BM25 of a full rebuild, for the cost of the matches.
@@ -18,7 +18,6 @@ import copy
 from collections import Counter
 
 import numpy as np
-from scipy import sparse
 
 K1 = 1.2
 B = 0.75
@@ -26,7 +25,7 @@ B = 0.75
 DELTA_LIMIT = 2000
 
 
-def count_terms(docs: list[str]) -> tuple[sparse.csr_matrix, dict[str, int], list[str]]:
+def count_terms(docs: list[str]) -> tuple["_Csr", dict[str, int], list[str]]:
     """Term counts of space-separated documents: (matrix, vocabulary, names), the same as
     scikit-learn's ``CountVectorizer(analyzer=str.split)`` (alphabetical columns), without
     importing scikit-learn and SciPy's statistics at every cold start (~2 s of CPU)."""
@@ -41,62 +40,95 @@ def count_terms(docs: list[str]) -> tuple[sparse.csr_matrix, dict[str, int], lis
     column = np.empty(len(first_seen), dtype=np.int64)
     for col, term in enumerate(names):
         column[first_seen[term]] = col
-    matrix = sparse.csr_matrix((np.asarray(data, dtype=np.float32), column[np.asarray(indices, dtype=np.int64)],
-                                np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(names)))
-    matrix.sort_indices()
+    matrix = _Csr(np.asarray(indptr, dtype=np.int64), column[np.asarray(indices, dtype=np.int64)],
+                  np.asarray(data, dtype=np.float32), (len(docs), len(names)))
     return matrix, {term: col for col, term in enumerate(names)}, names
+
+
+class _Csr:
+    """Rows of (column, value) entries: ``count_terms``' per-document counts."""
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int]):
+        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
+
+    def row_of_entries(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr))
 
 
 def _slice(counts: "_Counts", cols: np.ndarray):
     """(rows, values, need flags, position of the column in ``cols``) of the stored entries."""
-    matrix = counts.csc
-    indptr, width = matrix.indptr, matrix.shape[1]
+    indptr, width = counts.indptr, counts.shape[1]
     spans = [(int(indptr[c]), int(indptr[c + 1])) if c < width else (0, 0) for c in cols]
     sizes = np.array([e - s for s, e in spans], dtype=np.int64)
     if not sizes.sum():
         empty = np.zeros(0, dtype=np.int64)
         return empty, np.zeros(0, np.float32), np.zeros(0, bool), empty
     # A query names a few dozen columns: contiguous slices, no index arithmetic per entry.
-    return (np.concatenate([matrix.indices[s:e] for s, e in spans]),
-            np.concatenate([matrix.data[s:e] for s, e in spans]),
+    return (np.concatenate([counts.indices[s:e] for s, e in spans]),
+            np.concatenate([counts.data[s:e] for s, e in spans]),
             np.concatenate([counts.need[s:e] for s, e in spans]),
             np.repeat(np.arange(len(cols)), sizes))
 
 
 class _Counts:
-    """Term counts of some rows, column-sliceable (CSC), with a need-only flag per entry."""
+    """Term counts of some rows, column-sliceable (CSC: per column, its rows in order), with a
+    need-only flag per entry.
 
-    def __init__(self, matrix: sparse.spmatrix, need: sparse.spmatrix | None = None):
-        csc = sparse.csc_matrix(matrix, dtype=np.float32)
-        csc.sum_duplicates()
-        csc.eliminate_zeros()
-        csc.sort_indices()
-        self.csc = csc
-        self.need = np.zeros(csc.nnz, dtype=bool)
-        if need is not None and need.nnz:
-            # ``need`` has entries only where ``matrix`` has: add a pattern of ones, read the 2s.
-            pattern = sparse.csc_matrix((np.ones(csc.nnz, np.float32), csc.indices, csc.indptr), shape=csc.shape)
-            need = sparse.csc_matrix(need, dtype=np.float32)
-            need.eliminate_zeros()
-            need.data[:] = 1.0
-            both = (pattern + need).tocsc()
-            both.sort_indices()
-            self.need = both.data > 1.5
-        self._rows = None     # CSR of entry numbers, made when a row is first asked for
+    Plain NumPy arrays rather than SciPy's sparse matrices: importing ``scipy.sparse`` was
+    a quarter of a cold ``partnerradar search`` (SciPy 1.17 walks all of NumPy's lazy
+    submodules at import), and BM25 only ever slices columns and sums entries."""
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int],
+                 need: np.ndarray | None = None):
+        """From entries (row, column, value[, need]); entries of one (row, column) are summed,
+        and such a pair is need-only when every one of its entries is; zeros are dropped."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        values = np.asarray(values, dtype=np.float32)
+        need = np.zeros(len(rows), dtype=bool) if need is None else np.asarray(need, dtype=bool)
+        n_rows, width = shape
+        key = cols * max(n_rows, 1) + rows                  # column-major: CSC order when sorted
+        unique, first = np.unique(key, return_inverse=True)
+        summed = np.bincount(first, weights=values, minlength=len(unique)).astype(np.float32)
+        offering = np.bincount(first, weights=~need, minlength=len(unique)) > 0
+        keep = summed != 0
+        unique, summed, offering = unique[keep], summed[keep], offering[keep]
+        self.shape = (n_rows, width)
+        # Each entry's row; 32 bits like SciPy's: the counts are most of the index's memory.
+        self.indices = (unique % max(n_rows, 1)).astype(np.int32 if n_rows < 2**31 else np.int64)
+        self.data = summed
+        self.need = ~offering
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(unique // max(n_rows, 1), minlength=width))]
+                                     ).astype(np.int64)
+        self._row_entries = None     # entry numbers by row, made when a row is first asked for
+
+    @property
+    def nnz(self) -> int:
+        return len(self.data)
+
+    def entry_columns(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[1], dtype=np.int64), np.diff(self.indptr))
 
     def row(self, r: int):
         """(columns, counts, need flags) of one row."""
-        if self._rows is None:
-            csr = sparse.csc_matrix((np.arange(1, self.csc.nnz + 1, dtype=np.int32), self.csc.indices,
-                                     self.csc.indptr), shape=self.csc.shape).tocsr()
+        if self._row_entries is None:
+            # SciPy's CSC -> CSR conversion is one O(nnz) pass in C, 4x NumPy's stable sort at
+            # 100k profiles; only "partners of" and writes ask for rows, never a text search,
+            # so a cold ``search`` still does not import it.
+            from scipy import sparse
+
+            dtype = np.int32 if self.nnz < 2**31 - 1 else np.int64
+            csr = sparse.csc_matrix((np.arange(1, self.nnz + 1, dtype=dtype), self.indices, self.indptr),
+                                    shape=self.shape).tocsr()
             csr.sort_indices()
-            self._rows = csr
-        if r >= self._rows.shape[0]:
+            self._row_entries = csr      # data: entry number + 1, indices: columns
+        csr = self._row_entries
+        if r >= self.shape[0]:
             empty = np.zeros(0, dtype=np.int64)
             return empty, np.zeros(0, np.float32), np.zeros(0, bool)
-        start, end = self._rows.indptr[r], self._rows.indptr[r + 1]
-        entry = self._rows.data[start:end].astype(np.int64) - 1
-        return self._rows.indices[start:end].astype(np.int64), self.csc.data[entry], self.need[entry]
+        start, end = csr.indptr[r], csr.indptr[r + 1]
+        entry = csr.data[start:end].astype(np.int64) - 1
+        return csr.indices[start:end].astype(np.int64), self.data[entry], self.need[entry]
 
 
 class LexicalIndex:
@@ -111,28 +143,23 @@ class LexicalIndex:
         if terms and any(terms):
             tf, self.vocabulary, self._names = count_terms(terms)
         else:
-            tf = sparse.csr_matrix((len(terms), 0), dtype=np.float32)
+            tf = _Csr(np.zeros(len(terms) + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), (len(terms), 0))
             self.vocabulary, self._names = {}, []
         n_rows = len(self.profile_ids)
         passage_weights = (np.ones(len(self.passage_ids), np.float32) if weights is None
                            else np.asarray(weights, np.float32))
-        membership = sparse.csr_matrix((passage_weights, (self.passage_profile_rows, np.arange(len(self.passage_ids)))),
-                                       shape=(n_rows, len(self.passage_ids)))
-        profile_tf = membership @ tf
-        need = None
-        if weights is not None and (passage_weights < 1).any():
-            # (profile, term) pairs whose term the profile uses only where it says what it
-            # needs (passages weighted below 1): such a word says little about what it offers.
-            low = passage_weights < 1
-            in_needs = (membership[:, low] @ tf[low]) > 0
-            in_rest = (membership[:, ~low] @ tf[~low]) > 0
-            need = in_needs.astype(np.float32) - in_needs.multiply(in_rest).astype(np.float32)
-        self._base = _Counts(profile_tf, need)
+        # A profile's counts: the sum of its passages' counts, each times its passage's weight.
+        # (profile, term) pairs whose term the profile uses only where it says what it needs
+        # (passages weighted below 1) are flagged: such a word says little about what it offers.
+        passage_of_entry = tf.row_of_entries()
+        self._base = _Counts(self.passage_profile_rows[passage_of_entry], tf.indices,
+                             tf.data * passage_weights[passage_of_entry], (n_rows, tf.shape[1]),
+                             need=passage_weights[passage_of_entry] < 1)
         self._dead = np.zeros(n_rows, dtype=bool)
         self._delta: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._delta_counts = None
-        self.lengths = np.asarray(profile_tf.sum(axis=1), dtype=np.float32).ravel()
-        self.df = np.diff(self._base.csc.indptr).astype(np.float64)   # profiles per term
+        self.lengths = np.bincount(self._base.indices, weights=self._base.data, minlength=n_rows).astype(np.float32)
+        self.df = np.diff(self._base.indptr).astype(np.float64)   # profiles per term
         self.live = n_rows
         self._derive()
 
@@ -307,31 +334,26 @@ class LexicalIndex:
         if not self._delta:
             return None
         rows = sorted(self._delta)
-        sizes = np.zeros(n_rows, dtype=np.int64)
-        sizes[rows] = [len(self._delta[r][0]) for r in rows]
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
-        cols = np.concatenate([self._delta[r][0] for r in rows])
-        shape = (n_rows, len(self._names))
-        values = np.concatenate([self._delta[r][1] for r in rows])
-        flags = np.concatenate([self._delta[r][2] for r in rows]).astype(np.float32)
-        return _Counts(sparse.csr_matrix((values, cols, indptr), shape=shape),
-                       sparse.csr_matrix((flags, cols, indptr), shape=shape))
+        sizes = [len(self._delta[r][0]) for r in rows]
+        return _Counts(np.repeat(np.asarray(rows, dtype=np.int64), sizes),
+                       np.concatenate([self._delta[r][0] for r in rows]),
+                       np.concatenate([self._delta[r][1] for r in rows]), (n_rows, len(self._names)),
+                       need=np.concatenate([self._delta[r][2] for r in rows]))
 
     def _fold(self) -> None:
         """One base matrix again: the live base rows and the delta's rows."""
         n_rows, width = len(self._dead), len(self._names)
-        old = self._base.csc
-        alive = np.flatnonzero(~self._dead[:old.shape[0]])
-        pick = sparse.csr_matrix((np.ones(len(alive), np.float32), (alive, alive)), shape=(n_rows, old.shape[0]))
-        need = sparse.csc_matrix((self._base.need.astype(np.float32), old.indices, old.indptr), shape=old.shape)
-        counts, flags = pick @ old, pick @ need
-        counts.resize((n_rows, width))
-        flags.resize((n_rows, width))
+        old = self._base
+        alive = ~self._dead[old.indices]
+        rows, cols = [old.indices[alive]], [old.entry_columns()[alive]]
+        values, need = [old.data[alive]], [old.need[alive]]
         delta = self._delta_matrix(n_rows)
         if delta is not None:
-            counts = counts + delta.csc
-            flags = flags + sparse.csc_matrix((delta.need.astype(np.float32), delta.csc.indices,
-                                               delta.csc.indptr), shape=delta.csc.shape)
-        self._base = _Counts(counts, flags)
+            rows.append(delta.indices)
+            cols.append(delta.entry_columns())
+            values.append(delta.data)
+            need.append(delta.need)
+        self._base = _Counts(np.concatenate(rows), np.concatenate(cols), np.concatenate(values), (n_rows, width),
+                             need=np.concatenate(need))
         self._dead = np.zeros(n_rows, dtype=bool)
         self._delta, self._delta_counts = {}, None
