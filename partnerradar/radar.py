@@ -91,7 +91,8 @@ class Radar:
         self._save_lock = threading.Lock()
         self._pending_save: SearchIndex | None = None
         self._saver: threading.Thread | None = None
-        self._names: NameTable | None = None
+        self._names: NameTable | None = None     # stored names for the duplicate check of writes
+        self._names_seen = 0                     # the newest passage id the table has followed
         self._names_lock = threading.Lock()
 
     # -- components -------------------------------------------------------------
@@ -191,14 +192,20 @@ class Radar:
     def _advanced(self, before: SearchIndex, save: bool) -> SearchIndex:
         """``before`` brought to the store's generation by the changes alone (a full build
         when they can't be followed: another index type, an outgrown IVF, HNSW removals)."""
-        total = self.store.count_passages()
-        index_type = choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
+        def fits(vectors, total: int) -> bool:
+            return (choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
+                    == vectors.index_type and not vectors.outgrown(total))
+
         index = None
-        if index_type == before.vectors.index_type and not before.vectors.outgrown(total):
+        # Decided on the count before the change, checked on the count after it (which the
+        # advance has counted and verified): no count of every passage per write for it.
+        if fits(before.vectors, before.vectors.ntotal):
             try:
                 index = before.advance(self.store, self.settings.index_dir, self.mmap)
             except StaleIndex as exc:
                 log.info("index rebuilt instead of advanced: %s", exc)
+            if index is not None and not fits(index.vectors, index.vectors.ntotal):
+                index = None
         if index is None:
             return self._load_index()
         if save and index.generation != before.generation:
@@ -505,16 +512,18 @@ class Radar:
         """Probable duplicate organisations; with ``among``, only pairs involving those ids
         (compared with every stored name through ``NameTable``, kept current write by write)."""
         if among is not None:
-            return self._name_table().duplicates(among)
+            with self._names_lock:       # one thread at a time reads and updates the table
+                return self._name_table().duplicates(among)
         rows = self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall()
         return find_duplicates({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}, among=among)
 
     def _name_table(self) -> NameTable:
         """The stored names as of now: built once, then brought forward by the profiles
         whose passages were written since (every save writes them anew); when the count
-        says profiles went that this can't name (a deletion), built again."""
-        with self._names_lock, self.store.snapshot():
-            table, seen = self._names, getattr(self, "_names_seen", None)
+        says profiles went that this can't name (a deletion), built again. Called holding
+        ``_names_lock``."""
+        with self.store.snapshot():
+            table, seen = self._names, self._names_seen
             if table is not None:
                 added = self.store.passages_since(seen)
                 touched = {a[1] for a in added}
