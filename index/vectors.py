@@ -369,12 +369,15 @@ class VectorIndex:
     def saves_as_delta(self, directory: Path) -> bool:
         """Whether ``save`` would write the delta alone (a few MB) rather than a whole file."""
         base = getattr(self, "base_generation", None)
-        return (self._deltas and self.delta_size > 0 and base is not None and self.ntotal >= DELTA_SAVE_PASSAGES
+        return (self._deltas and base is not None and self.ntotal >= DELTA_SAVE_PASSAGES
                 and self.saved_file(directory, base).exists())
 
     def save(self, directory: Path, generation: int) -> Path:
         private_dir(directory)
         if self.saves_as_delta(directory):
+            if self.base_generation == generation and not self.delta_size:
+                return self.saved_file(directory, generation)      # saved as it is
+            # Also an empty delta (writes that took back what the delta held): a few bytes.
             return self._save_delta(directory, generation)
         final = directory / f"vectors-g{generation}.faiss"
         # A name of its own per call: a reader thread rebuilding the index and a writer
