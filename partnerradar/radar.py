@@ -511,7 +511,9 @@ class Radar:
     def duplicates(self, among=None):
         """Probable duplicate organisations; with ``among``, only pairs involving those ids
         (compared with every stored name through ``NameTable``, kept current write by write)."""
-        if among is not None:
+        # The table follows the passages the store lists as added (``passages_since``),
+        # which only the SQLite store answers for itself.
+        if among is not None and self.store.engine == "sqlite":
             with self._names_lock:       # one thread at a time reads and updates the table
                 return self._name_table().duplicates(among)
         rows = self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall()
