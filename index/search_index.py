@@ -207,7 +207,8 @@ class SearchIndex:
         holds exactly the stored passages (a writer saved it), else the delta folded in."""
         if directory is not None:
             saved = type(vectors).load(directory, generation, vectors.index_type, mmap=mmap)
-            if saved is not None and saved.ntotal == len(stored) and np.array_equal(saved.ids(), stored):
+            if (saved is not None and not getattr(saved, "delta_size", 0) and saved.ntotal == len(stored)
+                    and np.array_equal(saved.ids(), stored)):
                 return saved
         try:
             vectors.fold()

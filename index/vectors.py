@@ -13,6 +13,12 @@ Three index types, chosen by size (``choose_index_type``):
 Files are written to a temporary name and renamed, and carry the store generation in
 their name, so a reader never sees a half-written or stale index.
 
+A large index whose changes since a saved generation are all in its delta is saved as that
+delta alone (``vectors-g12.delta-g9.npz``: added ids and vectors, removed ids, over
+``vectors-g9.faiss``), a few MB at most instead of the whole structure again (250 MB at
+100k profiles, ~5 s of CPU per write: issue 17). When the delta is folded (past
+``DELTA_LIMIT``) the next save writes a whole file again: that is the compaction.
+
 Writes are kept beside the FAISS structure, not in it (flat and IVF): added passages in a
 small exact *delta* (searched by one matrix product and merged), removed ones in a
 *tombstone* set (searched past and dropped). A copy for the next generation then shares
@@ -25,6 +31,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +41,7 @@ import numpy as np
 from store.files import PRIVATE_DIR, make_private, private_dir
 
 _FILE = re.compile(r"^vectors-g(\d+)\.faiss$")
+_DELTA_FILE = re.compile(r"^vectors-g(\d+)\.delta-g(\d+)\.npz$")
 INDEX_TYPES = ("flat", "hnsw", "ivf")
 #: Inverted lists probed per query, at least. Measured on derived Saxon profiles
 #: (evaluation/bench.py): 48 of 2,048 lists kept recall@10 against exact search at 0.985 for
@@ -50,6 +58,9 @@ IVF_TRAIN_PER_LIST = 64
 #: Added plus removed passages kept beside the FAISS structure before they are folded into
 #: it (a copy of the whole structure). The exact delta costs ~0.1 ms per query vector here.
 DELTA_LIMIT = 2048
+#: From this many passages on a generation is saved as its delta over a saved one (see the
+#: module's doc); below, whole files are written (small, and one file per generation).
+DELTA_SAVE_PASSAGES = 100_000
 
 
 @contextmanager
@@ -101,6 +112,7 @@ class VectorIndex:
         self.dim = dim
         self.index_type = index_type
         self.mapped_from = None
+        self.base_generation = None
         # An IVF index is built (trained) on its first ``add``; the others are ready now.
         self.index = None if index_type == "ivf" else faiss.IndexIDMap2(self._base(dim, index_type))
         self._clear_delta()
@@ -231,6 +243,7 @@ class VectorIndex:
         if len(self.delta_ids):
             index.add_with_ids(self.delta_vectors, self.delta_ids)
         self.index, self.mapped_from, self._raw = index, None, index
+        self.base_generation = None        # no saved file holds this structure
         self._clear_delta()
 
     def _private_structure(self):
@@ -353,8 +366,19 @@ class VectorIndex:
         return self.index_type == "ivf" and self.index is not None and ivf_lists(total) >= 4 * self.index.nlist
 
     # -- persistence ------------------------------------------------------------
+    def saves_as_delta(self, directory: Path) -> bool:
+        """Whether ``save`` would write the delta alone (a few MB) rather than a whole file."""
+        base = getattr(self, "base_generation", None)
+        return (self._deltas and base is not None and self.ntotal >= DELTA_SAVE_PASSAGES
+                and self.saved_file(directory, base).exists())
+
     def save(self, directory: Path, generation: int) -> Path:
         private_dir(directory)
+        if self.saves_as_delta(directory):
+            if self.base_generation == generation and not self.delta_size:
+                return self.saved_file(directory, generation)      # saved as it is
+            # Also an empty delta (writes that took back what the delta held): a few bytes.
+            return self._save_delta(directory, generation)
         final = directory / f"vectors-g{generation}.faiss"
         # A name of its own per call: a reader thread rebuilding the index and a writer
         # thread of the same process may save the same generation at the same moment.
@@ -376,12 +400,39 @@ class VectorIndex:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, final)
-        for old in directory.iterdir():
-            match = _FILE.match(old.name)
-            # Only older ones: a save of a later generation may have finished first.
-            if match and int(match.group(1)) < generation:
-                old.unlink(missing_ok=True)
+        if not self.delta_size and self.index is not None:
+            self.base_generation = generation     # that file holds exactly this structure
+        self._remove_older(directory, generation)
         return final
+
+    def _save_delta(self, directory: Path, generation: int) -> Path:
+        base = self.base_generation
+        final = self.saved_delta_file(directory, generation, base)
+        handle, name = tempfile.mkstemp(dir=directory, prefix=f".vectors-g{generation}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.savez(out, base_generation=np.int64(base), ids=self.delta_ids,
+                         vectors=self.delta_vectors, removed=self.removed)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(name, final)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        self._remove_older(directory, generation)
+        return final
+
+    @staticmethod
+    def _remove_older(directory: Path, generation: int) -> None:
+        """Files of generations before ``generation``, except the saved files that deltas of
+        this or later generations apply to (a later save may have finished first)."""
+        files = [(old, _FILE.match(old.name), _DELTA_FILE.match(old.name)) for old in directory.iterdir()]
+        bases = {int(d.group(2)) for _, _, d in files if d and int(d.group(1)) >= generation}
+        for old, full, delta in files:
+            if full and int(full.group(1)) < generation and int(full.group(1)) not in bases:
+                old.unlink(missing_ok=True)
+            elif delta and int(delta.group(1)) < generation:
+                old.unlink(missing_ok=True)
 
     # -- the backend as a whole (index/backend.PassageVectors) ----------------------
     description = "FAISS"
@@ -397,8 +448,17 @@ class VectorIndex:
         return Path(directory) / f"vectors-g{generation}.faiss"
 
     @staticmethod
+    def saved_delta_file(directory: Path, generation: int, base: int | None = None) -> Path | None:
+        """The delta saved for ``generation`` (over the saved file of ``base``); with no
+        ``base``: whichever is there, or None."""
+        if base is not None:
+            return Path(directory) / f"vectors-g{generation}.delta-g{base}.npz"
+        found = sorted(Path(directory).glob(f"vectors-g{generation}.delta-g*.npz"))
+        return found[-1] if found else None
+
+    @staticmethod
     def saved_files(directory: Path) -> list[Path]:
-        return sorted(Path(directory).glob("vectors-g*.faiss"))
+        return sorted(list(Path(directory).glob("vectors-g*.faiss")) + list(Path(directory).glob("vectors-g*.delta-g*.npz")))
 
     @staticmethod
     def leftover_files(directory: Path) -> list[Path]:
@@ -411,6 +471,37 @@ class VectorIndex:
         of another index_type). With ``mmap`` the vectors stay in the file (page cache, shared by
         every process that maps it) instead of being copied into this process."""
         path = cls.saved_file(directory, generation)
+        if not path.exists():
+            delta = cls.saved_delta_file(directory, generation)
+            return None if delta is None else cls._load_delta(delta, directory, generation, index_type, mmap)
+        return cls._load_file(path, directory, generation, index_type, mmap)
+
+    @classmethod
+    def _load_delta(cls, path: Path, directory: Path, generation: int, index_type: str,
+                    mmap: bool) -> "VectorIndex | None":
+        """The saved file the delta applies to, with the delta on top; None when either is
+        unreadable or gone (the caller rebuilds from the store)."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                base = int(saved["base_generation"])
+                ids = np.asarray(saved["ids"], dtype=np.int64)
+                vectors = np.asarray(saved["vectors"], dtype=np.float32)
+                removed = np.asarray(saved["removed"], dtype=np.int64)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+        if f"vectors-g{generation}.delta-g{base}.npz" != path.name or index_type == "hnsw":
+            return None
+        self = cls._load_file(cls.saved_file(directory, base), directory, base, index_type, mmap)
+        if (self is None or self.index is None or vectors.shape != (len(ids), self.dim) or ids.ndim != 1
+                or removed.ndim != 1):
+            return None
+        self.delta_ids, self.delta_vectors, self.removed = ids, vectors, removed
+        self.generation = generation
+        return self
+
+    @classmethod
+    def _load_file(cls, path: Path, directory: Path, generation: int, index_type: str,
+                   mmap: bool) -> "VectorIndex | None":
         if not path.exists():
             return None
         make_private(path)     # an index an older version saved 0644, in a folder 0755
@@ -426,7 +517,7 @@ class VectorIndex:
         self.dim = raw.d
         self.index_type = index_type
         self._clear_delta()
-        self.generation = generation
+        self.generation = self.base_generation = generation
         self.mapped_from = path if mmap else None
         self._raw = raw   # owns the C++ index: a downcast view must not outlive it
         if index_type == "ivf":

@@ -19,8 +19,8 @@ from index.analyzer import get_analyzer
 from index.backend import PassageVectors, backend_for
 from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
 from index.search_index import SearchIndex, StaleIndex, build_search_index, choose_index_type, write_lock
-from ingest.dedupe import find_duplicates
-from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, ingest_stream, store_profiles
+from ingest.dedupe import NameTable, find_duplicates
+from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, StoredHashes, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
 from ingest.schema import validate_record
 from matcher.explain import Explainer
@@ -40,6 +40,8 @@ REEMBED_BATCH = 64
 #: Passages above which a write's vectors are saved by a background thread (150 MB and
 #: more: ~1 s of writing and fsync here) instead of before the write returns.
 BACKGROUND_SAVE_PASSAGES = 100_000
+#: Up to this many records a save looks up their stored content hashes one by one.
+FEW_RECORDS = 64
 
 
 class MergeRefused(ValueError):
@@ -89,6 +91,9 @@ class Radar:
         self._save_lock = threading.Lock()
         self._pending_save: SearchIndex | None = None
         self._saver: threading.Thread | None = None
+        self._names: NameTable | None = None     # stored names for the duplicate check of writes
+        self._names_seen = 0                     # the newest passage id the table has followed
+        self._names_lock = threading.Lock()
 
     # -- components -------------------------------------------------------------
     @property
@@ -106,15 +111,20 @@ class Radar:
         vectors are never searched with another's query vectors."""
         stored, stored_dim = self.store.get_meta("model"), self.store.get_meta("dim")
         name = self._encoder.name if self._encoder is not None else canonical_name(self.settings.model)
-        if stored is None or not self.store.count_passages():
+        if stored is None:
             return
         dim_differs = self._encoder is not None and stored_dim and int(stored_dim) != self._encoder.dimension
-        if stored != name or dim_differs:
+        # Counted only when the models differ: a count of every passage per request and per
+        # write cost ~20 ms at 100k (issue 17).
+        if (stored != name or dim_differs) and self.store.count_passages():
             raise ModelMismatch.between(stored, stored_dim,
                                         name, self._encoder.dimension if self._encoder else 0)
 
     def _record_model(self) -> None:
-        if self.store.get_meta("model") is None or not self.store.count_passages():
+        stored = self.store.get_meta("model")
+        if stored == self.encoder.name and self.store.get_meta("dim") == str(self.encoder.dimension):
+            return            # already this model's (no count of every passage per write)
+        if stored is None or not self.store.count_passages():
             self.store.set_meta("model", self.encoder.name)
             self.store.set_meta("dim", str(self.encoder.dimension))
 
@@ -174,20 +184,28 @@ class Radar:
     def _saved(self, generation: int) -> bool:
         """Whether the vectors of ``generation`` are saved (a backend that keeps no file of
         its own, pgvector, has nothing to save)."""
-        path = self.vectors_backend.saved_file(self.settings.index_dir, generation)
-        return path is None or path.exists()
+        backend = self.vectors_backend
+        path = backend.saved_file(self.settings.index_dir, generation)
+        delta = getattr(backend, "saved_delta_file", None)
+        return path is None or path.exists() or (delta is not None and delta(self.settings.index_dir, generation) is not None)
 
     def _advanced(self, before: SearchIndex, save: bool) -> SearchIndex:
         """``before`` brought to the store's generation by the changes alone (a full build
         when they can't be followed: another index type, an outgrown IVF, HNSW removals)."""
-        total = self.store.count_passages()
-        index_type = choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
+        def fits(vectors, total: int) -> bool:
+            return (choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
+                    == vectors.index_type and not vectors.outgrown(total))
+
         index = None
-        if index_type == before.vectors.index_type and not before.vectors.outgrown(total):
+        # Decided on the count before the change, checked on the count after it (which the
+        # advance has counted and verified): no count of every passage per write for it.
+        if fits(before.vectors, before.vectors.ntotal):
             try:
                 index = before.advance(self.store, self.settings.index_dir, self.mmap)
             except StaleIndex as exc:
                 log.info("index rebuilt instead of advanced: %s", exc)
+            if index is not None and not fits(index.vectors, index.vectors.ntotal):
+                index = None
         if index is None:
             return self._load_index()
         if save and index.generation != before.generation:
@@ -199,8 +217,11 @@ class Radar:
         collections are written at once; above ``BACKGROUND_SAVE_PASSAGES`` (a second or
         more of writing) a background thread writes the newest generation while the write
         returns. Until then a starting process rebuilds from the store, which stays the
-        source of truth either way."""
-        if index.vectors.ntotal < BACKGROUND_SAVE_PASSAGES:
+        source of truth either way. A save of the delta alone (``saves_as_delta``: a few MB)
+        is written at once at any size."""
+        saves_as_delta = getattr(index.vectors, "saves_as_delta", None)
+        if index.vectors.ntotal < BACKGROUND_SAVE_PASSAGES or (
+                saves_as_delta is not None and saves_as_delta(self.settings.index_dir)):
             index.vectors.save(self.settings.index_dir, index.generation)
             return
         with self._save_lock:
@@ -249,7 +270,7 @@ class Radar:
         return self.ingest_rows(rows, report, source or path.name, merge_duplicates, progress)
 
     def ingest_rows(self, rows, report: IngestReport, source: str, merge_duplicates: bool = False,
-                    progress: bool = False, lock_per_batch: bool = False) -> IngestReport:
+                    progress: bool = False, lock_per_batch: bool = False, hashes=None) -> IngestReport:
         preparer = self.preparer
         rejects = RejectKeeper(self.store, self.settings.db_path.with_suffix(".rejects"),
                                report.file or source, report)
@@ -265,9 +286,11 @@ class Radar:
             # in under one hold of the writers' lock (one index update at the end); the API's
             # few records are embedded before the lock and only saved under it.
             if lock_per_batch:
-                ingest_stream(self.store, preparer, rows, report, rejects, source, bar, write=self._write)
+                ingest_stream(self.store, preparer, rows, report, rejects, source, bar, write=self._write,
+                              hashes=hashes)
             else:
-                self._write(lambda: ingest_stream(self.store, preparer, rows, report, rejects, source, bar))
+                self._write(lambda: ingest_stream(self.store, preparer, rows, report, rejects, source, bar,
+                                                  hashes=hashes))
         finally:
             rejects.close()
             if bar is not None:
@@ -291,7 +314,9 @@ class Radar:
         """Create or update profiles from dicts (the API's path); same rules as a file."""
         report = IngestReport(file=source)
         rows = [Row(i + 1, record=r) for i, r in enumerate(records)]
-        return self.ingest_rows(rows, report, source, lock_per_batch=True)
+        # A few records: their stored hashes one by one, not every stored profile's.
+        hashes = StoredHashes(self.store) if len(records) <= FEW_RECORDS else None
+        return self.ingest_rows(rows, report, source, lock_per_batch=True, hashes=hashes)
 
     def delete(self, ids: list[str]) -> int:
         return self._write(lambda: self.store.delete_profiles(ids))
@@ -484,9 +509,38 @@ class Radar:
         return profile
 
     def duplicates(self, among=None):
-        """Probable duplicate organisations; with ``among``, only pairs involving those ids."""
+        """Probable duplicate organisations; with ``among``, only pairs involving those ids
+        (compared with every stored name through ``NameTable``, kept current write by write)."""
+        # The table follows the passages the store lists as added (``passages_since``),
+        # which only the SQLite store answers for itself.
+        if among is not None and self.store.engine == "sqlite":
+            with self._names_lock:       # one thread at a time reads and updates the table
+                return self._name_table().duplicates(among)
         rows = self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall()
         return find_duplicates({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}, among=among)
+
+    def _name_table(self) -> NameTable:
+        """The stored names as of now: built once, then brought forward by the profiles
+        whose passages were written since (every save writes them anew); when the count
+        says profiles went that this can't name (a deletion), built again. Called holding
+        ``_names_lock``."""
+        with self.store.snapshot():
+            table, seen = self._names, self._names_seen
+            if table is not None:
+                added = self.store.passages_since(seen)
+                touched = {a[1] for a in added}
+                if touched:
+                    stored = self.store.get_profiles(touched)
+                    table.update([(pid, p["name"], p["town"]) for pid, p in stored.items()], touched - set(stored))
+                    seen = max(int(a[0]) for a in added)
+                if len(table) != self.store.count_profiles():
+                    table = None
+            if table is None:
+                stored_ids = self.store.passage_ids()
+                seen = int(stored_ids[-1]) if len(stored_ids) else 0
+                table = NameTable(self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall())
+            self._names, self._names_seen = table, seen
+            return table
 
     def health(self) -> dict:
         state = {"database": "ok", "index": "ok", "model": "ok"}
