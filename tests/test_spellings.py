@@ -94,3 +94,11 @@ def test_a_verb_in_ieren_meets_its_noun_in_ierung_both_ways(radar):
     analyzer = get_analyzer()
     assert analyzer.alternatives("Instandhaltung digitalisieren") == [(("digitalisi",), ("digitalisier",))]
     assert analyzer.alternatives("Papier und Klavier") == []      # -ier, but no verb or noun in -ierung
+
+
+def test_a_firm_whose_name_says_ki_is_no_match_for_ki_by_its_name_alone(radar):
+    # "KI Keramik-Institut" makes ceramics: the "KI" of its name is no lexical evidence,
+    # written short or spelled out; its own words still are.
+    assert lexical_scores(radar, "KI gesucht").get("ab-name", 0.0) == 0.0
+    assert lexical_scores(radar, "Künstliche Intelligenz").get("ab-name", 0.0) == 0.0
+    assert lexical_scores(radar, "Keramische Verbundwerkstoffe")["ab-name"] >= 0.75
