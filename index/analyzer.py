@@ -20,6 +20,7 @@ from importlib import resources
 import snowballstemmer
 
 from partnerradar.cache import cached_path, derived
+from vocabulary.abbreviations import ABBREVIATIONS
 
 #: Words that say nothing about what an organisation does, common in queries
 #: ("Wer kann uns bei ... helfen?") and in legal names.
@@ -92,6 +93,8 @@ class GermanAnalyzer:
         self._stemmers = threading.local()
         self._stem = lru_cache(maxsize=200_000)(self._stem_uncached)
         self._split = lru_cache(maxsize=200_000)(self._split_uncached)
+        self._long: dict[str, list[str]] | None = None
+        self._short: dict[str, tuple[str, ...]] | None = None
 
     # -- public -----------------------------------------------------------------
     def _stem_uncached(self, word: str) -> str:
@@ -127,6 +130,69 @@ class GermanAnalyzer:
             result.append(token.term)
             result.extend(p for p in token.parts if p != token.term)
         return result
+
+    def alternatives(self, text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Other spellings of what ``text`` says, for the query side of the lexical signal:
+        (terms as written, terms of the other form), in order of the text. An abbreviation
+        of ``vocabulary/abbreviations.py`` and its spelled-out form ("KI" stands for
+        ("kunstlich", "intelligenz"), "künstliche Intelligenz" for ("ki",)), and a verb in
+        -ieren and its noun in -ierung. The signal scores the query written either way; the
+        index is not touched (its terms are the text's as written)."""
+        tokens = self.tokens(text)
+        found: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            head, _, rest = token.surface.partition("-")
+            short = _abbreviation(head)
+            if short is not None:
+                written = (token.term, *token.parts)
+                other = tuple(self.terms(ABBREVIATIONS[short])) + (tuple(self.terms(rest)) if rest else ())
+                found.append((written, tuple(dict.fromkeys(other))))
+                i += 1
+                continue
+            for short, words in self._long_forms().items():
+                if words and [t.term for t in tokens[i:i + len(words)]] == words:
+                    span = tokens[i:i + len(words)]
+                    written = tuple(dict.fromkeys(t for tok in span for t in (tok.term, *tok.parts)))
+                    found.append((written, self._short_terms()[short]))
+                    i += len(words)
+                    break
+            else:
+                other = self._word_family(token)
+                if other is not None:
+                    found.append(((token.term, *token.parts), other))
+                i += 1
+        return found
+
+    def _word_family(self, token: Token) -> tuple[str, ...] | None:
+        """The noun of a verb in -ieren and the verb of a noun in -ierung: the stemmer makes
+        "digitalisi" of "digitalisieren" and "digitalisier" of "Digitalisierung", so a need
+        to "Instandhaltung digitalisieren" never met a firm's "Digitalisierung"."""
+        word = fold(token.surface)
+        if "-" in word or len(word) > MAX_COMPOUND:
+            return None
+        match = _IER_VERB.match(word)
+        other = match and match.group(1) + "ung"
+        if not match:
+            match = _IER_NOUN.match(word)
+            other = match and match.group(1) + "en"
+        if not match:
+            return None
+        terms = tuple(t.term for t in self.tokens(other))
+        return terms if terms and terms[0] != token.term else None
+
+    def _long_forms(self) -> dict[str, list[str]]:
+        """Per abbreviation: the word terms of its spelled-out form (one per word, no parts)."""
+        if self._long is None:
+            self._long = {short: [t.term for t in self.tokens(words)] for short, words in ABBREVIATIONS.items()}
+        return self._long
+
+    def _short_terms(self) -> dict[str, tuple[str, ...]]:
+        """Per abbreviation: its own term, as the index has it where a text writes it."""
+        if self._short is None:
+            self._short = {short: tuple(t.term for t in self.tokens(short)) for short in ABBREVIATIONS}
+        return self._short
 
     def sentences(self, text: str) -> list[str]:
         return split_sentences(text)
@@ -236,6 +302,21 @@ def _domain_words() -> list[str]:
     text = resources.files("index").joinpath("data/domain_words.txt").read_text("utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
+
+def _abbreviation(word: str) -> str | None:
+    """The entry of ``ABBREVIATIONS`` that ``word`` writes ("KI"; "IOT" for "IoT"), or None.
+    Case matters: "ki" or "Ki" in a text is no abbreviation anyone means."""
+    if word in ABBREVIATIONS:
+        return word
+    if word.isupper():
+        return _UPPER_ABBREVIATIONS.get(word)
+    return None
+
+
+_UPPER_ABBREVIATIONS = {short.upper(): short for short in ABBREVIATIONS}
+#: A verb in -ieren as written (folded) and a noun in -ierung: (stem + "ier", ending).
+_IER_VERB = re.compile(r"^([^\W\d_]{3,}ier)(en|e|t|te|ten|tes|ter|tem|st|end|ende|enden)$")
+_IER_NOUN = re.compile(r"^([^\W\d_]{3,}ier)(ung|ungen)$")
 
 _ABBREVIATIONS = re.compile(
     r"\b([^\W\d_]|bzw|ca|etc|ggf|inkl|Nr|Dr|Prof|Dipl|Ing|St|Str|vgl|evtl|usw|Co|Mio|Mrd|Tel)\.\s", re.I)

@@ -37,7 +37,8 @@ def passages_of(profile: Profile, max_words: int = MAX_WORDS) -> list[tuple[str,
         if not text:
             continue
         if field == "keywords":
-            # Keywords carry the organisation's name: names like "Laserzentrum" say what it does.
+            # Keywords carry the organisation's name for the embedding ("Laserzentrum" says
+            # what it does); its lexical terms leave the name out (``lexical_text``).
             out.append((field, f"{profile.name}: {text}"))
             continue
         # "; " separates topics (a funded project each, or a list of offers): sentences
@@ -48,6 +49,17 @@ def passages_of(profile: Profile, max_words: int = MAX_WORDS) -> list[tuple[str,
     if not out:
         out.append(("name", profile.name))
     return out
+
+
+def lexical_text(name: str, field: str, text: str) -> str:
+    """The words a passage's lexical terms come from: the keywords passage without the
+    organisation's name in front. A name is no evidence of what a firm does: "KI Keramik-
+    Institut" is no answer to "KI", "Interactive Minds" none to "Lärm mindern" (issue 13);
+    the embedding still reads the name, and a profile that is nothing but its name keeps it."""
+    prefix = f"{name}: "
+    if field == "keywords" and name and text.startswith(prefix):
+        return text[len(prefix):]
+    return text
 
 
 def _group(sentences: list[str], max_words: int) -> list[str]:

@@ -36,6 +36,9 @@ class Query:
     seeker_row: int = -1
     fields: list[str] | None = None     # field of each query vector (side PROFILE only)
     side: str = TEXT
+    #: Other spellings of the query's abbreviations: (terms as written, terms of the other
+    #: form) each ("KI" / "künstliche Intelligenz", ``vocabulary/abbreviations.py``).
+    alternatives: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
     def __post_init__(self):
         if self.side not in SIDES:
@@ -65,7 +68,8 @@ class Query:
         The one builder of text queries (the radar's search and the evaluation's title mode)."""
         sentences = analyzer.sentences(text) or [text]
         return cls(vectors=embedder.embed_queries(sentences), sentences=sentences,
-                   terms={t: 1.0 for t in analyzer.terms(text)}, seeker_row=seeker_row, side=side)
+                   terms={t: 1.0 for t in analyzer.terms(text)}, seeker_row=seeker_row, side=side,
+                   alternatives=tuple(analyzer.alternatives(text)))
 
     @classmethod
     def for_profile(cls, passages: list[dict], profile_terms: dict[str, float], row: int) -> "Query":

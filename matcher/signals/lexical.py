@@ -7,6 +7,10 @@ from matcher.signals.base import RankContext, Signal
 
 #: Candidates from BM25 (profiles). Fixed, like the dense stage's (``semantic.py``).
 LEXICAL_CANDIDATES = 400
+#: A query is scored as written and with each of its first few alternatives in the other
+#: form ("KI" / "künstliche Intelligenz", "lackieren" / "Lackierung";
+#: ``GermanAnalyzer.alternatives``): at most 2 ** this many spellings of one query.
+MAX_ALTERNATIVES = 3
 
 
 class Lexical(Signal):
@@ -21,7 +25,10 @@ class Lexical(Signal):
     def score(self, ctx: RankContext) -> np.ndarray:
         query, rows, bm25 = ctx.query, ctx.rows, _bm25(ctx)
         # A need is answered by what a partner offers: its own needs count less.
-        coverage = ctx.index.lexical.coverage(list(query.terms), need_factor=query.seeks_factor)
+        # Written either way ("KI" or "künstliche Intelligenz") it is the same evidence: the
+        # best spelling counts.
+        coverage = np.maximum.reduce([ctx.index.lexical.coverage(terms, need_factor=query.seeks_factor)
+                                      for terms in spellings(query)])
         # Coverage (how much of the query a profile names) ranks better than BM25 alone,
         # which favours long profiles that repeat one word: 3 to 1, tuned.
         # The best BM25 among all allowed profiles (always a candidate of a full ranking).
@@ -30,8 +37,23 @@ class Lexical(Signal):
                 + 0.25 * (bm25[rows] / top_bm25 if top_bm25 > 0 else 0.0))
 
 
+def spellings(query) -> list[list[str]]:
+    """The query's terms as written, and with each combination of its alternatives
+    (abbreviations, -ieren / -ierung) in the other form."""
+    out = [list(query.terms)]
+    for written, other in query.alternatives[:MAX_ALTERNATIVES]:
+        out += [[t for t in terms if t not in written] + [t for t in other if t not in terms] for terms in out]
+    return out
+
+
 def _profile_scores(ctx: RankContext) -> np.ndarray:
-    return ctx.memo("bm25", lambda: ctx.index.lexical.profile_scores(ctx.query.terms))
+    def compute():
+        lexical, query = ctx.index.lexical, ctx.query
+        if not query.alternatives:
+            return lexical.profile_scores(query.terms)
+        return np.maximum.reduce([lexical.profile_scores({t: query.terms.get(t, 1.0) for t in terms})
+                                  for terms in spellings(query)])
+    return ctx.memo("bm25", compute)
 
 
 def _bm25(ctx: RankContext) -> np.ndarray:
