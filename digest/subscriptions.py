@@ -407,7 +407,7 @@ class SubscriptionStore:
         since = time.time() - MAIL_PERIOD_S
         self.conn.execute("DELETE FROM confirmation_log WHERE sent_at < ?", (since,))
         row = self.conn.execute(
-            "SELECT count(*), coalesce(sum(subscription_key = ?), 0) FROM confirmation_log "
+            "SELECT count(*), coalesce(sum(CASE WHEN subscription_key = ? THEN 1 ELSE 0 END), 0) FROM confirmation_log "
             "WHERE address_key=? AND sent_at >= ?", (subscription_key, address_key, since)).fetchone()
         return row[0] < MAX_MAILS_PER_ADDRESS and row[1] == 0
 

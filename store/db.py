@@ -43,6 +43,18 @@ LAST_CONFIRMED_SQL = "max(p.created_at, p.updated_at, coalesce(c.confirmed_at, 0
 #: offers and requests. Member logins (and with them their API keys) and creators stay with
 #: their profile: moving them would hand one firm's account the other firm's profile.
 MOVED_ON_MERGE = (("subscriptions", "profile_id"), ("listings", "profile_id"))
+#: Pairs a seeker must not be offered again (a declined introduction): read per query by
+#: ``Radar.search``/``partners``, so no index rebuild is needed. (Both engines' DDL.)
+NOT_SUGGESTED_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS not_suggested (
+        seeker TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        partner TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+        PRIMARY KEY (seeker, partner))"""
+#: Rows an import could not take, with file and line (SQLite's is made by sqlite-utils alike).
+REJECTS_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS rejects (
+        id INTEGER PRIMARY KEY, file TEXT, line INTEGER, reason TEXT, raw TEXT, created_at REAL)"""
 
 
 @dataclass
@@ -87,6 +99,10 @@ class Store:
     @property
     def db(self) -> sqlite_utils.Database:
         return sqlite_utils.Database(self.conn)
+
+    def table_names(self) -> set[str]:
+        """The tables there are (other modules create theirs on first use)."""
+        return set(self.db.table_names())
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -167,14 +183,7 @@ class Store:
             db["rejects"].create({"id": int, "file": str, "line": int, "reason": str,
                                   "raw": str, "created_at": float}, pk="id")
         if "not_suggested" not in db.table_names():
-            # Pairs a seeker must not be offered again (a declined introduction): read per
-            # query by ``Radar.search``/``partners``, so no index rebuild is needed.
-            db.execute("""
-                CREATE TABLE not_suggested (
-                    seeker TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
-                    partner TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
-                    reason TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
-                    PRIMARY KEY (seeker, partner))""")
+            db.execute(NOT_SUGGESTED_SCHEMA)
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
             db.execute("INSERT INTO meta VALUES ('generation', '0')")
@@ -189,7 +198,8 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                          (key, value))
 
     # -- profiles ---------------------------------------------------------------
     def content_hashes(self) -> dict[str, str]:
@@ -234,7 +244,8 @@ class Store:
                       np.asarray(p.vector, dtype=np.float32).tobytes()) for p in passages])
                 count += 1
             for key, value in (meta or {}).items():
-                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+                conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                             (key, value))
         return count
 
     @staticmethod
@@ -251,7 +262,7 @@ class Store:
         loses the digest because two profiles became one. Accounts never move (see
         ``MOVED_ON_MERGE``). A subscription the new profile already has (same address
         subscribed twice) is left behind and goes with the old profile."""
-        tables = set(self.db.table_names())
+        tables = self.table_names()
         with self.transaction() as conn:
             for table, column in MOVED_ON_MERGE:
                 if table in tables:
@@ -261,7 +272,7 @@ class Store:
         """Who may act for this profile besides staff by region: its member logins and its
         creator, as ``member:<user id>`` / ``creator:<user id>``. Two profiles with different
         owners must never become one (a merge would hand one owner the other's profile)."""
-        tables = set(self.db.table_names())
+        tables = self.table_names()
         owners = set()
         if "users" in tables:
             owners |= {f"member:{r[0]}" for r in self.conn.execute(
@@ -277,7 +288,7 @@ class Store:
         (their API keys go with them). Nothing is left that would give someone rights over a
         profile re-imported later under the same id."""
         ids = list(ids)
-        tables = set(self.db.table_names())
+        tables = self.table_names()
         with self.transaction() as conn:
             removed = 0
             for profile_id in ids:
@@ -445,7 +456,7 @@ class Store:
         """Profile id -> when it was last confirmed: created, changed or confirmed by its owner
         (``confirmations``' table, once that exists), whichever is latest."""
         ids = list(ids)
-        if "profile_confirmations" not in self.db.table_names():
+        if "profile_confirmations" not in self.table_names():
             sql = "SELECT id, max(created_at, updated_at) FROM profiles WHERE id IN ({marks})"
         else:
             sql = (f"SELECT p.id, {LAST_CONFIRMED_SQL} FROM profiles p LEFT JOIN profile_confirmations c "
