@@ -362,7 +362,7 @@ class SubscriptionStore:
         for a retry, for an operator's run), oldest first."""
         now = time.time()
         return [r[0] for r in self.conn.execute(
-            "SELECT id FROM registration_requests WHERE (? OR not_before <= ?) "
+            "SELECT id FROM registration_requests WHERE (? = 1 OR not_before <= ?) "
             "AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id",
             (int(ignore_schedule), now, now - CLAIM_STALE_S))]
 

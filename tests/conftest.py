@@ -156,6 +156,13 @@ def radar_on(deployment, request, sqlite_template: Path, pg_template_fixture: st
 
 
 @pytest.fixture
+def small_on_both(deployment, request, tmp_path, encoder, small_template):
+    """profile_klein's twelve profiles, writable, on SQLite + FAISS and on PostgreSQL: a test
+    module whose ``small_radar`` returns it runs every test on both deployments."""
+    return radar_on(deployment, request, small_template, "pg_small_template", tmp_path / "klein.db", encoder)
+
+
+@pytest.fixture
 def pg_small_radar(tmp_path, encoder, postgres, pg_small_template):
     """The twelve profiles of profile_klein.csv in a PostgreSQL database of its own, with this
     server's own (new) SQLite working file."""
