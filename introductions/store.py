@@ -1,6 +1,6 @@
 """Introductions in the profile database: requests, their history, pauses and the mail outbox.
 
-Every change is one SQLite transaction that holds the change itself, its history line,
+Every change is one database transaction (SQLite, or the shared PostgreSQL) that holds the change itself, its history line,
 its audit line and the mails it causes (an outbox row each). Nothing is sent inside a
 web request: ``partnerradar remind`` (``introductions.runner``) delivers the outbox,
 exactly once per row, as the digest does. A recorded cooperation also becomes a known

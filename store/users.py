@@ -1,7 +1,8 @@
 """Who may do what: users, API keys, profile creators and the audit log.
 
-These tables live in the same SQLite file as the profiles (``store.db.Store``), so a
-backup holds both and one ``Store`` connection serves both. They are written outside
+These tables live in the same database as the profiles (``store.db.Store``'s SQLite file,
+or the shared PostgreSQL of ``store.postgres.PgStore``: a login or key made through one
+server holds on all), so a backup holds both and one ``Store`` connection serves both. They are written outside
 ``Store.transaction()`` on purpose: that bumps the index generation, and a new API key
 or an audit line must not make every worker reload its search index. The audit line of a
 change to profiles (an edit, an upload, a delete) is the exception: ``Users.audited``
