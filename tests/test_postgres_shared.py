@@ -107,6 +107,8 @@ def test_the_search_rate_limit_is_one_budget_for_both_servers(servers):
 
 def test_deleting_a_profile_through_one_server_removes_its_data_for_the_other_at_once(servers):
     from digest.subscriptions import Preferences, SubscriptionStore
+    from listings.service import Listings
+    from store.listings import ListingStore
 
     first, second = servers
     admin = api_key(second.radar, "admin", "chef@test.example")
@@ -117,6 +119,11 @@ def test_deleting_a_profile_through_one_server_removes_its_data_for_the_other_at
                         json={"seeker_id": "kl-holz", "partner_id": "kl-laser", "message": MESSAGE}).get_json()
     assert second.call("GET", "/api/v1/me", key=member).get_json()["role"] == "member"
     assert subscriptions.of_profile("kl-holz")
+    Listings(first.radar).create({"id": "holz-abwaerme", "profile_id": "kl-holz", "type": "heat_offer",
+                                  "title": "Abwärme aus der Holztrockenkammer", "temperature_c": 60, "power_kw": 80,
+                                  "text": "Unsere Trockenkammer gibt ganzjährig warme Abluft ab, die wir Nachbarn "
+                                          "für Heizung anbieten."})
+    assert ListingStore(second.radar.store).get("holz-abwaerme")["profile_id"] == "kl-holz"
 
     assert first.radar.delete(["kl-holz"]) == 1
     assert subscriptions.of_profile("kl-holz") == []
@@ -124,3 +131,40 @@ def test_deleting_a_profile_through_one_server_removes_its_data_for_the_other_at
     assert second.call("GET", "/api/v1/introductions", key=admin).get_json()["introductions"] == []
     assert second.call("GET", "/api/v1/me", key=member).status_code == 401     # its member login went too
     assert second.call("GET", "/api/v1/profiles/kl-holz", key=admin).status_code == 404
+    assert ListingStore(second.radar.store).get("holz-abwaerme") is None
+
+
+def test_two_serve_processes_share_a_key_its_revoke_and_one_search_budget(tmp_path, postgres, pg_small_template):
+    """Two real ``partnerradar serve`` processes (two workers each) with working folders of
+    their own: a key made for the first works on the second, a revoke ends it on both, and
+    the search limit counts every worker of both servers against one budget."""
+    from contextlib import ExitStack
+
+    from evaluation.live_server import serving
+    from store.postgres import PgStore
+    from store.users import Users
+    from tests.test_server import request
+
+    url = postgres.create_database(template=pg_small_template)
+    folders = [tmp_path / "server-eins", tmp_path / "server-zwei"]
+    for folder in folders:
+        folder.mkdir()
+    store = PgStore(folders[0] / "p.db", url)
+    key = api_key(store, "admin")
+    body = {"query": "Laserstrahlschweißen von Aluminium", "limit": 3}
+    with ExitStack() as running:
+        bases = [running.enter_context(serving(folder / "p.db", workers=2, log_path=folder / "server.log",
+                                               env={"PARTNERRADAR_DATABASE_URL": url,
+                                                    "PARTNERRADAR_RATE_SEARCH": "6 per minute"})).base
+                 for folder in folders]
+        for base in bases:
+            status, _, text = request(base, "/api/v1/me", key=key)
+            assert status == 200 and '"admin"' in text
+        statuses = [request(bases[i % 2], "/api/v1/search", body)[0] for i in range(7)]
+        assert statuses == [200] * 6 + [429]
+        assert request(bases[0], "/api/v1/search", body)[0] == 429
+
+        assert Users(store).revoke_key(key.split("_")[1])
+        assert [request(base, "/api/v1/me", key=key)[0] for base in bases] == [401, 401]
+    store.close()
+    postgres.drop_database(url)
