@@ -10,7 +10,8 @@ portably in the modules instead (``ON CONFLICT``, ``RETURNING id``, ``CAST(… A
 what is left here is what has no common spelling:
 
 - placeholders ``?`` -> ``%s``, ``:name`` -> ``%(name)s`` (a literal ``%`` -> ``%%``);
-- ``LIKE`` -> ``ILIKE`` (SQLite's LIKE ignores ASCII case);
+- ``LIKE ?`` -> ``ILIKE %s ESCAPE ''`` (SQLite's LIKE ignores ASCII case and knows no escape
+  character unless told);
 - ``max(a, b, …)``/``min(a, b, …)`` with more than one argument -> ``greatest``/``least``;
 - ``strftime('%Y-%m', t, 'unixepoch', 'localtime')`` -> ``to_char(to_timestamp(t), 'YYYY-MM')``;
 - DDL: ``INTEGER PRIMARY KEY [AUTOINCREMENT]`` -> an identity column, ``INTEGER`` -> ``bigint``
@@ -29,6 +30,7 @@ import re
 from functools import lru_cache
 
 _WORD_LIKE = re.compile(r"\bLIKE\b", re.IGNORECASE)
+_LIKE_PARAM = re.compile(r"\bLIKE\s+%s(?!\s+ESCAPE)", re.IGNORECASE)
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _STRFTIME_MONTH = re.compile(r"strftime\('%Y-%m',\s*([^,()]+),\s*'unixepoch',\s*'localtime'\)", re.IGNORECASE)
 _SCALAR = re.compile(r"\b(max|min)\(", re.IGNORECASE)
@@ -89,6 +91,9 @@ def translate(sql: str) -> str:
     def change(part: str) -> str:
         part = part.replace("?", "%s")
         part = _NAMED.sub(r"%(\1)s", part)
+        # PostgreSQL's LIKE treats a backslash as an escape (a pattern ending in one is an
+        # error: a 500 for a search for "\\"); SQLite's has none unless told.
+        part = _LIKE_PARAM.sub("ILIKE %s ESCAPE ''", part)
         part = _WORD_LIKE.sub("ILIKE", part)
         if ddl:
             for pattern, replacement in _DDL_RULES:

@@ -215,6 +215,7 @@ def test_the_modules_sqlite_flavoured_sql_runs_on_postgresql(database_url, tmp_p
         conn.execute("INSERT INTO things (email) VALUES (?)", ("ANNA@example.DE",))
     assert conn.execute("SELECT id FROM things WHERE email = ?", ("anna@example.de",)).fetchone() == (first,)
     assert conn.execute("SELECT count(*) FROM things WHERE email LIKE ?", ("%EXAMPLE%",)).fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM things WHERE email LIKE ?", ("%\\",)).fetchone() == (0,)
     assert conn.execute("SELECT max(size, 5), min(size, 5) FROM things WHERE flag = ?", (1,)).fetchone() == (5.0, 2.5)
     assert conn.execute("SELECT max(size), min(max(size, 5)) FROM things").fetchone() == (7.0, 5.0)
     assert conn.execute("SELECT note, data, 'a?b:c' FROM things WHERE id = ?", (first,)).fetchone() == (
