@@ -30,7 +30,8 @@ from clients that never saw a form may declare ``@csrf_exempt_when(predicate)``.
 
 Rate limits (Flask-Limiter, per key or else per client IP): the counters live in a
 SQLite file beside the database (api/ratelimit_storage.py), so every worker process of
-one server draws on the same budget. ``PARTNERRADAR_RATE_SEARCH`` (default
+one server draws on the same budget; on PostgreSQL in that database, one budget for every
+worker of every server. ``PARTNERRADAR_RATE_SEARCH`` (default
 ``120 per minute``) is one budget for the search API, partners, the search page with a
 query and the Inno Slam page and CSV; ``PARTNERRADAR_RATE_PROFILE`` (``120 per minute``)
 for profile pages (each computes partner suggestions); ``PARTNERRADAR_RATE_LOGIN``
@@ -303,9 +304,18 @@ def init_auth(app) -> None:
     # Counters in a file beside the database, shared by all worker processes (they fork
     # from this app, so they share its key prefix too); the prefix is new for each app,
     # so counters of one app (or test) never leak into another's.
-    from api.ratelimit_storage import storage_uri
-    limiter = Limiter(_rate_key, app=app, storage_uri=storage_uri(ratelimit_path(radar.store.path)),
-                      key_prefix=f"app-{secrets.token_hex(6)}", headers_enabled=True)
+    # On PostgreSQL the counters are the database's, for every server on it, under one
+    # prefix kept in its meta table.
+    from api.ratelimit_storage import PG_SCHEME, storage_uri
+    if radar.store.engine == "postgresql":
+        radar.store.conn.execute("INSERT INTO meta VALUES ('ratelimit_prefix', ?) ON CONFLICT DO NOTHING",
+                                 (f"db-{secrets.token_hex(6)}",))
+        storage = dict(storage_uri=f"{PG_SCHEME}://", storage_options={"database_url": radar.store.url},
+                       key_prefix=radar.store.get_meta("ratelimit_prefix"))
+    else:
+        storage = dict(storage_uri=storage_uri(ratelimit_path(radar.store.path)),
+                       key_prefix=f"app-{secrets.token_hex(6)}")
+    limiter = Limiter(_rate_key, app=app, headers_enabled=True, **storage)
     app.extensions["partnerradar_limiter"] = limiter
 
     @app.errorhandler(Unauthorized)

@@ -10,6 +10,12 @@ the limit key (WAL, no fsync: counters are not worth a disk flush, and losing th
 second of them in a power cut is harmless). Expired counters are removed in batches of
 at most ``PURGE_BATCH`` rows every ``PURGE_EVERY`` increments, so neither the file nor
 one request's work grows with the number of clients seen.
+
+On the PostgreSQL deployment (``PARTNERRADAR_DATABASE_URL``) the counters live in that
+database instead (``PostgresStorage``, scheme ``partnerradar-postgresql://``, the database
+URL passed as a storage option so no password is part of a URI a log could print): one
+counter per key for every worker of every server, the same upsert on an UNLOGGED table
+(no WAL: like ``synchronous=OFF`` above, a crash may lose the last counts, harmlessly).
 """
 from __future__ import annotations
 
@@ -22,13 +28,25 @@ from urllib.parse import unquote, urlparse
 
 from limits.storage import Storage
 
+from store.pgsql import SCHEMA_LOCK_KEY
+
 SCHEME = "partnerradar-sqlite"
+PG_SCHEME = "partnerradar-postgresql"
 PURGE_EVERY = 500
 PURGE_BATCH = 1000
 
 
 def storage_uri(path: Path) -> str:
     return f"{SCHEME}://{Path(path).resolve().as_posix()}"
+
+
+#: The counting upsert of both storages (SQLite and PostgreSQL spell it alike; ``{p}``:
+#: the placeholder). A window that ran out starts again at ``amount``.
+INCREMENT_SQL = (
+    "INSERT INTO {table} (key, count, expires) VALUES ({p}, {p}, {p}) ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN {table}.expires <= {p} THEN excluded.count ELSE {table}.count + excluded.count END, "
+    "expires = CASE WHEN {table}.expires <= {p} THEN excluded.expires ELSE {table}.expires END "
+    "RETURNING count")
 
 
 class SQLiteStorage(Storage):
@@ -66,11 +84,8 @@ class SQLiteStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         conn = self._conn()
-        (count,) = conn.execute(
-            "INSERT INTO counters (key, count, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "count = CASE WHEN counters.expires <= ? THEN excluded.count ELSE counters.count + excluded.count END, "
-            "expires = CASE WHEN counters.expires <= ? THEN excluded.expires ELSE counters.expires END "
-            "RETURNING count", (key, amount, now + expiry, now, now)).fetchone()
+        (count,) = conn.execute(INCREMENT_SQL.format(table="counters", p="?"),
+                                (key, amount, now + expiry, now, now)).fetchone()
         self._increments += 1
         if self._increments % PURGE_EVERY == 0:
             conn.execute("DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? "
@@ -100,3 +115,71 @@ class SQLiteStorage(Storage):
 
     def clear(self, key: str) -> None:
         self._conn().execute("DELETE FROM counters WHERE key = ?", (key,))
+
+
+class PostgresStorage(Storage):
+    """The same fixed-window counters in the shared PostgreSQL database (table ``rate_counters``)."""
+
+    STORAGE_SCHEME = [PG_SCHEME]
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, database_url: str = "", **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.database_url = database_url
+        self._local = threading.local()
+        self._increments = 0
+        conn = self._conn()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+            conn.execute("CREATE UNLOGGED TABLE IF NOT EXISTS rate_counters (key text PRIMARY KEY, "
+                         "count bigint NOT NULL, expires double precision NOT NULL)")
+            conn.execute("CREATE INDEX IF NOT EXISTS rate_counters_expires ON rate_counters (expires)")
+
+    def _conn(self):
+        """One connection per thread and process (a connection never crosses a fork)."""
+        from store.postgres import connect
+
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != os.getpid() or held[1].closed:
+            held = self._local.held = (os.getpid(), connect(self.database_url))
+        return held[1]
+
+    @property
+    def base_exceptions(self):
+        import psycopg
+
+        return psycopg.Error
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        conn = self._conn()
+        (count,) = conn.execute(INCREMENT_SQL.format(table="rate_counters", p="%s"),
+                                (key, amount, now + expiry, now, now)).fetchone()
+        self._increments += 1
+        if self._increments % PURGE_EVERY == 0:
+            conn.execute("DELETE FROM rate_counters WHERE key IN (SELECT key FROM rate_counters "
+                         "WHERE expires <= %s LIMIT %s)", (now, PURGE_BATCH))
+        return count
+
+    def get(self, key: str) -> int:
+        row = self._conn().execute("SELECT count FROM rate_counters WHERE key = %s AND expires > %s",
+                                   (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        row = self._conn().execute("SELECT expires FROM rate_counters WHERE key = %s AND expires > %s",
+                                   (key, now)).fetchone()
+        return row[0] if row else now
+
+    def check(self) -> bool:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+            return True
+        except Exception:       # psycopg.Error or a StoreUnavailable: not reachable
+            return False
+
+    def reset(self) -> int | None:
+        return self._conn().execute("DELETE FROM rate_counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._conn().execute("DELETE FROM rate_counters WHERE key = %s", (key,))

@@ -142,7 +142,8 @@ def _profile_lists(districts, now: float) -> dict:
             f"LEFT JOIN profile_confirmations c ON c.profile_id = p.id WHERE {where}")
 
     def rows(condition: str, order: str, extra=()):
-        total = conn.execute(f"SELECT count(*) FROM ({base} AND {condition})", params + list(extra)).fetchone()[0]
+        total = conn.execute(f"SELECT count(*) FROM ({base} AND {condition}) AS counted",
+                             params + list(extra)).fetchone()[0]
         found = conn.execute(f"{base} AND {condition} ORDER BY {order} LIMIT {SHOWN}", params + list(extra))
         out = []
         for r in found:

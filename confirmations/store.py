@@ -125,7 +125,7 @@ class Confirmations:
     def _address(self, profile: dict) -> str:
         row = self.conn.execute("SELECT email FROM users WHERE role='member' AND disabled=0 AND profile_id=? "
                                 "ORDER BY id LIMIT 1", (profile["id"],)).fetchone() \
-            if "users" in self.store.db.table_names() else None
+            if "users" in self.store.table_names() else None
         return row[0] if row else (profile.get("contact_email") or "")
 
     def message(self, profile: dict, recipient: str, period: str) -> EmailMessage:

@@ -362,7 +362,7 @@ class SubscriptionStore:
         for a retry, for an operator's run), oldest first."""
         now = time.time()
         return [r[0] for r in self.conn.execute(
-            "SELECT id FROM registration_requests WHERE (? OR not_before <= ?) "
+            "SELECT id FROM registration_requests WHERE (? = 1 OR not_before <= ?) "
             "AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id",
             (int(ignore_schedule), now, now - CLAIM_STALE_S))]
 
@@ -407,7 +407,7 @@ class SubscriptionStore:
         since = time.time() - MAIL_PERIOD_S
         self.conn.execute("DELETE FROM confirmation_log WHERE sent_at < ?", (since,))
         row = self.conn.execute(
-            "SELECT count(*), coalesce(sum(subscription_key = ?), 0) FROM confirmation_log "
+            "SELECT count(*), coalesce(sum(CASE WHEN subscription_key = ? THEN 1 ELSE 0 END), 0) FROM confirmation_log "
             "WHERE address_key=? AND sent_at >= ?", (subscription_key, address_key, since)).fetchone()
         return row[0] < MAX_MAILS_PER_ADDRESS and row[1] == 0
 

@@ -31,7 +31,7 @@ class TokenError(ValueError):
 def secret_for(store, configured: str = "") -> str:
     if configured:
         return configured
-    store.conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (_META_KEY, secrets.token_urlsafe(32)))
+    store.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT DO NOTHING", (_META_KEY, secrets.token_urlsafe(32)))
     return store.get_meta(_META_KEY)
 
 

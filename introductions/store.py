@@ -1,6 +1,6 @@
 """Introductions in the profile database: requests, their history, pauses and the mail outbox.
 
-Every change is one SQLite transaction that holds the change itself, its history line,
+Every change is one database transaction (SQLite, or the shared PostgreSQL) that holds the change itself, its history line,
 its audit line and the mails it causes (an outbox row each). Nothing is sent inside a
 web request: ``partnerradar remind`` (``introductions.runner``) delivers the outbox,
 exactly once per row, as the digest does. A recorded cooperation also becomes a known
@@ -297,8 +297,8 @@ class IntroductionStore:
         if not recipient:
             return False
         cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO introduction_mails (introduction_id, kind, side, recipient, dedupe, created_at) "
-            "VALUES (?,?,?,?,?,?)", (intro_id, kind, side, recipient,
+            "INSERT INTO introduction_mails (introduction_id, kind, side, recipient, dedupe, created_at) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING", (intro_id, kind, side, recipient,
                                      f"{intro_id}:{kind}:{side}:{key}:{recipient.casefold()}", now))
         return cursor.rowcount == 1
 
@@ -419,8 +419,8 @@ class IntroductionStore:
                     self._block(conn, current, now)
                 elif target == COOPERATION:
                     a, b = sorted((current.seeker_id, current.partner_id))
-                    conn.execute("INSERT OR IGNORE INTO cooperations (a, b, project_id, title, source) "
-                                 "VALUES (?,?,?,?,?)", (a, b, f"partnerradar:{intro.id}", COOPERATION_TITLE,
+                    conn.execute("INSERT INTO cooperations (a, b, project_id, title, source) "
+                                 "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING", (a, b, f"partnerradar:{intro.id}", COOPERATION_TITLE,
                                                         COOPERATION_SOURCE))
 
         if target == COOPERATION:
@@ -434,7 +434,8 @@ class IntroductionStore:
     @staticmethod
     def _block(conn, intro: Introduction, now: float) -> None:
         """A declined pair is not suggested to that seeker again (``Radar`` reads the table)."""
-        conn.execute("INSERT OR IGNORE INTO not_suggested (seeker, partner, reason, created_at) VALUES (?,?,?,?)",
+        conn.execute("INSERT INTO not_suggested (seeker, partner, reason, created_at) VALUES (?,?,?,?) "
+                     "ON CONFLICT DO NOTHING",
                      (intro.seeker_id, intro.partner_id, f"introduction:{intro.id}", now))
 
     def answer(self, intro_id: str, side: str, answer: str, actor, ip: str = "",
@@ -477,7 +478,8 @@ class IntroductionStore:
             raise IntroductionError(f"Profil „{profile_id}“ nicht gefunden", 404, "not_found")
         with self.store.transaction(bump_generation=False) as conn:
             if paused:
-                conn.execute("INSERT OR IGNORE INTO introduction_pauses VALUES (?,?,?)", (profile_id, now, actor.label))
+                conn.execute("INSERT INTO introduction_pauses VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                             (profile_id, now, actor.label))
             else:
                 conn.execute("DELETE FROM introduction_pauses WHERE profile_id=?", (profile_id,))
             self._audit(actor, "introduction.pause" if paused else "introduction.resume", profile_id, "", ip, now)

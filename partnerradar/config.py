@@ -29,9 +29,10 @@ One reader for both, so that whatever a command is handed (``--config site.toml`
 every part of it uses: the server's digest signs and checks links with the same secret as
 ``partnerradar digest send``.
 
-With ``database_url = "postgresql://…"`` the profiles, passages and their vectors live in
-that PostgreSQL (pgvector, HNSW), shared by every server pointed at it; ``db_path`` is then
-this server's own SQLite file for the rest (docs/scaling.md, "PostgreSQL deployment").
+With ``database_url = "postgresql://…"`` every table lives in that PostgreSQL (profiles,
+passages with their vectors in pgvector/HNSW, accounts, sessions, introductions, …), shared
+by every server pointed at it; ``db_path`` then only names this server's working folder
+(docs/scaling.md, "PostgreSQL deployment").
 """
 from __future__ import annotations
 

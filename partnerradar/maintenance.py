@@ -154,8 +154,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _embedded_only(radar, what: str) -> None:
+    """Backup and restore copy the embedded SQLite database; on PostgreSQL every table lives
+    in that database (docs/scaling.md), which its own tools back up consistently."""
+    if radar.store.engine == "postgresql":
+        raise BackupError(f"Die Daten liegen in PostgreSQL (PARTNERRADAR_DATABASE_URL): bitte mit "
+                          f"pg_dump/pg_restore {what}; „partnerradar backup/restore“ gilt nur für SQLite.")
+
+
 def backup(radar, target: str | os.PathLike) -> dict:
     """Database (SQLite online backup) and its index into the new folder ``target``."""
+    _embedded_only(radar, "sichern")
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} ist nicht leer; bitte einen neuen Ordner angeben")
@@ -228,6 +237,7 @@ def restore(radar, source: str | os.PathLike) -> dict:
     The restored database gets a generation above every one the live database had, so
     no process keeps an index of the old content believing it current.
     """
+    _embedded_only(radar, "zurückspielen")
     source = Path(source)
     try:
         manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))

@@ -44,6 +44,18 @@ LAST_CONFIRMED_SQL = "max(p.created_at, p.updated_at, coalesce(c.confirmed_at, 0
 #: offers and requests. Member logins (and with them their API keys) and creators stay with
 #: their profile: moving them would hand one firm's account the other firm's profile.
 MOVED_ON_MERGE = (("subscriptions", "profile_id"), ("listings", "profile_id"))
+#: Pairs a seeker must not be offered again (a declined introduction): read per query by
+#: ``Radar.search``/``partners``, so no index rebuild is needed. (Both engines' DDL.)
+NOT_SUGGESTED_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS not_suggested (
+        seeker TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        partner TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+        PRIMARY KEY (seeker, partner))"""
+#: Rows an import could not take, with file and line (SQLite's is made by sqlite-utils alike).
+REJECTS_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS rejects (
+        id INTEGER PRIMARY KEY, file TEXT, line INTEGER, reason TEXT, raw TEXT, created_at REAL)"""
 
 
 @dataclass
@@ -92,6 +104,8 @@ class Store:
         return sqlite_utils.Database(self.conn)
 
     def table_names(self) -> set[str]:
+        """The tables there are (other modules create theirs on first use); one sqlite_master
+        query, without importing sqlite-utils."""
         return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def close(self) -> None:
@@ -179,14 +193,7 @@ class Store:
             db["rejects"].create({"id": int, "file": str, "line": int, "reason": str,
                                   "raw": str, "created_at": float}, pk="id")
         if "not_suggested" not in db.table_names():
-            # Pairs a seeker must not be offered again (a declined introduction): read per
-            # query by ``Radar.search``/``partners``, so no index rebuild is needed.
-            db.execute("""
-                CREATE TABLE not_suggested (
-                    seeker TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
-                    partner TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
-                    reason TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
-                    PRIMARY KEY (seeker, partner))""")
+            db.execute(NOT_SUGGESTED_SCHEMA)
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
             db.execute("INSERT INTO meta VALUES ('generation', '0')")
@@ -200,7 +207,8 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                          (key, value))
 
     # -- profiles ---------------------------------------------------------------
     def content_hashes(self) -> dict[str, str]:
@@ -245,7 +253,8 @@ class Store:
                       np.asarray(p.vector, dtype=np.float32).tobytes()) for p in passages])
                 count += 1
             for key, value in (meta or {}).items():
-                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+                conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                             (key, value))
         return count
 
     @staticmethod

@@ -42,7 +42,7 @@ class ListingStore:
     def __init__(self, store):
         self.store = store
         self.store.conn.executescript(SCHEMA)
-        self.store.conn.execute("INSERT OR IGNORE INTO meta VALUES ('listings_generation', '0')")
+        self.store.conn.execute("INSERT INTO meta VALUES ('listings_generation', '0') ON CONFLICT DO NOTHING")
 
     @property
     def conn(self):
@@ -54,7 +54,7 @@ class ListingStore:
         return self.store.generation(), int(row[0]) if row else 0
 
     def _bump(self, conn) -> None:
-        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='listings_generation'")
+        conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key='listings_generation'")
 
     def save(self, rows: Iterable[dict]) -> int:
         """Insert or replace listings (dicts with ``COLUMNS`` and ``vector``), atomically."""
@@ -64,8 +64,10 @@ class ListingStore:
                 values = {k: row.get(k) for k in COLUMNS}
                 values["vector"] = np.asarray(row["vector"], dtype=np.float32).tobytes()
                 names = ", ".join(values)
-                conn.execute(f"INSERT OR REPLACE INTO listings ({names}) VALUES "
-                             f"({', '.join(':' + k for k in values)})", values)
+                updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "id")
+                # An upsert, not SQLite's INSERT OR REPLACE: the same statement on PostgreSQL.
+                conn.execute(f"INSERT INTO listings ({names}) VALUES ({', '.join(':' + k for k in values)}) "
+                             f"ON CONFLICT (id) DO UPDATE SET {updates}", values)
                 count += 1
             self._bump(conn)
         return count

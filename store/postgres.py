@@ -9,13 +9,15 @@ A write changes data, vectors and generation in ONE PostgreSQL transaction, so t
 separate index file that could fall out of step; writers of all servers are serialised by
 an advisory lock held for the transaction.
 
-Everything else (accounts, sessions, subscriptions, listings, introductions,
-confirmations, rejects, rate limits) still lives in each server's own SQLite file,
-``Store``'s tables as before. Those tables name profiles by foreign key and join them, so
-the SQLite file keeps a replica of the ``profiles`` table, brought up to PostgreSQL's
-state whenever the generation moved on (``sync_replica``); a profile deleted through one
-server leaves the other servers' SQLite (and with it their rows that cascade from it) at
-their next request. docs/scaling.md says what lives where.
+Everything else lives in the same database too: accounts, sessions and the session
+secret, API keys, the audit log, profile creators, subscriptions and digest deliveries,
+listings, introductions, confirmations, rejects (the modules' own SQL through ``conn``, a
+``store.pgsql.PgConnection``) and the rate-limit counters (``api/ratelimit_storage.py``).
+So a login, a key, a revoke, an introduction made through one server holds on every
+other at once, and deleting a profile removes its rows for all of them in one
+transaction (foreign keys with ``ON DELETE CASCADE`` as in SQLite). A server's working
+folder keeps no database, only its index cache and logs. docs/scaling.md says what lives
+where.
 """
 from __future__ import annotations
 
@@ -31,12 +33,18 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from vocabulary.profile import Profile
-from store.db import MOVED_ON_MERGE, PROFILE_COLUMNS, Passage, Store
+from store.db import MOVED_ON_MERGE, NOT_SUGGESTED_SCHEMA, PROFILE_COLUMNS, REJECTS_SCHEMA, Passage, Store
+from store.files import private_dir
+from store.pgsql import PgConnection
 
-#: Meta keys that describe the shared collection (PostgreSQL); others stay per server.
-SHARED_META = ("generation", "model", "dim")
-#: pg_advisory_xact_lock key for the writers of one database ("PRAD").
+#: pg_advisory_xact_lock key for the writers of one database's profiles ("PRAD").
 WRITE_LOCK_KEY = 0x50524144
+#: ... and for the other tables' writers (accounts, introductions, …: ``PgStore.transaction``).
+TABLES_LOCK_KEY = 0x50524154
+#: A merge leaves behind what the kept profile has already (SQLite: ``UPDATE OR IGNORE``
+#: against the unique index ``subscriptions_address``).
+_KEPT_ON_MERGE = {"subscriptions": "email != '' AND EXISTS (SELECT 1 FROM subscriptions kept "
+                                   "WHERE kept.profile_id = :new AND kept.email = subscriptions.email)"}
 #: HNSW build parameters (pgvector's defaults are m=16, ef_construction=64).
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -130,9 +138,12 @@ def write_copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
 
 
 class PgStore(Store):
-    """``Store`` with its profiles, passages, cooperations and generation in PostgreSQL.
+    """``Store`` with every table in PostgreSQL: profiles, passages (vectors), cooperations,
+    meta, rejects, ``not_suggested``, and the tables of the other modules (accounts,
+    sessions, …), which reach it through ``conn`` (``store.pgsql.PgConnection``).
 
-    ``path`` is this server's own SQLite file (its working folder) for the other tables.
+    ``path`` names this server's working folder (the index cache beside it, logs); no SQLite
+    file is opened there.
     """
 
     engine = "postgresql"
@@ -141,11 +152,12 @@ class PgStore(Store):
 
     def __init__(self, path: str | Path, url: str, dim: int | None = None):
         self.url = url
+        self.path = Path(path)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
         self._pg_local = threading.local()
-        self._replica_generation: int | None = None
-        super().__init__(path)      # the SQLite side: accounts, listings, ... and the replica
+        self._local = threading.local()          # the commit hooks (``each_transaction``)
         self._init_pg_schema(dim)
-        self.generation()           # the replica of the profiles as of now
 
     # -- connections ------------------------------------------------------------
     @property
@@ -155,47 +167,79 @@ class PgStore(Store):
         if conn is None or getattr(self._pg_local, "pid", None) != os.getpid() or conn.closed:
             conn = connect(self.url)
             self._pg_local.conn, self._pg_local.pid = conn, os.getpid()
+            self._pg_local.facade = PgConnection(conn)
         return conn
+
+    @property
+    def conn(self) -> PgConnection:
+        """The other modules' connection: their SQLite-flavoured SQL on the same PostgreSQL
+        connection (so a change and its audit line commit in one transaction)."""
+        self.pg
+        return self._pg_local.facade
+
+    @property
+    def db(self):
+        raise AttributeError("PgStore has no SQLite database (sqlite_utils); use conn or table_names()")
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in self.pg.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
 
     def close(self) -> None:
         conn = getattr(self._pg_local, "conn", None)
         if conn is not None and getattr(self._pg_local, "pid", None) == os.getpid():
             conn.close()
         self._pg_local.conn = None
-        super().close()
+
+    def _commit_hooks(self, nested: bool) -> None:
+        if not nested:
+            for hook in list(getattr(self._local, "commit_hooks", ())):
+                hook(self.conn)
 
     @contextmanager
     def pg_transaction(self, bump_generation: bool = True):
         """One PostgreSQL write transaction of the shared store: writers of every server take
-        the advisory lock in turn, data, vectors and generation commit together."""
+        the advisory lock in turn, data, vectors, audit line and generation commit together."""
         conn = self.pg
+        nested = conn.info.transaction_status != 0
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
             yield conn
+            self._commit_hooks(nested)
             if bump_generation:
                 conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
 
     @contextmanager
     def snapshot(self) -> Iterator:
-        """Reads of one consistent state (REPEATABLE READ) on PostgreSQL and on SQLite."""
+        """Reads of one consistent state (REPEATABLE READ)."""
         conn = self.pg
         if conn.info.transaction_status != 0:     # already inside one (a write or a snapshot)
-            yield conn
+            yield self.conn
             return
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            with super().snapshot():
-                yield conn
+            yield self.conn
 
     @contextmanager
     def transaction(self, bump_generation: bool = True):
-        """The other modules' SQLite transactions; a write they say the index depends on
-        (``bump_generation``) moves the shared generation on after its commit."""
-        with super().transaction(bump_generation=False) as conn:
-            yield conn
-        if bump_generation:
-            with self.pg_transaction():
-                pass
+        """The other modules' write transactions (``Store.transaction``'s contract).
+
+        SQLite has one writer at a time (BEGIN IMMEDIATE), and the modules read, decide and
+        write inside one (a login failure counted, an introduction's state moved on): their
+        transactions take one advisory lock in turn, across all servers. It is not the
+        profile writers' lock, so a long import does not hold up logins; a write the index
+        depends on (``bump_generation``) takes that one too, after it, and moves the shared
+        generation on in the same commit."""
+        conn = self.pg
+        nested = conn.info.transaction_status != 0
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (TABLES_LOCK_KEY,))
+            if bump_generation:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            yield self.conn
+            self._commit_hooks(nested)
+            if bump_generation:
+                conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
 
     # -- schema -----------------------------------------------------------------
     def _init_pg_schema(self, dim: int | None) -> None:
@@ -203,6 +247,7 @@ class PgStore(Store):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS citext")     # users.email (store/pgsql.py)
             register_vector_type(conn)
             columns = ", ".join(f"{name} {_PG_TYPES[kind]}" + (" PRIMARY KEY" if name == "id" else "")
                                 + (" NOT NULL" if name in ("name", "kind") else "")
@@ -218,6 +263,9 @@ class PgStore(Store):
             conn.execute("CREATE INDEX IF NOT EXISTS cooperations_b ON cooperations(b)")
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text)")
             conn.execute("INSERT INTO meta VALUES ('generation', '0') ON CONFLICT DO NOTHING")
+            for statement in (REJECTS_SCHEMA, NOT_SUGGESTED_SCHEMA):
+                self.conn.execute(statement)
+        self._profile_names = [d.name for d in conn.execute("SELECT * FROM profiles LIMIT 0").description]
         stored = self.get_meta("dim")
         dim = int(stored) if stored else dim
         if dim:
@@ -246,53 +294,17 @@ class PgStore(Store):
 
     # -- meta -------------------------------------------------------------------
     def generation(self) -> int:
-        generation = int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
-        # Not from inside a transaction (PostgreSQL snapshot or a SQLite write): the next call syncs.
-        if (self._replica_generation != generation and not self.pg.info.transaction_status
-                and not self.conn.in_transaction):
-            self.sync_replica(generation)
-        return generation
+        return int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
-        if key not in SHARED_META:
-            return super().get_meta(key, default)
         row = self.pg.execute("SELECT value FROM meta WHERE key=%s", (key,)).fetchone()
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        if key not in SHARED_META:
-            return super().set_meta(key, value)
         self.pg.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                         (key, value))
         if key == "dim":
             self.ensure_passages(int(value))
-
-    # -- the SQLite replica of the profiles ----------------------------------------
-    def sync_replica(self, generation: int | None = None) -> None:
-        """Bring the SQLite ``profiles`` rows (what the other tables refer to and join) to
-        PostgreSQL's: changed rows are copied, rows gone from PostgreSQL are deleted (their
-        dependants in SQLite with them, by foreign key)."""
-        with self.pg.transaction():
-            self.pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            generation = int(self.pg.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
-            # (hash, time) compared as values: the two databases print a double differently.
-            shared = {r[0]: r[1:] for r in self.pg.execute("SELECT id, content_hash, updated_at FROM profiles")}
-            local = {r[0]: r[1:] for r in self.conn.execute("SELECT id, content_hash, updated_at FROM profiles")}
-            changed = [pid for pid, stamp in shared.items() if local.get(pid) != stamp]
-            rows = []
-            for start in range(0, len(changed), 1000):
-                rows += self.pg.execute(f"SELECT {', '.join(self._profile_names)} FROM profiles WHERE id = ANY(%s)",
-                                        (changed[start:start + 1000],)).fetchall()
-        gone = [pid for pid in local if pid not in shared]
-        columns = ", ".join(self._profile_names)
-        updates = ", ".join(f"{c}=excluded.{c}" for c in self._profile_names if c != "id")
-        with super().transaction(bump_generation=False) as conn:
-            conn.executemany(f"INSERT INTO profiles ({columns}) VALUES ({', '.join('?' * len(self._profile_names))}) "
-                             f"ON CONFLICT(id) DO UPDATE SET {updates}", rows)
-            for start in range(0, len(gone), 500):
-                chunk = gone[start:start + 500]
-                conn.execute(f"DELETE FROM profiles WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        self._replica_generation = generation
 
     # -- profiles ---------------------------------------------------------------
     def content_hashes(self) -> dict[str, str]:
@@ -324,7 +336,6 @@ class PgStore(Store):
                                  f"VALUES ({', '.join(f'%({k})s' for k in row)})", row)
                 self._insert_passages(conn, profile.id, passages)
                 count += 1
-        self.sync_replica()
         return count
 
     def replace_passages(self, items: Iterable[tuple[str, list[Passage]]], meta: dict | None = None) -> int:
@@ -340,30 +351,36 @@ class PgStore(Store):
         return count
 
     def move_references(self, old_id: str, new_id: str) -> None:
-        tables = set(self.db.table_names())
-        with super().transaction(bump_generation=False) as conn:
+        """``Store.move_references`` without SQLite's ``UPDATE OR IGNORE``: a row the kept
+        profile already has (``_KEPT_ON_MERGE``) stays behind and goes with the old profile."""
+        tables = self.table_names()
+        with self.transaction() as conn:
             for table, column in MOVED_ON_MERGE:
                 if table in tables:
-                    conn.execute(f"UPDATE OR IGNORE {table} SET {column}=? WHERE {column}=?", (new_id, old_id))
+                    guard = _KEPT_ON_MERGE.get(table)
+                    conn.execute(f"UPDATE {table} SET {column}=:new WHERE {column}=:old"
+                                 + (f" AND NOT ({guard})" if guard else ""), {"new": new_id, "old": old_id})
 
     def delete_profiles(self, ids: Iterable[str]) -> int:
-        """Delete profiles in PostgreSQL (passages by foreign key, cooperations) and, in the
-        same step, this server's SQLite rows of them (creators, member logins, and by foreign
-        key subscriptions, listings, introductions); other servers' at their next request."""
+        """Delete profiles for every server at once, in one transaction: passages,
+        subscriptions, listings, introductions, pauses, ``not_suggested`` by foreign key,
+        cooperations, who created them and the member logins bound to them (their API keys
+        and sessions by foreign key)."""
         ids = list(ids)
+        tables = self.table_names()
         with self.pg_transaction() as conn:
             removed = conn.execute("DELETE FROM profiles WHERE id = ANY(%s)", (ids,)).rowcount
             conn.execute("DELETE FROM cooperations WHERE a = ANY(%s) OR b = ANY(%s)", (ids, ids))
-        tables = set(self.db.table_names())
-        with super().transaction(bump_generation=False) as local:
-            for profile_id in ids:
-                local.execute("DELETE FROM profiles WHERE id=?", (profile_id,))
-                if "profile_creators" in tables:
-                    local.execute("DELETE FROM profile_creators WHERE profile_id=?", (profile_id,))
-                if "users" in tables:
-                    local.execute("DELETE FROM users WHERE profile_id=? AND role='member'", (profile_id,))
-        self.sync_replica()
+            if "profile_creators" in tables:
+                conn.execute("DELETE FROM profile_creators WHERE profile_id = ANY(%s)", (ids,))
+            if "users" in tables:
+                conn.execute("DELETE FROM users WHERE profile_id = ANY(%s) AND role='member'", (ids,))
         return removed
+
+    def rejects(self, limit: int = 1000) -> list[dict]:
+        cursor = self.pg.execute("SELECT * FROM rejects ORDER BY id DESC LIMIT %s", (limit,))
+        names = [d.name for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
 
     def _binary(self, sql: str, params=()):
         """Rows with ``vector`` columns: binary transfer, no text to parse."""
@@ -402,7 +419,10 @@ class PgStore(Store):
     def count_profiles(self) -> int:
         return self.pg.execute("SELECT count(*) FROM profiles").fetchone()[0]
 
-    def profile_table(self) -> list[tuple]:
+    def profile_table(self, ids: Iterable[str] | None = None) -> list[tuple]:
+        if ids is not None:       # the rows an incremental index update re-reads (index/search_index.py)
+            return self.pg.execute('SELECT id, kind, landkreis, lat, lon, listed, extra FROM profiles '
+                                   'WHERE id = ANY(%s) ORDER BY id COLLATE "C"', (list(ids),)).fetchall()
         return self.pg.execute('SELECT id, kind, landkreis, lat, lon, listed, extra FROM profiles '
                                'ORDER BY id COLLATE "C"').fetchall()
 

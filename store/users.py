@@ -1,7 +1,8 @@
 """Who may do what: users, API keys, profile creators and the audit log.
 
-These tables live in the same SQLite file as the profiles (``store.db.Store``), so a
-backup holds both and one ``Store`` connection serves both. They are written outside
+These tables live in the same database as the profiles (``store.db.Store``'s SQLite file,
+or the shared PostgreSQL of ``store.postgres.PgStore``: a login or key made through one
+server holds on all), so a backup holds both and one ``Store`` connection serves both. They are written outside
 ``Store.transaction()`` on purpose: that bumps the index generation, and a new API key
 or an audit line must not make every worker reload its search index. The audit line of a
 change to profiles (an edit, an upload, a delete) is the exception: ``Users.audited``
@@ -163,11 +164,13 @@ class Users:
             raise AccessError("ein Mitglied gehört zu genau einem Profil (--profile)")
         if self.user_by_email(email) is not None:
             raise AccessError(f"Benutzer {email} gibt es schon")
-        cursor = self.conn.execute(
-            "INSERT INTO users (email, password_hash, role, region, profile_id, created_at) VALUES (?,?,?,?,?,?)",
+        # RETURNING (not lastrowid): the same statement on PostgreSQL (store/pgsql.py).
+        (user_id,) = self.conn.execute(
+            "INSERT INTO users (email, password_hash, role, region, profile_id, created_at) VALUES (?,?,?,?,?,?) "
+            "RETURNING id",
             (email, _hasher.hash(password), role, json.dumps(list(region), ensure_ascii=False),
-             profile_id if role == "member" else None, time.time()))
-        return self.user(cursor.lastrowid)
+             profile_id if role == "member" else None, time.time())).fetchone()
+        return self.user(user_id)
 
     def user(self, user_id: int) -> User | None:
         row = self.conn.execute("SELECT id, email, role, region, profile_id, disabled, password_changed_at FROM users WHERE id=?",
@@ -256,7 +259,8 @@ class Users:
             locked_until = 0.0
             if failures >= LOCKOUT_FAILURES:      # locked; afterwards the count starts again
                 failures, first_at, locked_until = 0, now, now + LOCKOUT_S
-            conn.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO login_failures VALUES (?, ?, ?, ?) ON CONFLICT (email_hash) DO UPDATE SET "
+                         "failures=excluded.failures, first_at=excluded.first_at, locked_until=excluded.locked_until",
                          (email_hash, failures, first_at, locked_until))
 
     # -- login sessions -------------------------------------------------------------
@@ -332,8 +336,8 @@ class Users:
     def set_creator(self, profile_id: str, user_id: int, role: str) -> None:
         """``role``: the role the creator acted in (a key's scope), which bounds the rights
         creating the profile gives: a manager-scoped key of an admin gets no admin's work."""
-        self.conn.execute("INSERT OR IGNORE INTO profile_creators (profile_id, user_id, role) VALUES (?, ?, ?)",
-                          (profile_id, user_id, role))
+        self.conn.execute("INSERT INTO profile_creators (profile_id, user_id, role) VALUES (?, ?, ?) "
+                          "ON CONFLICT DO NOTHING", (profile_id, user_id, role))
 
     def creator_of(self, profile_id: str) -> tuple[int, str] | None:
         """(user id, role it created the profile in), or None."""
@@ -384,7 +388,8 @@ class Users:
     # -- the session secret ---------------------------------------------------------
     def secret_key(self) -> str:
         """Generated once per database and kept in its meta table, never in the repository."""
-        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('session_secret', ?)", (secrets.token_hex(32),))
+        self.conn.execute("INSERT INTO meta VALUES ('session_secret', ?) ON CONFLICT DO NOTHING",
+                          (secrets.token_hex(32),))
         return self.store.get_meta("session_secret")
 
 

@@ -119,6 +119,49 @@ def pg_demo_radar(tmp_path_factory, postgres, demo_radar, encoder):
     radar.store.close()
 
 
+@pytest.fixture(scope="session")
+def pg_demo_template(postgres, demo_radar, encoder) -> str:
+    """The demo profiles (vectors included, no accounts) in a PostgreSQL database that tests
+    copy (``CREATE DATABASE … TEMPLATE``: far cheaper than saving 177 profiles per test)."""
+    from tests.postgres_helpers import copy_store_to_postgres
+
+    url = postgres.create_database("demo_template")
+    copy_store_to_postgres(demo_radar.settings.db_path, url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def deployment(request) -> str:
+    """"sqlite" or "postgresql": a test module's radar fixture that takes it gives each test
+    a writable copy of its data on one deployment or the other (``radar_on``)."""
+    return request.param
+
+
+def radar_on(deployment, request, sqlite_template: Path, pg_template_fixture: str, target: Path, encoder):
+    """A radar of its own on ``deployment``: a copy of ``sqlite_template`` (SQLite + FAISS), or a
+    PostgreSQL database made from the template ``pg_template_fixture`` names, with the
+    environment set so the CLI in the same test opens it too. Closed and dropped at the end."""
+    if deployment == "sqlite":
+        return make_radar(copy_database(sqlite_template, target), encoder)
+    postgres = request.getfixturevalue("postgres")
+    url = postgres.create_database(template=request.getfixturevalue(pg_template_fixture))
+    request.getfixturevalue("monkeypatch").setenv("PARTNERRADAR_DATABASE_URL", url)
+    radar = make_radar(target, encoder, database_url=url)
+
+    def finish():
+        radar.store.close()
+        postgres.drop_database(url)
+    request.addfinalizer(finish)
+    return radar
+
+
+@pytest.fixture
+def small_on_both(deployment, request, tmp_path, encoder, small_template):
+    """profile_klein's twelve profiles, writable, on SQLite + FAISS and on PostgreSQL: a test
+    module whose ``small_radar`` returns it runs every test on both deployments."""
+    return radar_on(deployment, request, small_template, "pg_small_template", tmp_path / "klein.db", encoder)
+
+
 @pytest.fixture
 def pg_small_radar(tmp_path, encoder, postgres, pg_small_template):
     """The twelve profiles of profile_klein.csv in a PostgreSQL database of its own, with this

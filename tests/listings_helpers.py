@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, copy_database, make_radar
+from tests.conftest import FIXTURES, copy_database, make_radar, radar_on
 
 LABELLED = FIXTURES / "listings_labelled.csv"
 
@@ -35,6 +35,26 @@ def listings_template(tmp_path_factory, demo_radar) -> Path:
     radar.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     radar.store.close()
     return target
+
+
+@pytest.fixture(scope="session")
+def pg_listings_template(postgres, pg_demo_template, encoder, tmp_path_factory) -> str:
+    """The demo profiles plus the 96 labelled listings in a PostgreSQL template database."""
+    from listings.importer import import_listings
+    from listings.service import Listings
+
+    url = postgres.create_database("listings_template", template=pg_demo_template)
+    radar = make_radar(tmp_path_factory.mktemp("pg-listings") / "listings.db", encoder, database_url=url)
+    report = import_listings(Listings(radar), LABELLED)
+    assert report.rejected == [] and report.inserted == 96
+    radar.store.close()
+    return url
+
+
+@pytest.fixture
+def listings_on(deployment, request, tmp_path, encoder, listings_template):
+    """A writable copy of the labelled database on SQLite + FAISS or on PostgreSQL."""
+    return radar_on(deployment, request, listings_template, "pg_listings_template", tmp_path / "listings.db", encoder)
 
 
 @pytest.fixture

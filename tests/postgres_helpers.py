@@ -78,5 +78,7 @@ def copy_store_to_postgres(sqlite_path: Path, url: str) -> None:
                                 for p in passages.get(pid, [])]))
     target.save_profiles(items, source="test")
     target.add_cooperations((a, b, project, title, "test") for a, b, project, title in source.cooperations())
+    target.close()      # a template database must have no open connection
+    source.close()
     target.close()
     source.close()

@@ -12,7 +12,7 @@ import pytest
 
 from api import create_app
 from tests.access_helpers import PASSWORD, api_key
-from tests.conftest import CONTACT_MARKERS, copy_database, ids_of, make_radar
+from tests.conftest import CONTACT_MARKERS, copy_database, ids_of, make_radar, radar_on
 
 ROLES = ("anonymous", "member", "manager", "admin")
 CONTACT_KEYS = ("contact_name", "contact_email", "street")
@@ -26,28 +26,61 @@ def access_template(tmp_path_factory, small_template, encoder):
     """profile_klein with one user and key per role (hashing passwords once per module)."""
     db = copy_database(small_template, tmp_path_factory.mktemp("access") / "access.db")
     radar = make_radar(db, encoder)
-    keys = {"anonymous": None,
-            "member": api_key(radar, "member", "holz@test.example", profile_id="kl-holz"),
-            "manager": api_key(radar, "manager", "mittelsachsen@test.example", region=("Mittelsachsen",)),
-            "admin": api_key(radar, "admin", "chef@test.example")}
+    keys = access_keys(radar)
     radar.store.close()
     return db, keys
 
 
+def access_keys(radar) -> dict:
+    return {"anonymous": None,
+            "member": api_key(radar, "member", "holz@test.example", profile_id="kl-holz"),
+            "manager": api_key(radar, "manager", "mittelsachsen@test.example", region=("Mittelsachsen",)),
+            "admin": api_key(radar, "admin", "chef@test.example")}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def access_deployment(request) -> str:
+    """The reader's and writer's tests run on SQLite + FAISS and on PostgreSQL."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def reader(access_template, encoder, tmp_path_factory):
-    """For tests that only read: one app for the module."""
-    db = copy_database(access_template[0], tmp_path_factory.mktemp("reader") / "reader.db")
-    radar = make_radar(db, encoder)
-    return Client(create_app(radar.settings, radar=radar), access_template[1]), radar
+def pg_access(postgres, pg_small_template, encoder, tmp_path_factory) -> tuple[str, dict]:
+    """access_template's users and keys in a PostgreSQL template database."""
+    url = postgres.create_database("access_template", template=pg_small_template)
+    radar = make_radar(tmp_path_factory.mktemp("pg-access") / "access.db", encoder, database_url=url)
+    keys = access_keys(radar)
+    radar.store.close()
+    return url, keys
+
+
+@pytest.fixture(scope="module")
+def pg_access_template(pg_access) -> str:
+    return pg_access[0]
+
+
+@pytest.fixture(scope="module")
+def reader(access_deployment, request, access_template, encoder, tmp_path_factory):
+    """For tests that only read: one app for the module (per deployment)."""
+    target = tmp_path_factory.mktemp("reader") / "reader.db"
+    if access_deployment == "sqlite":
+        radar, keys = make_radar(copy_database(access_template[0], target), encoder), access_template[1]
+    else:
+        postgres, (template, keys) = request.getfixturevalue("postgres"), request.getfixturevalue("pg_access")
+        radar = make_radar(target, encoder, database_url=postgres.create_database(template=template))
+    yield Client(create_app(radar.settings, radar=radar), keys), radar
+    radar.store.close()
+    if radar.settings.database_url:
+        request.getfixturevalue("postgres").drop_database(radar.settings.database_url)
 
 
 @pytest.fixture
-def writer(access_template, encoder, tmp_path):
-    """For tests that write: a database of their own."""
-    db = copy_database(access_template[0], tmp_path / "writer.db")
-    radar = make_radar(db, encoder)
-    return Client(create_app(radar.settings, radar=radar), access_template[1]), radar
+def writer(access_deployment, request, access_template, encoder, tmp_path):
+    """For tests that write: a database of their own (per deployment)."""
+    radar = radar_on(access_deployment, request, access_template[0], "pg_access_template", tmp_path / "writer.db",
+                     encoder)
+    keys = access_template[1] if access_deployment == "sqlite" else request.getfixturevalue("pg_access")[1]
+    return Client(create_app(radar.settings, radar=radar), keys), radar
 
 
 class Client:

@@ -18,6 +18,23 @@ from tests.access_helpers import api_key, as_bearer
 from tests.conftest import JSONL
 
 
+def refuse(radar, name: str, event: str, condition: str, message: str) -> None:
+    """A trigger that makes the database refuse a write (a full disk, a broken table)."""
+    if radar.store.engine == "sqlite":
+        radar.store.conn.execute(f"CREATE TRIGGER {name} BEFORE {event} WHEN {condition} "
+                                 f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+        return
+    radar.store.pg.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                           f"IF {condition} THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END $$")
+    radar.store.pg.execute(f"CREATE TRIGGER {name} BEFORE {event} FOR EACH ROW EXECUTE FUNCTION {name}()")
+
+
+@pytest.fixture
+def small_radar(small_on_both):
+    """Every test here runs on both deployments (SQLite + FAISS, PostgreSQL)."""
+    return small_on_both
+
+
 @pytest.fixture
 def client(small_radar):
     app = create_app(small_radar.settings, radar=small_radar)
@@ -48,9 +65,7 @@ def test_a_profile_edit_and_its_audit_line_commit_together(client, small_radar):
 def test_when_the_audit_line_cannot_be_written_the_edit_is_not_kept(client, small_radar):
     before = offers_of(small_radar, "kl-laser")
     generation = small_radar.store.generation()
-    small_radar.store.conn.execute(
-        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log WHEN NEW.action = 'profile.update' "
-        "BEGIN SELECT RAISE(ABORT, 'Protokoll voll'); END")
+    refuse(small_radar, "refuse_audit", "INSERT ON audit_log", "NEW.action = 'profile.update'", "Protokoll voll")
     response = client.put("/api/v1/profiles/kl-laser", json={"offers": "Laserschweißen von Kupfer"})
     assert response.status_code == 500
     assert offers_of(small_radar, "kl-laser") == before             # no change without its line
@@ -61,9 +76,7 @@ def test_when_the_audit_line_cannot_be_written_the_edit_is_not_kept(client, smal
 def test_when_the_change_fails_after_the_line_neither_stays(client, small_radar):
     # The generation bump comes after the audit line inside the transaction; if it fails,
     # the line must go with the change.
-    small_radar.store.conn.execute(
-        "CREATE TRIGGER refuse_bump BEFORE UPDATE ON meta WHEN OLD.key = 'generation' "
-        "BEGIN SELECT RAISE(ABORT, 'Platte voll'); END")
+    refuse(small_radar, "refuse_bump", "UPDATE ON meta", "OLD.key = 'generation'", "Platte voll")
     response = client.delete("/api/v1/profiles/kl-laser")
     assert response.status_code == 500
     assert small_radar.store.get_profile("kl-laser") is not None

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from click.testing import CliRunner
 from api import create_app
 from partnerradar.cli import main
 from tests.access_helpers import api_key
-from tests.conftest import demo_copy_without_accounts, copy_database, make_radar
+from tests.conftest import demo_copy_without_accounts, radar_on
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 
 FIRM = "demo-001"            # Schwingwerk Analytics GmbH, Chemnitz: condition monitoring
@@ -72,8 +71,9 @@ def demo_template(tmp_path_factory, demo_radar) -> Path:
 
 
 @pytest.fixture
-def radar(tmp_path, encoder, demo_template):
-    return make_radar(copy_database(demo_template, tmp_path / "demo.db"), encoder)
+def radar(deployment, request, tmp_path, encoder, demo_template):
+    """The demo profiles on SQLite + FAISS and on PostgreSQL (every test runs on both)."""
+    return radar_on(deployment, request, demo_template, "pg_demo_template", tmp_path / "demo.db", encoder)
 
 
 @pytest.fixture
@@ -525,9 +525,9 @@ def test_export_and_erase_from_the_command_line(client, radar, inbox):
     erased = run("--db", radar.settings.db_path, "subscriber", "erase", FIRM)
     assert "1 Abo(s) von demo-001 gelöscht" in erased.stderr
     assert json.loads(run("--db", radar.settings.db_path, "subscriber", "export", FIRM).stdout)["subscriptions"] == []
-    with sqlite3.connect(radar.settings.db_path) as conn:
-        assert ADDRESS not in "".join(str(row) for row in conn.execute("SELECT * FROM digest_deliveries"))
-        assert conn.execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
+    conn = radar.store.conn         # the SQLite file or the PostgreSQL database
+    assert ADDRESS not in "".join(str(row) for row in conn.execute("SELECT * FROM digest_deliveries"))
+    assert conn.execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
 
 
 # -- dry run and preview ------------------------------------------------------------------------------
@@ -642,7 +642,8 @@ def test_links_signed_by_a_command_with_a_config_file_open_in_the_server_started
     site = tmp_path / "site.toml"
     site.write_text("[partnerradar]\n"
                     f'db_path = "{radar.settings.db_path}"\n'
-                    f"smtp_port = {inbox.port}\n"
+                    + (f'database_url = "{radar.settings.database_url}"\n' if radar.settings.database_url else "")
+                    + f"smtp_port = {inbox.port}\n"
                     'mail_from = "Partnerradar Sachsen <digest@partnerradar.example>"\n'
                     f'base_url = "{BASE}"\n'
                     'secret_key = "nur-in-site-toml-und-sonst-nirgends"\n', encoding="utf-8")

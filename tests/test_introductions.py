@@ -19,7 +19,7 @@ from api import create_app
 from introductions.runner import Introductions
 from partnerradar.cli import main
 from tests.access_helpers import api_key, as_bearer
-from tests.conftest import demo_copy_without_accounts, copy_database, make_radar
+from tests.conftest import demo_copy_without_accounts, radar_on
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 
 SEEKER = "demo-001"       # Schwingwerk Analytics GmbH, Chemnitz (a member's firm)
@@ -36,8 +36,9 @@ def intro_template(tmp_path_factory, demo_radar) -> Path:
 
 
 @pytest.fixture
-def radar(tmp_path, encoder, intro_template):
-    return make_radar(copy_database(intro_template, tmp_path / "demo.db"), encoder)
+def radar(deployment, request, tmp_path, encoder, intro_template):
+    """The demo profiles on SQLite + FAISS and on PostgreSQL (every test runs on both)."""
+    return radar_on(deployment, request, intro_template, "pg_demo_template", tmp_path / "demo.db", encoder)
 
 
 @pytest.fixture

@@ -12,7 +12,13 @@ import pytest
 from evaluation.listings import evaluate, read_pairs
 from listings.model import ListingError, validate_listing
 from listings.service import VALID_S, Listings
-from tests.listings_helpers import listings_radar, listings_template  # noqa: F401  (fixtures)
+from tests.listings_helpers import listings_on, listings_template, pg_listings_template  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def listings_radar(listings_on):
+    """Every test here runs on both deployments (SQLite + FAISS, PostgreSQL)."""
+    return listings_on
 
 
 @pytest.fixture

@@ -182,3 +182,57 @@ def test_a_write_through_one_server_is_found_through_the_other_within_two_second
         assert found_within(bases[1], ORGAN_QUERY, "org-werkstatt", 2.0, present=False) is not None
         assert request(bases[1], "/api/v1/profiles/org-werkstatt")[0] == 404
     postgres.drop_database(url)
+
+
+def test_backup_and_restore_refuse_on_postgresql_and_name_pg_dump(pg_small_radar, tmp_path):
+    from partnerradar.maintenance import BackupError, backup, restore
+
+    for run in (lambda: backup(pg_small_radar, tmp_path / "sicherung"),
+                lambda: restore(pg_small_radar, tmp_path)):
+        with pytest.raises(BackupError, match="pg_dump"):
+            run()
+    assert not (tmp_path / "sicherung").exists()
+
+
+def test_the_modules_sqlite_flavoured_sql_runs_on_postgresql(database_url, tmp_path):
+    """store/pgsql.py on a real database: what the modules write for SQLite means the same."""
+    from store.postgres import PgStore
+
+    store = PgStore(tmp_path / "p.db", database_url)
+    conn = store.conn
+    conn.executescript("""
+        CREATE TABLE IF NOT EXISTS things (id INTEGER PRIMARY KEY AUTOINCREMENT,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE, size REAL, flag INTEGER NOT NULL DEFAULT 0,
+            data BLOB, note TEXT NOT NULL DEFAULT '50%');
+        CREATE INDEX IF NOT EXISTS things_size ON things(size);""")
+    conn.executescript("CREATE TABLE IF NOT EXISTS things (id INTEGER PRIMARY KEY)")   # again: nothing happens
+    first = conn.execute("INSERT INTO things (email, size, flag, data) VALUES (?, ?, ?, ?) RETURNING id",
+                         ("Anna@Example.de", 2.5, True, b"\x00\x01")).fetchone()[0]
+    second = conn.execute("INSERT INTO things (email, size) VALUES (:email, :size) RETURNING id",
+                          {"email": "bert@example.de", "size": 7.0}).fetchone()[0]
+    assert second == first + 1
+    with pytest.raises(Exception, match="unique|duplicate"):
+        conn.execute("INSERT INTO things (email) VALUES (?)", ("ANNA@example.DE",))
+    assert conn.execute("SELECT id FROM things WHERE email = ?", ("anna@example.de",)).fetchone() == (first,)
+    assert conn.execute("SELECT count(*) FROM things WHERE email LIKE ?", ("%EXAMPLE%",)).fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM things WHERE email LIKE ?", ("%\\",)).fetchone() == (0,)
+    assert conn.execute("SELECT max(size, 5), min(size, 5) FROM things WHERE flag = ?", (1,)).fetchone() == (5.0, 2.5)
+    assert conn.execute("SELECT max(size), min(max(size, 5)) FROM things").fetchone() == (7.0, 5.0)
+    assert conn.execute("SELECT note, data, 'a?b:c' FROM things WHERE id = ?", (first,)).fetchone() == (
+        "50%", b"\x00\x01", "a?b:c")
+    assert conn.execute("SELECT strftime('%Y-%m', 1700000000, 'unixepoch', 'localtime')").fetchone()[0] in (
+        "2023-11", "2023-10")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(things)")}
+    assert columns == {"id", "email", "size", "flag", "data", "note"}
+    conn.execute("ALTER TABLE things ADD COLUMN extra REAL NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE things ADD COLUMN extra REAL NOT NULL DEFAULT 0")     # a second server's start
+    with pytest.raises(RuntimeError):
+        with store.transaction(bump_generation=False) as tx:
+            tx.execute("DELETE FROM things")
+            raise RuntimeError("mitten in der Änderung")
+    assert conn.execute("SELECT count(*) FROM things").fetchone() == (2,)        # rolled back
+    generation = store.generation()
+    with store.transaction() as tx:
+        tx.execute("UPDATE things SET flag = ? WHERE id = ?", (False, first))
+    assert store.generation() == generation + 1
+    store.close()

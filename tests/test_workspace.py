@@ -22,6 +22,12 @@ from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
+def small_radar(small_on_both):
+    """Every test here runs on both deployments (SQLite + FAISS, PostgreSQL)."""
+    return small_on_both
+
+
+@pytest.fixture
 def app(small_radar, mail_env):
     app = create_app(small_radar.settings, radar=small_radar)
     app.config["SESSION_COOKIE_SECURE"] = False
