@@ -103,13 +103,13 @@ class Ranker:
         if not req.include_unlisted:
             mask &= table.listed
         if req.kinds:
-            mask &= np.isin(table.kind, req.kinds)
+            mask &= self.index.kind_mask(req.kinds)
         if req.landkreis:
             district = normalise_district(req.landkreis)
             if district is None:
                 raise BadRequest(f"Unbekannter Landkreis „{req.landkreis}“ (erlaubt: "
                                  f"{', '.join(self.gazetteer.districts())})")
-            mask &= table.landkreis == district
+            mask &= self.index.district_mask(district)
         distance = None
         if origin is not None:
             distance = haversine_km_many(origin.lat, origin.lon, table.lat, table.lon)
