@@ -2,7 +2,9 @@
 short and profile-length searches next to embedding the query alone, "partners of", recall@10
 of the vector index against exact search and, with ``--memory``, the serving process's memory
 per profile. The figures are ``evaluation.bench_sizes``' own (``bench_size``, ``bench_recall``,
-``bench_memory``) on the store ``evaluation.scale`` derives (built once in ``--workdir``, kept).
+``bench_memory``) on the store ``evaluation.scale`` derives (built once in ``--workdir``, kept),
+plus the same requests in CPU time (``cpu``: what a busy neighbour on shared cores does not
+inflate as it inflates wall-clock time).
 
     python -m evaluation.bench_read_path --n 100000 --workdir data/bench [--repeats 3] [--memory]
 
@@ -13,12 +15,43 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+
+from evaluation.bench_common import SHORT_QUERIES, long_queries, ms
 from evaluation.bench_sizes import bench_memory, bench_recall, bench_size
 from evaluation.scale import embedded_sample, scaled_store
 from partnerradar.config import PROJECT_DIR
+
+
+def cpu_times(radar, encoder, repeats: int, partners_n: int = 20) -> dict:
+    """Medians of ``time.process_time()`` per request: the queries of ``bench_size`` (embedding
+    alone, then the search) and "partners of" the same sample of profiles."""
+    from matcher.request import SearchRequest
+
+    def cpu(fn, *args):
+        start = time.process_time()
+        fn(*args)
+        return time.process_time() - start
+
+    out = {}
+    for label, queries in (("short", SHORT_QUERIES), ("long", long_queries())):
+        embed, search = [], []
+        for _ in range(repeats):
+            for q in queries:
+                embed.append(cpu(encoder.embed_queries, radar.analyzer.sentences(q) or [q]))
+                search.append(cpu(radar.search, SearchRequest(query=q)))
+        out[label] = {"embed_cpu_p50_ms": ms(statistics.median(embed)), "search_cpu_p50_ms": ms(statistics.median(search)),
+                      "p50_vs_embed": round(statistics.median(search) / statistics.median(embed), 3)}
+    index = radar.index
+    rng = np.random.default_rng(3)
+    ids = [index.profiles.ids[i] for i in rng.choice(index.size, min(partners_n, index.size), replace=False)]
+    partners = [cpu(radar.partners, pid) for _ in range(repeats) for pid in ids]
+    out["partners_cpu_p50_ms"] = ms(statistics.median(partners))
+    return out
 
 
 def main(argv=None) -> None:
@@ -42,6 +75,7 @@ def main(argv=None) -> None:
         scaled_store(workdir, args.n, sample)
     row = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_average_at_start": os.getloadavg(),
            "repeats": args.repeats, **info, **bench_size(radar, encoder, args.repeats)}
+    row["cpu"] = cpu_times(radar, encoder, args.repeats)
     if args.recall:
         row["recall@10"] = bench_recall(radar, encoder)
     if args.memory:
