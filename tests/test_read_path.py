@@ -80,3 +80,26 @@ def test_passage_lookups_agree_with_the_stored_passages_after_writes_in_another_
     assert list(index.rows_of_passages(gone)) == [-1, -1, -1]
     assert len(baker) and (index.rows_of_passages(baker) == -1).all()
     other.store.close()
+
+
+def test_passage_lookups_are_the_same_for_sparse_passage_ids():
+    """Ids far apart (a store after many deletions, an evaluation's subset) are looked up by
+    binary search instead of a table by id: the same rows and fields, -1 for ids not there."""
+    from index.search_index import ProfileTable, assemble_index
+    from index.vectors import VectorIndex
+
+    ids = np.array([3, 70_000, 70_001, 250_000], dtype=np.int64)
+    owners = ["a", "a", "b", "b"]
+    fields = np.array(["description", "seeks", "offers", "profile"], dtype=object)
+    table = ProfileTable(ids=["a", "b"], row_of={"a": 0, "b": 1}, kind=np.array(["kmu", "research"], dtype=object),
+                         landkreis=np.array(["Dresden", ""], dtype=object), lat=np.full(2, np.nan),
+                         lon=np.full(2, np.nan), listed=np.ones(2, dtype=bool), activity=np.zeros(2, np.float32))
+    index = assemble_index(1, VectorIndex(4, "flat"), table, ids, owners, fields, ["laser", "schweiss", "blech", "laser"], [])
+    asked = np.array([70_001, 3, 250_000, 70_000, 4, -1, 250_001], dtype=np.int64)
+    assert list(index.rows_of_passages(asked)) == [1, 0, 1, 0, -1, -1, -1]
+    assert list(index.fields_of_passages(asked[:4])) == ["offers", "description", "profile", "seeks"]
+    assert list(index.field_codes_of_passages(asked[:4])) == [index.OTHER_FIELD, index.OTHER_FIELD,
+                                                             index.WHOLE_PASSAGE, index.SEEKS_FIELD]
+    assert getattr(index, "_position_table", None) is None      # the ids are too sparse for a table
+    assert list(index.kind_mask(["research"])) == [False, True]
+    assert list(index.district_mask("Dresden")) == [True, False]
