@@ -208,7 +208,15 @@ class LexicalIndex:
     _last_entries = None
 
     def _weights(self, rows, values, cols, which) -> np.ndarray:
-        return values * np.float32(K1 + 1) / (values + self.norm[rows]) * self.idf[cols[which]]
+        # values * (K1 + 1) / (values + norm) * idf, in place: the same floats with half the
+        # temporaries of 500k entries (a profile's 40 terms at 100k profiles), and idf
+        # gathered from the query's few columns.
+        weights = values * np.float32(K1 + 1)
+        lengths = self.norm[rows]
+        lengths += values
+        weights /= lengths
+        weights *= self.idf[cols][which]
+        return weights
 
     # -- queries ------------------------------------------------------------------
     def profile_scores(self, terms: dict[str, float] | list[str]) -> np.ndarray:
@@ -226,7 +234,8 @@ class LexicalIndex:
         cols = np.array([c for c, _ in known], dtype=np.int64)
         qw = np.array([w for _, w in known], dtype=np.float32)
         rows, values, _, which = self._entries(cols)
-        contribution = self._weights(rows, values, cols, which) * qw[which]
+        contribution = self._weights(rows, values, cols, which)
+        contribution *= qw[which]
         return np.bincount(rows, weights=contribution, minlength=n).astype(np.float32)
 
     def idf_of(self, term: str) -> float:
@@ -245,7 +254,7 @@ class LexicalIndex:
         if not len(cols) or total <= 0:
             return np.zeros(n, dtype=np.float32)
         rows, _, flags, which = self._entries(cols)
-        found = self.idf[cols[which]] * np.where(flags, np.float32(need_factor), np.float32(1.0))
+        found = self.idf[cols][which] * np.where(flags, np.float32(need_factor), np.float32(1.0))
         return (np.bincount(rows, weights=found, minlength=n) / total).astype(np.float32)
 
     def _row(self, row: int):

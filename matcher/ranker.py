@@ -103,13 +103,13 @@ class Ranker:
         if not req.include_unlisted:
             mask &= table.listed
         if req.kinds:
-            mask &= np.isin(table.kind, req.kinds)
+            mask &= self.index.kind_mask(req.kinds)
         if req.landkreis:
             district = normalise_district(req.landkreis)
             if district is None:
                 raise BadRequest(f"Unbekannter Landkreis „{req.landkreis}“ (erlaubt: "
                                  f"{', '.join(self.gazetteer.districts())})")
-            mask &= table.landkreis == district
+            mask &= self.index.district_mask(district)
         distance = None
         if origin is not None:
             distance = haversine_km_many(origin.lat, origin.lon, table.lat, table.lon)
@@ -145,12 +145,13 @@ class Ranker:
                           distance=distance, similarity_range=self.similarity_range)
         # Candidates: everything the dense stage saw, the best lexical matches, and those
         # the graph and activity signals could lift into the top whatever their text says.
-        rows = np.zeros(0, dtype=np.int64)
+        # One flag per profile row: the union of the proposals, sorted, without sorting them.
+        proposed_rows = np.zeros(n_profiles, dtype=bool)
         for signal in SIGNALS:
             proposed = signal.candidates(ctx, getattr(weights, signal.name))
             if proposed is not None:
-                rows = np.union1d(rows, proposed)
-        ctx.rows = rows = rows[mask[rows]]
+                proposed_rows[np.asarray(proposed, dtype=np.int64)] = True
+        ctx.rows = rows = np.flatnonzero(proposed_rows & mask)
         ctx.row_distance = row_distance = (distance[rows] if distance is not None
                                            else self._from_seeker(query.seeker_row, rows))
         signals = {}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.passages import WHOLE_FIELD
 from matcher.query import SEEKS_FACTOR
 from matcher.signals.base import RankContext, Signal
 
@@ -43,7 +42,7 @@ def best_passage_cosines(ctx: RankContext) -> np.ndarray:
         sem = dense_cosines(ctx)
         missing = ctx.rows[sem[ctx.rows] <= -1]
         if len(missing):
-            sem[missing] = _exact(ctx.index, ctx.query, missing)
+            sem[missing] = _exact(ctx.index, ctx.query, missing, ctx)
         return sem[ctx.rows]
     return ctx.memo("best_passage_cosines", compute)
 
@@ -55,7 +54,9 @@ def _dense(index, query, mask: np.ndarray) -> np.ndarray:
     scores, ids, rows = index.search_passages(query.vectors, DENSE_CANDIDATES, mask)
     # Work on the retrieved profiles only (a few hundred), not on every profile.
     valid = rows >= 0
-    seen = np.unique(rows[valid])
+    retrieved = np.zeros(len(mask), dtype=bool)
+    retrieved[rows[valid]] = True
+    seen = np.flatnonzero(retrieved)     # sorted, like np.unique, without sorting thousands
     per_query = np.zeros((len(query.vectors), len(seen)))
     for q in range(len(query.vectors)):
         r, pid = rows[q][valid[q]], ids[q][valid[q]]
@@ -65,14 +66,18 @@ def _dense(index, query, mask: np.ndarray) -> np.ndarray:
     return sem
 
 
-def _exact(index, query, rows: np.ndarray) -> np.ndarray:
+def _exact(index, query, rows: np.ndarray, ctx: RankContext | None = None) -> np.ndarray:
     """Semantic score for candidates the dense stage did not see, from their stored vectors."""
     mask = np.zeros(len(index.profiles.ids), dtype=bool)
     mask[rows] = True
     pids = index.passages_of_rows(mask)
     if not len(pids):
         return np.full(len(rows), -1.0)
-    sims = query.vectors @ index.vectors.reconstruct(pids).T     # (m, passages)
+    vectors = index.vectors.reconstruct(pids)
+    if ctx is not None:
+        # Their whole-profile vectors among them: the whole signal reads these (``reconstructed``).
+        ctx.memo("reconstructed", lambda: (pids, vectors))
+    sims = query.vectors @ vectors.T     # (m, passages)
     for q in range(len(query.vectors)):
         sims[q] *= field_factor(index, query.field(q), pids)
     position = np.searchsorted(rows, index.rows_of_passages(pids))   # rows are sorted
@@ -91,10 +96,25 @@ def field_factor(index, query_field: str, passage_ids: np.ndarray) -> np.ndarray
 
     Only when the query side is an offer is a partner's "seeks" passage a full match.
     """
-    fields = index.fields_of_passages(passage_ids)
+    codes = index.field_codes_of_passages(passage_ids)
     factor = np.ones(len(passage_ids))
     if query_field != "offers":
-        factor[fields == "seeks"] = SEEKS_FACTOR
+        factor[codes == index.SEEKS_FIELD] = SEEKS_FACTOR
     # The whole-profile vector is a signal of its own ("whole"), not one more passage.
-    factor[fields == WHOLE_FIELD] = 0.0
+    factor[codes == index.WHOLE_PASSAGE] = 0.0
     return factor
+
+
+def reconstructed(ctx: RankContext, ids: np.ndarray) -> np.ndarray:
+    """Stored vectors of passage ids, those ``_exact`` decoded for this ranking taken from it
+    (decoding an IVF code costs ~9 µs: thousands per request at 100k profiles)."""
+    pids, vectors = ctx._memo.get("reconstructed", (None, None))
+    if pids is None or not len(ids):
+        return ctx.index.vectors.reconstruct(ids)
+    pos = np.clip(np.searchsorted(pids, ids), 0, len(pids) - 1)
+    have = pids[pos] == ids
+    out = np.empty((len(ids), vectors.shape[1]), dtype=vectors.dtype)
+    out[have] = vectors[pos[have]]
+    if not have.all():
+        out[~have] = ctx.index.vectors.reconstruct(np.ascontiguousarray(ids[~have]))
+    return out

@@ -6,7 +6,7 @@ import numpy as np
 from ingest.passages import WHOLE_FIELD
 from matcher.query import PROFILE
 from matcher.signals.base import RankContext, Signal
-from matcher.signals.semantic import best_passage_cosines
+from matcher.signals.semantic import best_passage_cosines, reconstructed
 
 
 class Whole(Signal):
@@ -16,10 +16,11 @@ class Whole(Signal):
     ablation = "default-no-whole"
 
     def score(self, ctx: RankContext) -> np.ndarray:
-        return ctx.scaled(_whole(ctx.index, ctx.query, ctx.rows, best_passage_cosines(ctx)))
+        best = best_passage_cosines(ctx)
+        return ctx.scaled(_whole(ctx.index, ctx.query, ctx.rows, best, lambda ids: reconstructed(ctx, ids)))
 
 
-def _whole(index, query, rows: np.ndarray, best_passage: np.ndarray) -> np.ndarray:
+def _whole(index, query, rows: np.ndarray, best_passage: np.ndarray, vectors_of=None) -> np.ndarray:
     """Cosine of each candidate's whole-profile vector with the query: the mean over a
     need's sentences, or the seeker's own whole-profile vector. A profile of one
     passage has no separate whole vector: its passage is the whole."""
@@ -31,5 +32,6 @@ def _whole(index, query, rows: np.ndarray, best_passage: np.ndarray) -> np.ndarr
     vectors = query.vectors
     if query.side == PROFILE and WHOLE_FIELD in query.fields:
         vectors = vectors[[i for i, f in enumerate(query.fields) if f == WHOLE_FIELD]]
-    out[has] = (index.vectors.reconstruct(pids[has]) @ vectors.T).mean(axis=1)
+    vectors_of = vectors_of or index.vectors.reconstruct
+    out[has] = (vectors_of(pids[has]) @ vectors.T).mean(axis=1)
     return out
