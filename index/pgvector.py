@@ -140,6 +140,9 @@ class PgVectorPassages:
     def outgrown(self, total: int) -> bool:
         return False     # HNSW grows with its table
 
+    #: No in-memory delta to fold: a write's vectors are in the table when it commits.
+    delta_full = False
+
     def save(self, directory: Path, generation: int) -> Path:
         """Nothing to persist beside the store (the vectors are committed with it)."""
         return Path(directory)

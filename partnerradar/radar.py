@@ -193,8 +193,10 @@ class Radar:
         """``before`` brought to the store's generation by the changes alone (a full build
         when they can't be followed: another index type, an outgrown IVF, HNSW removals)."""
         def fits(vectors, total: int) -> bool:
-            return (choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
-                    == vectors.index_type and not vectors.outgrown(total))
+            # Vectors kept in the store itself (pgvector) have one index type, their own.
+            wanted = (choose_index_type(self.settings.index_type, total, self.settings.approximate_above)
+                      if vectors.keeps_files else vectors.index_type)
+            return wanted == vectors.index_type and not vectors.outgrown(total)
 
         index = None
         # Decided on the count before the change, checked on the count after it (which the
@@ -511,9 +513,8 @@ class Radar:
     def duplicates(self, among=None):
         """Probable duplicate organisations; with ``among``, only pairs involving those ids
         (compared with every stored name through ``NameTable``, kept current write by write)."""
-        # The table follows the passages the store lists as added (``passages_since``),
-        # which only the SQLite store answers for itself.
-        if among is not None and self.store.engine == "sqlite":
+        # The table follows the passages the store lists as added (``passages_since``).
+        if among is not None:
             with self._names_lock:       # one thread at a time reads and updates the table
                 return self._name_table().duplicates(among)
         rows = self.store.conn.execute("SELECT id, name, town FROM profiles").fetchall()

@@ -20,6 +20,7 @@ from partnerradar.config import Settings
 from partnerradar.maintenance import check
 from partnerradar.radar import Radar
 from tests.conftest import copy_database, ids_of, search
+from tests.conftest import radar_on as radar_on_deployment
 
 BELLS = {"id": "glocken", "name": "Glockengießerei Dörfler GmbH", "kind": "kmu",
          "description": "Die Glockengießerei gießt Kirchenglocken aus Bronze und saniert Glockenstühle.",
@@ -39,6 +40,12 @@ def delta_saves(monkeypatch):
 
 def radar_on(db, encoder, **kwargs) -> Radar:
     return Radar(Settings(db_path=db), encoder=encoder, **kwargs)
+
+
+def small_on(deployment, request, tmp_path, encoder, small_template) -> Radar:
+    """profile_klein on SQLite + FAISS or in a PostgreSQL database of its own."""
+    return radar_on_deployment(deployment, request, small_template, "pg_small_template", tmp_path / "klein.db",
+                               encoder)
 
 
 def saved_names(radar) -> list[str]:
@@ -262,9 +269,11 @@ def test_the_name_table_finds_what_comparing_with_every_name_finds_as_names_chan
     assert table.duplicates(["a"])          # TU Dresden ~ Technische Universitaet Dresden
 
 
-def test_a_write_reports_duplicates_among_names_another_process_wrote(tmp_path, encoder, small_template):
-    db = copy_database(small_template, tmp_path / "klein.db")
-    first, second = radar_on(db, encoder), radar_on(db, encoder)
+def test_a_write_reports_duplicates_among_names_another_process_wrote(deployment, request, tmp_path, encoder,
+                                                                       small_template):
+    first = small_on(deployment, request, tmp_path, encoder, small_template)
+    second = Radar(Settings(db_path=tmp_path / "second" / "klein.db", database_url=first.settings.database_url),
+                   encoder=encoder) if deployment == "postgresql" else radar_on(first.settings.db_path, encoder)
     base = {"kind": "forschung", "description": "Forschung zu Werkstoffen und Fügetechnik.", "postcode": "01069",
             "town": "Dresden"}
     assert first.save([{**base, "id": "tud-lang", "name": "Technische Universität Dresden"}]).duplicates == []
@@ -283,3 +292,35 @@ def test_a_write_reports_duplicates_among_names_another_process_wrote(tmp_path, 
     assert {frozenset((p.a, p.b)) for p in again.duplicates} == {frozenset(("tud-lang", "tud-neu"))}
     assert again.duplicates == first.duplicates(among=["tud-lang"]) == [
         p for p in first.duplicates() if "tud-lang" in (p.a, p.b)]
+
+
+def test_on_postgresql_each_server_follows_writes_as_changes_and_answers_as_a_fresh_build(
+        request, tmp_path, encoder, small_template, monkeypatch):
+    """Two servers on one PostgreSQL database: each brings its in-memory index (BM25, profile
+    table, graph) forward by what a write changed, as with SQLite, instead of building it
+    whole again per write (seconds at 100k profiles), and still ranks as a fresh build."""
+    writer = small_on("postgresql", request, tmp_path, encoder, small_template)
+    other = Radar(Settings(db_path=tmp_path / "other" / "klein.db", database_url=writer.settings.database_url),
+                  encoder=encoder)
+    for radar in (writer, other):
+        radar.index
+    full_builds = []
+    original = Radar._load_index
+    monkeypatch.setattr(Radar, "_load_index", lambda self: full_builds.append(self) or original(self))
+    steps = [
+        lambda: writer.save([BELLS]),
+        lambda: other.save([{**other.get_profile("kl-baeck"),
+                             "description": "Wir recyceln Lithium-Ionen-Batterien aus Elektroautos."}]),
+        lambda: writer.delete(["kl-wasser"]),
+        lambda: other.save([{**BELLS, "offers": "Klangprüfung historischer Geläute."}]),
+    ]
+    for step in steps:
+        step()
+        for radar in (writer, other):
+            assert_same_as_a_fresh_build(radar, encoder)
+    assert full_builds == []
+    for radar in (writer, other):
+        assert ids_of(search(radar, query=QUERIES[0], limit=1)) == ["glocken"]
+        assert not radar.index.lexical.profile_scores(["glockenguss"]).any()
+        assert "kl-wasser" not in radar.index.profiles.row_of
+        assert "kl-baeck" in ids_of(search(radar, query=QUERIES[3], limit=3))
