@@ -49,7 +49,55 @@ INCREMENT_SQL = (
     "RETURNING count")
 
 
-class SQLiteStorage(Storage):
+class _CounterTable(Storage):
+    """The counters' reads and writes, once for both storages: a subclass names its table,
+    its placeholder and how it connects (``_conn``)."""
+
+    table = "counters"
+    placeholder = "?"
+
+    def _conn(self):
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql.format(table=self.table, p=self.placeholder)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        conn = self._conn()
+        (count,) = conn.execute(self._sql(INCREMENT_SQL), (key, amount, now + expiry, now, now)).fetchone()
+        self._increments += 1
+        if self._increments % PURGE_EVERY == 0:
+            conn.execute(self._sql("DELETE FROM {table} WHERE key IN (SELECT key FROM {table} "
+                                   "WHERE expires <= {p} LIMIT {p})"), (now, PURGE_BATCH))
+        return count
+
+    def get(self, key: str) -> int:
+        row = self._conn().execute(self._sql("SELECT count FROM {table} WHERE key = {p} AND expires > {p}"),
+                                   (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        row = self._conn().execute(self._sql("SELECT expires FROM {table} WHERE key = {p} AND expires > {p}"),
+                                   (key, now)).fetchone()
+        return row[0] if row else now
+
+    def check(self) -> bool:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+            return True
+        except Exception:       # the driver's error, or a database that can't be reached
+            return False
+
+    def reset(self) -> int | None:
+        return self._conn().execute(self._sql("DELETE FROM {table}")).rowcount
+
+    def clear(self, key: str) -> None:
+        self._conn().execute(self._sql("DELETE FROM {table} WHERE key = {p}"), (key,))
+
+
+class SQLiteStorage(_CounterTable):
     """Fixed-window counters (``limits``' default strategy) in one SQLite table."""
 
     STORAGE_SCHEME = [SCHEME]
@@ -81,46 +129,13 @@ class SQLiteStorage(Storage):
     def base_exceptions(self):
         return sqlite3.Error
 
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
-        conn = self._conn()
-        (count,) = conn.execute(INCREMENT_SQL.format(table="counters", p="?"),
-                                (key, amount, now + expiry, now, now)).fetchone()
-        self._increments += 1
-        if self._increments % PURGE_EVERY == 0:
-            conn.execute("DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? "
-                         "LIMIT ?)", (now, PURGE_BATCH))
-        return count
 
-    def get(self, key: str) -> int:
-        row = self._conn().execute("SELECT count FROM counters WHERE key = ? AND expires > ?",
-                                   (key, time.time())).fetchone()
-        return row[0] if row else 0
-
-    def get_expiry(self, key: str) -> float:
-        now = time.time()
-        row = self._conn().execute("SELECT expires FROM counters WHERE key = ? AND expires > ?",
-                                   (key, now)).fetchone()
-        return row[0] if row else now
-
-    def check(self) -> bool:
-        try:
-            self._conn().execute("SELECT 1").fetchone()
-            return True
-        except sqlite3.Error:
-            return False
-
-    def reset(self) -> int | None:
-        return self._conn().execute("DELETE FROM counters").rowcount
-
-    def clear(self, key: str) -> None:
-        self._conn().execute("DELETE FROM counters WHERE key = ?", (key,))
-
-
-class PostgresStorage(Storage):
+class PostgresStorage(_CounterTable):
     """The same fixed-window counters in the shared PostgreSQL database (table ``rate_counters``)."""
 
     STORAGE_SCHEME = [PG_SCHEME]
+    table = "rate_counters"
+    placeholder = "%s"
 
     def __init__(self, uri: str, wrap_exceptions: bool = False, database_url: str = "", **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
@@ -148,38 +163,3 @@ class PostgresStorage(Storage):
         import psycopg
 
         return psycopg.Error
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
-        conn = self._conn()
-        (count,) = conn.execute(INCREMENT_SQL.format(table="rate_counters", p="%s"),
-                                (key, amount, now + expiry, now, now)).fetchone()
-        self._increments += 1
-        if self._increments % PURGE_EVERY == 0:
-            conn.execute("DELETE FROM rate_counters WHERE key IN (SELECT key FROM rate_counters "
-                         "WHERE expires <= %s LIMIT %s)", (now, PURGE_BATCH))
-        return count
-
-    def get(self, key: str) -> int:
-        row = self._conn().execute("SELECT count FROM rate_counters WHERE key = %s AND expires > %s",
-                                   (key, time.time())).fetchone()
-        return row[0] if row else 0
-
-    def get_expiry(self, key: str) -> float:
-        now = time.time()
-        row = self._conn().execute("SELECT expires FROM rate_counters WHERE key = %s AND expires > %s",
-                                   (key, now)).fetchone()
-        return row[0] if row else now
-
-    def check(self) -> bool:
-        try:
-            self._conn().execute("SELECT 1").fetchone()
-            return True
-        except Exception:       # psycopg.Error or a StoreUnavailable: not reachable
-            return False
-
-    def reset(self) -> int | None:
-        return self._conn().execute("DELETE FROM rate_counters").rowcount
-
-    def clear(self, key: str) -> None:
-        self._conn().execute("DELETE FROM rate_counters WHERE key = %s", (key,))
