@@ -19,7 +19,9 @@ from click.testing import CliRunner
 
 from partnerradar.cli import main
 from tests.access_helpers import PASSWORD
-from tests.test_access import Client, _change_password, _login, _token, access_template, writer  # noqa: F401
+from tests.test_access import (  # noqa: F401  (fixtures: the writer on both deployments)
+    Client, _change_password, _login, _token, access_deployment, access_template, pg_access, pg_access_template,
+    writer)
 
 LASER = "Laserfügetechnik Mittweida GmbH"     # kl-laser, a listed firm in Mittelsachsen
 
