@@ -306,6 +306,9 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
     radar.encoder
     radar.analyzer
     radar.index
+    if radar.terms_outdated():
+        log.warning("the stored lexical terms were derived by an older version; "
+                    "'partnerradar reindex' derives them again (no re-embedding)")
     # No SQLite connection crosses the fork: each worker thread opens its own.
     radar.store.close()
     sock = bind(host, port)

@@ -106,6 +106,10 @@ class StaleIndex(Exception):
 
 
 class SearchIndex:
+    #: The store's ``terms_version`` this index's BM25 was built from (set by the radar): terms
+    #: derived anew in place are no change ``advance`` could follow.
+    terms_version: str | None = None
+
     def __init__(self, generation: int, vectors: PassageVectors, lexical: LexicalIndex,
                  profiles: ProfileTable, passage_ids: np.ndarray, passage_rows: np.ndarray,
                  passage_fields: np.ndarray, graph: CooperationGraph, whole_passage: np.ndarray | None = None):
@@ -196,6 +200,7 @@ class SearchIndex:
                 whole[table.row_of[a[1]]] = a[0]
         advanced = SearchIndex(generation, vectors, lexical, table, passage_ids, passage_rows, passage_fields,
                                graph, whole_passage=whole)
+        advanced.terms_version = self.terms_version
         advanced.rows_in_id_order = self.rows_in_id_order and (
             len(table.ids) == self.size or (table.ids[self.size:] == sorted(table.ids[self.size:])
                                             and (not self.size or table.ids[self.size] > table.ids[self.size - 1])))

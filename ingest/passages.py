@@ -51,6 +51,21 @@ def passages_of(profile: Profile, max_words: int = MAX_WORDS) -> list[tuple[str,
     return out
 
 
+#: What a passage's stored lexical terms are made of (the analyzer and ``lexical_text``).
+#: Bump it when either changes what they give: a store whose terms are older is brought up
+#: to date by ``partnerradar reindex`` without embedding anything (``Radar.reindex``).
+#: 2: the keywords passage's terms without the organisation's name (issue 13).
+TERMS_VERSION = 2
+
+
+def passage_terms(analyzer, name: str, field: str, text: str) -> str:
+    """The stored lexical terms of one passage (space-separated); the whole-profile vector's
+    passage has none (its words are its passages' already)."""
+    if field == WHOLE_FIELD:
+        return ""
+    return " ".join(analyzer.terms(lexical_text(name, field, text)))
+
+
 def lexical_text(name: str, field: str, text: str) -> str:
     """The words a passage's lexical terms come from: the keywords passage without the
     organisation's name in front. A name is no evidence of what a firm does: "KI Keramik-

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from ingest.csv_safe import safe_cell
 from ingest.dedupe import DuplicatePair
-from ingest.passages import WHOLE_FIELD, fit_to_window, lexical_text, passages_of, whole_profile_text
+from ingest.passages import WHOLE_FIELD, fit_to_window, passage_terms, passages_of, whole_profile_text
 from ingest.readers import Row
 from ingest.schema import RecordError, validate_record
 from store.db import Passage
@@ -115,8 +115,7 @@ class ProfilePreparer:
         for profile, items in zip(profiles, pieces):
             passages = []
             for position, (field_name, text) in enumerate(items):
-                terms = ("" if field_name == WHOLE_FIELD else
-                         " ".join(self.analyzer.terms(lexical_text(profile.name, field_name, text))))
+                terms = passage_terms(self.analyzer, profile.name, field_name, text)
                 passages.append(Passage(profile.id, field_name, position, text, terms,
                                         vectors[row_of[text]].copy()))
             out.append(passages)

@@ -218,11 +218,14 @@ def reindex(ctx, reembed):
             progress = tqdm(total=total, unit="Profil", desc="Neu einbetten", file=sys.stderr)
         else:
             progress = ProgressLog(total, lambda line: click.echo(line, err=True))
+    rederive = not reembed and radar.terms_outdated()
     try:
         n = radar.reindex(reembed=reembed, progress=progress)
     finally:
         if progress is not None:
             progress.close()
+    if rederive:
+        click.echo("Suchbegriffe aller Passagen neu abgeleitet (ohne neue Einbettung).", err=True)
     click.echo(f"Index neu aufgebaut: {n} Passagen", err=True)
 
 
@@ -326,6 +329,8 @@ def demo(ctx, path):
     """
     radar = _radar(ctx)
     report = radar.ingest(Path(path))
+    if radar.terms_outdated():       # a demo database from an older version: unchanged rows keep old terms
+        radar.reindex()
     click.echo(f"Demo: {report.inserted} neu, {report.updated} geändert, {report.unchanged} unverändert, "
                f"{len(report.rejected)} abgelehnt; {radar.store.count_profiles()} Profile", err=True)
     if Path(path) == DEMO_PROFILES:     # the demo's offers and requests belong to these profiles

@@ -20,6 +20,7 @@ from index.backend import PassageVectors, backend_for
 from index.embedding import Embedder, canonical_name, create_embedder, similarity_range
 from index.search_index import SearchIndex, StaleIndex, build_search_index, choose_index_type, write_lock
 from ingest.dedupe import NameTable, find_duplicates
+from ingest.passages import TERMS_VERSION, passage_terms
 from ingest.pipeline import IngestReport, ProfilePreparer, RejectKeeper, StoredHashes, ingest_stream, store_profiles
 from ingest.readers import Row, read_rows
 from ingest.schema import validate_record
@@ -127,6 +128,16 @@ class Radar:
         if stored is None or not self.store.count_passages():
             self.store.set_meta("model", self.encoder.name)
             self.store.set_meta("dim", str(self.encoder.dimension))
+            self.store.set_meta("terms_version", str(TERMS_VERSION))     # its first terms are this version's
+
+    def terms_outdated(self) -> bool:
+        """Whether the stored passages' lexical terms were derived by an older version
+        (``ingest.passages.TERMS_VERSION``; a store from before the version was kept is 1):
+        ``reindex`` derives them again, without embedding anything."""
+        stored = self.store.get_meta("terms_version")
+        if stored == str(TERMS_VERSION):
+            return False
+        return bool(self.store.count_passages())
 
     @property
     def similarity_range(self) -> tuple[float, float]:
@@ -198,6 +209,8 @@ class Radar:
                       if vectors.keeps_files else vectors.index_type)
             return wanted == vectors.index_type and not vectors.outgrown(total)
 
+        if self.store.get_meta("terms_version") != before.terms_version:
+            return self._load_index()       # terms derived anew in place (``reindex``): no change to follow
         index = None
         # Decided on the count before the change, checked on the count after it (which the
         # advance has counted and verified): no count of every passage per write for it.
@@ -251,10 +264,13 @@ class Radar:
             saver.join()
 
     def _load_index(self, vectors: PassageVectors | None = None) -> SearchIndex:
-        return build_search_index(
+        terms_version = self.store.get_meta("terms_version")
+        index = build_search_index(
             self.store, self.settings.index_dir, self._dim(), self.settings.index_type,
             self.settings.approximate_above, vectors=vectors, mmap=self.mmap,
             backend=self.settings.vector_backend)
+        index.terms_version = terms_version
+        return index
 
     def _dim(self) -> int:
         dim = self.store.get_meta("dim")
@@ -407,6 +423,9 @@ class Radar:
         with write_lock(self.settings.index_dir):
             if reembed:
                 self._reembed(progress)
+            elif self.terms_outdated():
+                self.store.rewrite_terms(lambda name, field, text: passage_terms(self.analyzer, name, field, text),
+                                         meta={"terms_version": str(TERMS_VERSION)})
             for old in self.vectors_backend.saved_files(self.settings.index_dir):
                 old.unlink()
             with self._lock:
@@ -429,7 +448,8 @@ class Radar:
                     progress.update(len(batch))
 
         self.store.replace_passages(fresh_passages(),
-                                    meta={"model": self.encoder.name, "dim": str(self.encoder.dimension)})
+                                    meta={"model": self.encoder.name, "dim": str(self.encoder.dimension),
+                                          "terms_version": str(TERMS_VERSION)})
 
     # -- reads ------------------------------------------------------------------
     def search(self, req: SearchRequest, weights: Weights | None = None, explain: bool = True) -> list[dict]:

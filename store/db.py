@@ -401,6 +401,26 @@ class Store:
                        if with_vectors else None)
             yield ids, [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], vectors
 
+    def rewrite_terms(self, derive, meta: dict[str, str], batch: int = 5000) -> int:
+        """Every passage's stored lexical terms replaced by ``derive(profile name, field, text)``
+        and ``meta`` set, in one transaction that moves the generation on; the vectors stay.
+        For a change of how terms are derived (``ingest.passages.TERMS_VERSION``)."""
+        rewritten = last = 0
+        with self.transaction() as conn:
+            while True:
+                rows = conn.execute(
+                    "SELECT p.id, p.field, p.text, r.name FROM passages p JOIN profiles r ON r.id = p.profile_id "
+                    "WHERE p.id > ? ORDER BY p.id LIMIT ?", (last, batch)).fetchall()
+                if not rows:
+                    break
+                for passage_id, field, text, name in rows:
+                    conn.execute("UPDATE passages SET terms = ? WHERE id = ?", (derive(name, field, text), passage_id))
+                rewritten += len(rows)
+                last = rows[-1][0]
+            for key, value in meta.items():
+                self.set_meta(key, value)
+        return rewritten
+
     def passages_since(self, last_id: int) -> list[tuple]:
         """(id, profile_id, field, terms) of the passages added since ``last_id``."""
         return self.conn.execute("SELECT id, profile_id, field, terms FROM passages WHERE id > ? ORDER BY id",

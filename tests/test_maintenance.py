@@ -147,3 +147,48 @@ def test_restore_asks_in_german_and_understands_j(small_radar, tmp_path, cli_enc
     agreed = CliRunner().invoke(main, ["restore", str(tmp_path / "b"), "--db", db], input="j\n")
     assert agreed.exit_code == 0 and "Wiederhergestellt: 12 Profile" in agreed.output
     assert make_radar(small_radar.settings.db_path, cli_encoder).store.get_profile("kl-laser") is not None
+
+
+def test_reindex_derives_outdated_terms_again_without_embedding_and_every_server_follows(
+        small_on_both, encoder, tmp_path):
+    """A store whose lexical terms an older version derived (here: with the firm's name in
+    the keywords passage, before issue 13) is brought up to date by a plain ``reindex``: the
+    name no longer matches the firm lexically, in this server and in another one following
+    it, and no vector is computed again."""
+    from partnerradar.config import Settings
+    from partnerradar.radar import Radar
+
+    writer = small_on_both
+    analyzer = writer.analyzer
+    profile = writer.get_profile("kl-laser")
+    own_words = set()
+    for field in ("description", "offers", "seeks", "keywords"):
+        own_words |= set(analyzer.terms(profile[field] or ""))
+    name_only = sorted(set(analyzer.terms(profile["name"])) - own_words)
+    assert name_only, profile["name"]
+    # As the version before stored them: every passage's own words, the name included.
+    writer.store.rewrite_terms(lambda name, field, text: "" if field == "profile" else " ".join(analyzer.terms(text)),
+                               meta={"terms_version": "1"})
+    other = Radar(Settings(db_path=tmp_path / "other" / "klein.db", database_url=writer.settings.database_url)
+                  if writer.settings.database_url else writer.settings, encoder=encoder)
+    for radar in (writer, other):
+        row = radar.index.profiles.row_of["kl-laser"]
+        assert radar.index.lexical.profile_scores(name_only)[row] > 0
+        assert radar.terms_outdated()
+    vectors_before = writer.index.vectors.reconstruct(writer.store.passage_ids()[:5])
+
+    result = CliRunner().invoke(main, ["reindex", "--db", str(writer.settings.db_path)],
+                                env={"PARTNERRADAR_DATABASE_URL": writer.settings.database_url})
+    assert result.exit_code == 0, result.output
+    assert "Suchbegriffe aller Passagen neu abgeleitet" in result.output
+
+    for radar in (writer, other):
+        assert not radar.terms_outdated()
+        row = radar.index.profiles.row_of["kl-laser"]
+        assert radar.index.lexical.profile_scores(name_only)[row] == 0
+        assert radar.index.lexical.profile_scores(analyzer.terms("Laserstrahlschweißen"))[row] > 0
+        assert "kl-laser" in ids_of(search(radar, query="Laserstrahlschweißen von Aluminium", limit=3))
+    np.testing.assert_array_equal(writer.index.vectors.reconstruct(writer.store.passage_ids()[:5]), vectors_before)
+    again = CliRunner().invoke(main, ["reindex", "--db", str(writer.settings.db_path)],
+                               env={"PARTNERRADAR_DATABASE_URL": writer.settings.database_url})
+    assert "Suchbegriffe" not in again.output
