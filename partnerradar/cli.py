@@ -206,7 +206,8 @@ def partners(ctx, profile_id, kinds, near, radius_km, landkreis, exclude, top, a
 def reindex(ctx, reembed):
     """Den Index aus der Datenbank neu aufbauen.
 
-    Mit --reembed werden alle Texte mit dem eingestellten Modell neu eingebettet (mit
+    Suchbegriffe, die eine ältere Version abgeleitet hat, werden dabei neu abgeleitet (ohne
+    neue Einbettung). Mit --reembed werden alle Texte mit dem eingestellten Modell neu eingebettet (mit
     Fortschritt und Restzeit); laufende Server antworten währenddessen mit den alten Vektoren.
     """
     radar = _radar(ctx)
