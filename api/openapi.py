@@ -29,6 +29,9 @@ _EXPLANATION = {
         "offers": {"type": "string"}, "seeks": {"type": "string"},
         "distance_km": {"type": ["number", "null"]},
         "signals": {"type": "object", "additionalProperties": {"type": "number"}},
+        "weak_evidence": {"type": "boolean",
+                          "description": "No shared term and little similarity (content evidence below 0.5): "
+                                         "the closest the partner's text comes, not a match (Nur schwach belegt)."},
         "reasons": {"type": "array", "items": {"type": "string"}},
     },
 }

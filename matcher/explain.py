@@ -15,12 +15,18 @@ import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
 from ingest.passages import WHOLE_FIELD
-from matcher.signals import SIGNALS, Evidence
+from matcher.signals import CONTENT_SIGNALS, SIGNALS, Evidence
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
 #: What a sentence of each field is, for the reader: the firm's offer, its need, or how it
 #: describes itself.
+#: Below this content evidence (the best content signal, 0..1) and without a shared term,
+#: a hit is shown as weakly supported: 0.5 is a cosine of 0.85 with e5, one step above the
+#: ranker's floor (0.4, the 95th percentile of unrelated German texts), where a hub's best
+#: of hundreds of passages lands for almost any need ("Innovative Silikonprothese" for
+#: "Lackieren ohne Lösemittel"). A reader must not take such a hit for a match.
+WEAK_EVIDENCE = 0.5
 FIELD_LABELS = {"description": "Beschreibung", "offers": "Angebot", "seeks": "Bedarf", "keywords": "Schlagworte"}
 #: Words that both sides use without saying what they do: true of any firm, so noise as
 #: evidence (analyzer terms; the ranking's lexical signal weighs them by idf anyway).
@@ -114,6 +120,8 @@ class Explainer:
             "signals": {k: round(float(v), 3) for k, v in signals.items()},
             "joint_projects": int(joint_projects),
         }
+        content = [float(signals[name]) for name in CONTENT_SIGNALS if name in signals]
+        explanation["weak_evidence"] = bool(content) and not shared and max(content) < WEAK_EVIDENCE
         projects = list(dict.fromkeys(shared_projects or ()))
         # The project on the query's topic first: it is why this known partner ranks here.
         projects.sort(key=lambda title: -len(query_terms.keys() & _term_map(self.analyzer, title).keys()))
@@ -178,12 +186,16 @@ class Explainer:
     @staticmethod
     def _reasons(expl: dict, profile: dict, seeker_name: str, shared_projects) -> list[str]:
         reasons = []
+        if expl["weak_evidence"]:
+            reasons.append("Nur schwach belegt: kein gemeinsamer Begriff, geringe inhaltliche Ähnlichkeit")
         if expl["shared_terms"]:
             reasons.append("Gemeinsame Begriffe: " + ", ".join(expl["shared_terms"]))
         if expl["best_sentence"]:
-            reasons.append(f"Passende Aussage ({expl['best_sentence_label']}): „{expl['best_sentence']}“")
+            # Weakly supported: the closest statement there is, not one that fits.
+            label = "Nächstliegende Aussage" if expl["weak_evidence"] else "Passende Aussage"
+            reasons.append(f"{label} ({expl['best_sentence_label']}): „{expl['best_sentence']}“")
         match = expl.get("semantic_match")
-        if match and not match["shares_words"] and not expl["shared_terms"]:
+        if match and not match["shares_words"] and not expl["shared_terms"] and not expl["weak_evidence"]:
             reasons.append(f"Inhaltlich ähnlich ({match['partner_label']}): „{match['partner_sentence']}“ "
                            f"– zu „{match['query_sentence']}“")
         # Then what each ranking signal says for this hit (distance, known partners, ...),
