@@ -15,7 +15,7 @@ import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
 from ingest.passages import WHOLE_FIELD
-from matcher.signals import CONTENT_SIGNALS, SIGNALS, Evidence
+from matcher.signals import CONTENT_SIGNALS, SIGNALS, Evidence, content_evidence
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
@@ -120,8 +120,9 @@ class Explainer:
             "signals": {k: round(float(v), 3) for k, v in signals.items()},
             "joint_projects": int(joint_projects),
         }
-        content = [float(signals[name]) for name in CONTENT_SIGNALS if name in signals]
-        explanation["weak_evidence"] = bool(content) and not shared and max(content) < WEAK_EVIDENCE
+        known = any(name in signals for name in CONTENT_SIGNALS)     # not when called without signals
+        explanation["weak_evidence"] = (known and not shared
+                                        and float(content_evidence(signals)) < WEAK_EVIDENCE)
         projects = list(dict.fromkeys(shared_projects or ()))
         # The project on the query's topic first: it is why this known partner ranks here.
         projects.sort(key=lambda title: -len(query_terms.keys() & _term_map(self.analyzer, title).keys()))

@@ -15,7 +15,7 @@ from geo import Gazetteer, haversine_km_many, normalise_district
 from index.search_index import SearchIndex
 from matcher.query import NEED, OFFER, PROFILE, TEXT, Query
 from matcher.request import BadRequest, SearchRequest
-from matcher.signals import CONTENT_SIGNALS, SCALED_BY_CONTENT, SIGNALS, RankContext
+from matcher.signals import CONTENT_SIGNALS, SCALED_BY_CONTENT, SIGNALS, RankContext, content_evidence
 
 #: Cosine range mapped to 0..1 when the ranker is given none (the embedder knows its own:
 #: ``Embedder.similarity_range``; MiniLM's unrelated German texts sit near 0.15).
@@ -60,12 +60,6 @@ def fuse(signals: dict[str, np.ndarray], weights) -> tuple[np.ndarray, np.ndarra
         # Below the floor: after every supported candidate (fused scores stay < 10).
         ranked = fused - np.where(content < weights.content_floor, UNSUPPORTED, 0.0)
     return fused, ranked
-
-
-def content_evidence(signals: dict[str, np.ndarray]) -> np.ndarray:
-    """Per candidate: its strongest content signal (0..1), the "does the text support it"."""
-    present = [signals[name] for name in CONTENT_SIGNALS if name in signals]
-    return np.maximum.reduce(present) if present else np.zeros(0)
 
 
 @dataclass

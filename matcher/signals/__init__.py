@@ -15,6 +15,8 @@ multilingual e5 (issue 13) only ``whole`` was re-chosen, on the EFRE dumps
 """
 from __future__ import annotations
 
+import numpy as np
+
 from matcher.signals.activity import Activity
 from matcher.signals.base import Evidence, RankContext, Signal
 from matcher.signals.complement import Complement
@@ -50,4 +52,12 @@ CONTENT_SIGNALS = tuple(s.name for s in SIGNALS if s.content)
 #: The signals that count times the content evidence (``Signal.scaled_by_content``).
 SCALED_BY_CONTENT = tuple(s.name for s in SIGNALS if s.scaled_by_content)
 
-__all__ = ["SIGNALS", "SIGNAL_NAMES", "CONTENT_SIGNALS", "SCALED_BY_CONTENT", "Signal", "RankContext", "Evidence"]
+
+def content_evidence(signals: dict):
+    """Per candidate: its strongest content signal (0..1), the "does the text support it";
+    of arrays (the ranker's candidates) or of one hit's floats (its explanation)."""
+    present = [signals[name] for name in CONTENT_SIGNALS if name in signals]
+    return np.maximum.reduce(present) if present else np.zeros(0)
+
+
+__all__ = ["SIGNALS", "SIGNAL_NAMES", "CONTENT_SIGNALS", "SCALED_BY_CONTENT", "content_evidence", "Signal", "RankContext", "Evidence"]
