@@ -19,7 +19,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from evaluation.harness import half_of
-from matcher.ranker import Weights, fuse
+from matcher.ranker import Weights, fuse, order
 
 GRID = {
     "semantic": [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.5],
@@ -42,8 +42,8 @@ def load(paths) -> list[dict]:
 
 
 def rank(case: dict, weights: Weights) -> np.ndarray:
-    _, ranked = fuse(case["signals"], weights)
-    return case["rows"][np.argsort(-ranked, kind="stable")]
+    fused, tiers = fuse(case["signals"], weights)
+    return case["rows"][order(fused, tiers)]
 
 
 def scores(case: dict, weights: Weights) -> tuple[float, float]:

@@ -15,18 +15,12 @@ import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
 from ingest.passages import WHOLE_FIELD
-from matcher.signals import CONTENT_SIGNALS, SIGNALS, Evidence, content_evidence
+from matcher.signals import CONTENT_SIGNALS, SIGNALS, WEAK_EVIDENCE, Evidence, content_evidence
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
 #: What a sentence of each field is, for the reader: the firm's offer, its need, or how it
 #: describes itself.
-#: Below this content evidence (the best content signal, 0..1) and without a shared term,
-#: a hit is shown as weakly supported: 0.5 is a cosine of 0.85 with e5, one step above the
-#: ranker's floor (0.4, the 95th percentile of unrelated German texts), where a hub's best
-#: of hundreds of passages lands for almost any need ("Innovative Silikonprothese" for
-#: "Lackieren ohne Lösemittel"). A reader must not take such a hit for a match.
-WEAK_EVIDENCE = 0.5
 FIELD_LABELS = {"description": "Beschreibung", "offers": "Angebot", "seeks": "Bedarf", "keywords": "Schlagworte"}
 #: Words that both sides use without saying what they do: true of any firm, so noise as
 #: evidence (analyzer terms; the ranking's lexical signal weighs them by idf anyway).
@@ -79,8 +73,10 @@ class Explainer:
     def explain(self, *, query_texts: list[str], query_vectors: np.ndarray, profile: dict,
                 passages: list[dict], signals: dict[str, float], distance_km: float | None,
                 seeker_name: str = "", shared_projects: list[str] | None = None,
-                joint_projects: int = 0, need: bool = True) -> dict:
-        """``need``: the query is a need (a search), not an organisation's whole profile."""
+                joint_projects: int = 0, need: bool = True, supported: bool | None = None) -> dict:
+        """``need``: the query is a need (a search), not an organisation's whole profile;
+        ``supported``: the ranker found the hit supported by its text (its support tier),
+        else judged from ``signals`` at the default floor."""
         query_terms, query_whole = self._terms(_without_name(t, seeker_name) for t in query_texts)
         # The whole-profile vector's text repeats the passages: evidence comes from these.
         passages = [p for p in passages if p["field"] != WHOLE_FIELD]
@@ -121,8 +117,9 @@ class Explainer:
             "joint_projects": int(joint_projects),
         }
         known = any(name in signals for name in CONTENT_SIGNALS)     # not when called without signals
-        explanation["weak_evidence"] = (known and not shared
-                                        and float(content_evidence(signals)) < WEAK_EVIDENCE)
+        if supported is None:
+            supported = not known or float(content_evidence(signals)) >= WEAK_EVIDENCE
+        explanation["weak_evidence"] = known and not shared and not supported
         projects = list(dict.fromkeys(shared_projects or ()))
         # The project on the query's topic first: it is why this known partner ranks here.
         projects.sort(key=lambda title: -len(query_terms.keys() & _term_map(self.analyzer, title).keys()))

@@ -37,9 +37,14 @@ def demote_unconfirmed(found, ids, last_confirmed_of, now: float | None = None) 
     if not stale.any():
         return {}
     fused = found.fused[:window] * np.where(stale, DEMOTION, 1.0)
-    order = np.argsort(-fused, kind="stable")
+    # Within its support tier: a demoted profile never falls below a less supported one's place,
+    # nor does an unsupported one rise above a supported one.
+    tiers = found.tiers[:window] if found.tiers is not None else np.zeros(window, dtype=np.int8)
+    order = np.lexsort((-fused, tiers))
     found.rows[:window] = found.rows[:window][order]
     found.fused[:window] = fused[order]
+    if found.tiers is not None:
+        found.tiers[:window] = tiers[order]
     for name, values in found.signals.items():
         values[:window] = values[:window][order]
     if found.distance_km is not None:

@@ -15,7 +15,8 @@ from geo import Gazetteer, haversine_km_many, normalise_district
 from index.search_index import SearchIndex
 from matcher.query import NEED, OFFER, PROFILE, TEXT, Query
 from matcher.request import BadRequest, SearchRequest
-from matcher.signals import CONTENT_SIGNALS, SCALED_BY_CONTENT, SIGNALS, RankContext, content_evidence
+from matcher.signals import (CONTENT_SIGNALS, SCALED_BY_CONTENT, SIGNALS, SUPPORTED, RankContext,
+                             content_evidence, support_tiers)
 
 #: Cosine range mapped to 0..1 when the ranker is given none (the embedder knows its own:
 #: ``Embedder.similarity_range``; MiniLM's unrelated German texts sit near 0.15).
@@ -41,25 +42,34 @@ Weights = make_dataclass(
     frozen=True, namespace={"without": _without, "__module__": __name__})
 
 
-#: Subtracted from the fused score of a candidate without content evidence.
-UNSUPPORTED = 100.0
-
-
 def fuse(signals: dict[str, np.ndarray], weights) -> tuple[np.ndarray, np.ndarray]:
-    """(fused score, the score that orders) per candidate: the weighted signals, the
-    content-scaled ones times the content evidence, and the floor's demotion. The one
-    fusion, of the ranker and of the offline tuning (``evaluation/tune.py``)."""
+    """(fused score, support tier) per candidate; candidates rank by tier, then by score
+    (``order``). The one fusion, of the ranker and of the offline tuning
+    (``evaluation/tune.py``).
+
+    The score is the weighted sum of the signals. The content-scaled ones (activity: how
+    busy an organisation is, whoever asks) count times the content evidence, and only for
+    a supported candidate: they order the partners the text supports and neither order nor
+    score the rest. The seeker's own history (network, shared topic) still orders those,
+    after every supported one. With the floor at 0 (an ablation) every candidate is
+    supported."""
     content = content_evidence(signals)
+    tiers = (support_tiers(signals, weights.content_floor) if weights.content_floor > 0
+             else np.full(len(content), SUPPORTED, dtype=np.int8))
+    supported = tiers == SUPPORTED
     fused = np.zeros(len(content), dtype=np.float64)
     for name, values in signals.items():
         if name in SCALED_BY_CONTENT:
-            values = values * content
+            values = np.where(supported, values * content, 0.0)
         fused += getattr(weights, name) * values
-    ranked = fused
-    if weights.content_floor > 0:
-        # Below the floor: after every supported candidate (fused scores stay < 10).
-        ranked = fused - np.where(content < weights.content_floor, UNSUPPORTED, 0.0)
-    return fused, ranked
+    return fused, tiers
+
+
+def order(fused: np.ndarray, tiers: np.ndarray, ties: np.ndarray | None = None) -> np.ndarray:
+    """The ranking of ``fuse``'s candidates: supported first, then weakly supported, then
+    unsupported, each by score; equal scores by ``ties`` (else in the given order)."""
+    keys = (-fused, tiers) if ties is None else (ties, -fused, tiers)
+    return np.lexsort(keys)
 
 
 @dataclass
@@ -68,6 +78,8 @@ class Candidates:
     signals: dict[str, np.ndarray] = field(default_factory=dict)
     distance_km: np.ndarray | None = None
     fused: np.ndarray | None = None
+    #: Each candidate's support tier (``matcher.signals.support_tiers``), in rank order.
+    tiers: np.ndarray | None = None
 
     @property
     def content(self) -> np.ndarray:
@@ -154,12 +166,13 @@ class Ranker:
             if values is not None:
                 signals[signal.name] = values
 
-        fused, ranked = fuse(signals, weights)
+        fused, tiers = fuse(signals, weights)
         # Ties in the order of the profiles' ids, as a freshly built index has its rows.
-        order = np.lexsort((self.index.row_rank[rows], -ranked))
+        ranking = order(fused, tiers, self.index.row_rank[rows])
         return Candidates(
-            rows=rows[order], signals={k: np.asarray(v)[order] for k, v in signals.items()},
-            distance_km=None if row_distance is None else row_distance[order], fused=fused[order])
+            rows=rows[ranking], signals={k: np.asarray(v)[ranking] for k, v in signals.items()},
+            distance_km=None if row_distance is None else row_distance[ranking], fused=fused[ranking],
+            tiers=tiers[ranking])
 
     def _from_seeker(self, seeker_row: int, rows: np.ndarray) -> np.ndarray | None:
         """Distances to the seeker: "who near us can help?" without a place given means near it."""
@@ -172,5 +185,5 @@ class Ranker:
         return haversine_km_many(lat, lon, table.lat[rows], table.lon[rows])
 
 
-__all__ = ["Ranker", "Weights", "Candidates", "Query", "content_evidence", "CONTENT_FLOOR", "UNSUPPORTED",
+__all__ = ["Ranker", "Weights", "Candidates", "Query", "fuse", "order", "content_evidence", "CONTENT_FLOOR",
            "CONTENT_SIGNALS", "SIMILARITY_RANGE", "TEXT", "NEED", "OFFER", "PROFILE"]

@@ -43,3 +43,24 @@ def test_an_unconfirmed_profile_moves_down_and_its_reasons_say_why(small_radar):
     # One click on "still correct" and it is back where its content puts it.
     Confirmations(small_radar, load_settings().mail).confirm(first, "Test")
     assert ids_of(search(small_radar, query=QUERY, limit=5))[:2] == [first, second]
+
+
+def test_an_unconfirmed_profile_moves_down_only_within_its_support_tier():
+    """Re-sorting after the demotion keeps the ranker's promise: no hit without content
+    evidence rises above a supported one because a supported one was demoted."""
+    import numpy as np
+
+    from matcher.ranker import Candidates
+    from matcher.freshness import demote_unconfirmed
+    from matcher.signals import SUPPORTED, UNSUPPORTED, WEAKLY_SUPPORTED
+
+    # Rank order as the ranker returns it: the supported hit first although the unsupported
+    # one has the higher fused score (network and activity of a hub).
+    found = Candidates(rows=np.array([0, 1, 2]), signals={"semantic": np.array([0.7, 0.45, 0.1])},
+                       fused=np.array([0.5, 0.2, 0.9]),
+                       tiers=np.array([SUPPORTED, WEAKLY_SUPPORTED, UNSUPPORTED], dtype=np.int8))
+    stale_since = time.time() - (UNCONFIRMED_AFTER_DAYS + 1) * DAY
+    demoted = demote_unconfirmed(found, ["a", "b", "c"], lambda ids: {"a": stale_since})
+    assert demoted == {"a": stale_since}
+    assert list(found.rows) == [0, 1, 2]
+    assert list(found.signals["semantic"]) == [0.7, 0.45, 0.1]

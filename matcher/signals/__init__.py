@@ -52,6 +52,23 @@ CONTENT_SIGNALS = tuple(s.name for s in SIGNALS if s.content)
 #: The signals that count times the content evidence (``Signal.scaled_by_content``).
 SCALED_BY_CONTENT = tuple(s.name for s in SIGNALS if s.scaled_by_content)
 
+#: How close in meaning (semantic or whole-profile) a hit must be to be supported without
+#: shared words: 0.5 is a cosine of 0.85 with e5, one step above the ranker's floor (0.4,
+#: the 95th percentile of unrelated German texts), where a hub's best of hundreds of
+#: passages lands for almost any need ("Innovative Silikonprothese" for "Lackieren ohne
+#: Lösemittel").
+WEAK_EVIDENCE = 0.5
+#: Shared words support a hit only where its text is not about something else entirely:
+#: its closest passage or whole profile at least this close in meaning (a cosine of 0.81
+#: with e5). Below it the words are a coincidence of stems or a generic term ("mindern" and
+#: a firm called "Minds": "European Conference on Eye Movement" for "Lärm von Maschinen
+#: mindern"; "Produktion" in a digitalisation project for heat recovery from production).
+WORDS_NEED_MEANING = 0.25
+#: Support tiers of a candidate, in the order they rank: its text supports it (in meaning
+#: at ``WEAK_EVIDENCE``, or by words at the floor with ``WORDS_NEED_MEANING``), only weakly
+#: (else above the floor), or not at all (below the floor).
+SUPPORTED, WEAKLY_SUPPORTED, UNSUPPORTED = 0, 1, 2
+
 
 def content_evidence(signals: dict):
     """Per candidate: its strongest content signal (0..1), the "does the text support it";
@@ -60,4 +77,17 @@ def content_evidence(signals: dict):
     return np.maximum.reduce(present) if present else np.zeros(0)
 
 
-__all__ = ["SIGNALS", "SIGNAL_NAMES", "CONTENT_SIGNALS", "SCALED_BY_CONTENT", "content_evidence", "Signal", "RankContext", "Evidence"]
+def support_tiers(signals: dict[str, np.ndarray], floor: float) -> np.ndarray:
+    """Per candidate: ``SUPPORTED``, ``WEAKLY_SUPPORTED`` or ``UNSUPPORTED`` (see there);
+    of arrays (the ranker's candidates) or of one hit's floats (its explanation)."""
+    content = np.asarray(content_evidence(signals))
+    zeros = np.zeros_like(content)
+    meaning = np.maximum(np.asarray(signals.get("semantic", zeros)), np.asarray(signals.get("whole", zeros)))
+    by_words = (np.asarray(signals.get("lexical", zeros)) >= floor) & (meaning >= WORDS_NEED_MEANING)
+    tiers = np.where(by_words | (meaning >= WEAK_EVIDENCE), SUPPORTED, WEAKLY_SUPPORTED)
+    return np.where(content < floor, UNSUPPORTED, tiers).astype(np.int8)
+
+
+__all__ = ["SIGNALS", "SIGNAL_NAMES", "CONTENT_SIGNALS", "SCALED_BY_CONTENT", "WEAK_EVIDENCE", "WORDS_NEED_MEANING",
+           "SUPPORTED", "WEAKLY_SUPPORTED", "UNSUPPORTED", "content_evidence", "support_tiers",
+           "Signal", "RankContext", "Evidence"]

@@ -72,8 +72,9 @@ class Signal:
     in_score: bool = False
     #: The evaluation's variant without this signal (None: it can't be measured there).
     ablation: str | None = None
-    #: Counts in proportion to the candidate's content evidence: it orders the candidates
-    #: the text supports and cannot carry one the text does not (issue 13).
+    #: Counts in proportion to the candidate's content evidence, and only for a candidate
+    #: the text supports (``matcher.signals.support_tiers``): it orders those and cannot
+    #: carry one the text does not (issue 13).
     scaled_by_content: bool = False
 
     def __init__(self, weight: float):
