@@ -30,17 +30,23 @@ _EXPLANATION = {
         "distance_km": {"type": ["number", "null"]},
         "signals": {"type": "object", "additionalProperties": {"type": "number"}},
         "weak_evidence": {"type": "boolean",
-                          "description": "No shared term and little similarity (content evidence below 0.5): "
-                                         "the closest the partner's text comes, not a match (Nur schwach belegt)."},
+                          "description": "Not supported (see the hit's supported) and no shared term: the closest "
+                                         "the partner's text comes, not a match (Nur schwach belegt)."},
         "reasons": {"type": "array", "items": {"type": "string"}},
     },
 }
-_HIT = {"type": "object", "required": ["id", "name", "kind", "town", "landkreis", "distance_km", "score"],
+_HIT = {"type": "object", "required": ["id", "name", "kind", "town", "landkreis", "distance_km", "score", "supported"],
         "properties": {"id": {"type": "string"}, "name": {"type": "string"},
                        "kind": {"type": "string", "enum": list(KINDS)},
                        "town": {"type": "string"}, "landkreis": {"type": "string"},
                        "distance_km": {"type": ["number", "null"]},
-                       "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                       "score": {"type": "integer", "minimum": 0, "maximum": 100,
+                                 "description": "0..100, falling down the list: 100 is a perfect match in "
+                                                "content (and place, when one is asked for)."},
+                       "supported": {"type": "boolean",
+                                     "description": "The partner's text supports the hit: shared words, or a close "
+                                                    "match in meaning. Hits without such support rank after every "
+                                                    "supported one and score on their content alone."},
                        "explanation": _EXPLANATION}}
 _RESULTS = {"type": "object", "properties": {"results": {"type": "array", "items": _HIT}}}
 _SEARCH = {"type": "object", "additionalProperties": False, "required": ["query"],

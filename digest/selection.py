@@ -102,8 +102,9 @@ class Selector:
         # list (``SearchRequest.only``): one small ranking per subscriber, not one of everyone.
         req.only = candidates
         req.limit = len(candidates)
+        # A partner the texts only weakly support is no news worth a mail, whatever its score.
         scored = {hit["id"]: hit for hit in self.radar.partners(subscription.profile_id, req, explain=False)
-                  if hit["score"] >= floor}
+                  if hit["score"] >= floor and hit["supported"]}
         picks = []
         for pid, hit in scored.items():
             topics = [t for t in prefs.topics if self.mentions(index, pid, t)]

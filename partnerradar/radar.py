@@ -29,7 +29,7 @@ from matcher.freshness import demote_unconfirmed
 from matcher.freshness import reason as unconfirmed_reason
 from matcher.ranker import Query, Ranker, Weights
 from matcher.request import BadRequest, SearchRequest
-from matcher.signals import SIGNALS
+from matcher.signals import SIGNALS, SUPPORTED
 from partnerradar.config import Settings, load_settings
 from store.db import CONTACT_FIELDS, Store
 from vocabulary.errors import NotFound
@@ -497,6 +497,13 @@ class Radar:
         # 100 = a perfect match in content (and place, when there is one); the seeker-side
         # signals (network, complement, activity) lift a hit towards 100 but are no part of it.
         scale = sum(getattr(used, s.name) for s in SIGNALS if s.in_score and (s.content or s.name in found.signals))
+        fused = found.fused[: len(top)] if found.fused is not None else []
+        scores = [int(round(100 * min(1.0, f / scale))) if scale > 0 else 0 for f in fused]
+        # Scores fall down the list, as a reader expects: a weakly supported hit after a
+        # supported one shows no more than that one (it counts its content only, which can
+        # still come out a little higher). Only hits after a better-supported one are capped,
+        # and the first ones of a list are the same whatever its length.
+        scores = [int(v) for v in np.minimum.accumulate(scores)] if scores else []
         results = []
         for i, pid in enumerate(ids):
             profile = profiles.get(pid)
@@ -507,7 +514,8 @@ class Radar:
                 "id": pid, "name": profile["name"], "kind": profile["kind"], "town": profile["town"],
                 "landkreis": profile["landkreis"],
                 "distance_km": None if distance is None or np.isnan(distance) else round(distance, 1),
-                "score": int(round(100 * min(1.0, found.fused[i] / scale))) if scale > 0 else 0,
+                "score": scores[i],
+                "supported": found.tiers is None or bool(found.tiers[i] == SUPPORTED),
             }
             if pid in explained:
                 hit["explanation"] = explainer.explain(
@@ -515,7 +523,8 @@ class Radar:
                     passages=passages.get(pid, []),
                     signals={k: v[i] for k, v in found.signals.items()}, distance_km=distance,
                     seeker_name=seeker["name"] if seeker else "", shared_projects=known.get(pid),
-                    joint_projects=int(index.profiles.joint[top[i]]), need=query.asks_for_offers)
+                    joint_projects=int(index.profiles.joint[top[i]]), need=query.asks_for_offers,
+                    supported=None if found.tiers is None else bool(found.tiers[i] == SUPPORTED))
                 if pid in unconfirmed:
                     hit["explanation"]["reasons"].append(unconfirmed_reason(unconfirmed[pid]))
             results.append(hit)

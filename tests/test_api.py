@@ -8,7 +8,7 @@ from api import create_app
 from tests.access_helpers import api_key, as_bearer
 from tests.conftest import CONTACT_MARKERS, DEMO_QUERY, ids_of
 
-HIT_KEYS = {"id", "name", "kind", "town", "landkreis", "distance_km", "score", "explanation"}
+HIT_KEYS = {"id", "name", "kind", "town", "landkreis", "distance_km", "score", "supported", "explanation"}
 CONTACT_KEYS = {"contact_email", "contact_name", "street"}
 
 

@@ -284,11 +284,34 @@ def test_experience_in_joint_projects_lifts_a_partner_and_is_explained(small_rad
 
 
 def test_ranking_only_some_profiles_scores_them_as_the_full_ranking_does(demo_radar):
-    full = {h["id"]: h["score"] for h in demo_radar.partners("demo-005", SearchRequest(limit=100), explain=False)}
+    """The digest ranks only the new profiles and mails supported ones: those score as in the
+    full list. (A hit the text doesn't support shows no more than the supported hits above
+    it, so its score depends on which those are.)"""
+    hits = demo_radar.partners("demo-005", SearchRequest(limit=100), explain=False)
+    full = {h["id"]: h["score"] for h in hits if h["supported"]}
     some = [pid for pid in list(full)[3:40:6]]          # a handful from the middle of the list
+    assert len(some) >= 4
     only = demo_radar.partners("demo-005", SearchRequest(limit=100, only=some), explain=False)
     assert {h["id"]: h["score"] for h in only} == {pid: full[pid] for pid in some}
     assert [h["score"] for h in only] == sorted((h["score"] for h in only), reverse=True)
+
+
+def test_hits_the_text_supports_come_first_and_scores_fall_down_the_whole_list(demo_radar):
+    """Content first (issue 13): however busy an organisation, a hit that its text supports only
+    weakly (meaning alone, no shared word) ranks after every supported one, and shows no more
+    points than those above it."""
+    for query in ("Abwärme aus der Produktion nutzen", "Lackieren ohne Lösemittel"):
+        hits = search(demo_radar, query=query, limit=100)
+        supported = [h["supported"] for h in hits]
+        assert True in supported and False in supported, "the test needs both kinds of hits"
+        assert supported == sorted(supported, reverse=True)
+        scores = [h["score"] for h in hits]
+        assert scores == sorted(scores, reverse=True)
+        for h in hits:
+            if not h["supported"] and not h["explanation"]["shared_terms"]:
+                assert h["explanation"]["weak_evidence"]
+            if h["supported"]:
+                assert not h["explanation"]["weak_evidence"]
 
 
 def test_a_word_a_firm_only_seeks_covers_a_need_less_than_one_it_offers():
