@@ -124,6 +124,8 @@ def _print_results(results, as_json):
     if not results:
         click.echo("Keine passenden Partner gefunden.")
     for n, hit in enumerate(results, 1):
+        if not hit.get("supported", True) and (n == 1 or results[n - 2].get("supported", True)):
+            click.echo("-- Weniger belegte Treffer (wenig Gemeinsames mit der Anfrage) --")
         where = ", ".join(x for x in (hit["town"], hit["landkreis"]) if x)
         dist = f", {hit['distance_km']:.0f} km" if hit["distance_km"] is not None else ""
         click.echo(f"{n:2d}. [{hit['score']:3d}] {hit['name']} ({hit['kind']}; {where}{dist})  id={hit['id']}")

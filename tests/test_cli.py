@@ -133,6 +133,18 @@ def test_search_prints_a_readable_list(db):
     assert sum(1 for line in lines if line[:3].strip().rstrip(".").isdigit()) == 3
 
 
+def test_search_sets_the_weakly_supported_hits_apart(db):
+    result = run("--db", db, "search", "Zustandsüberwachung von Getrieben und Wälzlagern", "--top", "10", "--json")
+    hits = json.loads(result.stdout)["results"]
+    supported = [h["supported"] for h in hits]
+    assert True in supported and False in supported, "the test needs both kinds of hits"
+    lines = run("--db", db, "search", "Zustandsüberwachung von Getrieben und Wälzlagern", "--top", "10").stdout.splitlines()
+    dividers = [i for i, line in enumerate(lines) if line.startswith("-- Weniger belegte Treffer")]
+    assert len(dividers) == 1
+    numbered = [i for i, line in enumerate(lines) if line[:3].strip().rstrip(".").isdigit()]
+    assert sum(i < dividers[0] for i in numbered) == supported.index(False)
+
+
 def test_search_with_nothing_in_range(db):
     result = run("--db", db, "search", "Großwärmepumpen", "--near", "Görlitz", "--radius-km", "1",
                  "--kind", "startup")

@@ -159,3 +159,21 @@ def test_partner_suggestions_on_a_profile_page_say_how_far_away_they_are(client,
     first = demo_radar.partners("demo-005")[0]
     assert first["distance_km"] is not None
     assert first["name"] in page and "km entfernt" in page
+
+
+def test_search_page_sets_the_weakly_supported_hits_apart_once(client, demo_radar):
+    from markupsafe import escape
+
+    from matcher.request import SearchRequest
+
+    query = "Lackieren ohne Lösemittel"
+    hits = demo_radar.search(SearchRequest(query=query, limit=10), explain=False)
+    first_weak = next(i for i, h in enumerate(hits) if not h["supported"])      # the demo data has some
+    text = client.get("/?q=" + quote(query)).get_data(as_text=True)
+    assert text.count('class="weak-divider"') == 1
+    divider = text.index('class="weak-divider"')
+    # every supported hit's card comes before the divider, the weak ones after it
+    names = [str(escape(h["name"])) for h in hits]
+    assert all(text.index(n) < divider for n in names[:first_weak])
+    assert all(text.index(n) > divider for n in names[first_weak:])
+    assert "Weniger belegte Treffer" in text
