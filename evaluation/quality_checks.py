@@ -8,7 +8,9 @@
   the ones the content supports come first: a top-10 hit that is not in the top 10 of
   the same ranking on its content signals alone was carried there by popularity
   (``carried_by_popularity``; activity is the only non-content signal of a need without
-  a seeker or place).
+  a seeker or place). ``weakly_supported`` counts the hits above the floor in meaning
+  alone (``matcher.signals.support_tiers``), ``supported_first`` the needs whose supported
+  hits all rank before those.
 
 They read the funding data, so they live here and not in tests/ (which must pass
 without it). ``python -m evaluation.quality_checks --data ../shared/data --workdir DIR``;
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 from matcher.ranker import CONTENT_FLOOR, Weights, content_evidence
-from matcher.signals import CONTENT_SIGNALS, SIGNAL_NAMES
+from matcher.signals import CONTENT_SIGNALS, SIGNAL_NAMES, SUPPORTED, WEAK_EVIDENCE, WORDS_NEED_MEANING
 from matcher.request import SearchRequest
 
 #: (EFRE organisation id, a need in other words than its funded project's description)
@@ -97,17 +99,22 @@ def run(radar) -> dict:
         found += rank is not None
         cases.append({"id": org_id, "need": need, "rank": rank})
     asked = sum(1 for c in cases if not c.get("missing"))
-    unsupported, carried, needs = 0, 0, []
+    unsupported, weak, carried, needs = 0, 0, 0, []
     content_only = Weights(**{name: 0.0 for name in SIGNAL_NAMES if name not in CONTENT_SIGNALS})
     for need in EVERYDAY_NEEDS:
         found_hits = _ranked(radar, need, radar.weights)
         below = [h for h in found_hits if h["content"] < CONTENT_FLOOR]
+        weakly = [h for h in found_hits if h["content"] >= CONTENT_FLOOR and not h["supported"]]
+        # Supported hits first: a weakly supported one above a supported one is out of order.
+        out_of_order = any(not a["supported"] and b["supported"] for a, b in zip(found_hits, found_hits[1:]))
         by_content = {h["id"] for h in _ranked(radar, need, content_only)}
         lifted = sum(h["id"] not in by_content for h in found_hits)
         unsupported += len(below)
+        weak += len(weakly)
         carried += lifted
         # Counts only: a list of the organisations found would be a table derived from the data.
         needs.append({"need": need, "hits": len(found_hits), "without_content": len(below),
+                      "weakly_supported": len(weakly), "supported_first": not out_of_order,
                       "carried_by_popularity": lifted,
                       "min_content": round(min((h["content"] for h in found_hits), default=0.0), 3),
                       "first": found_hits[0]["id"] if found_hits else None})
@@ -116,8 +123,10 @@ def run(radar) -> dict:
     return {"paraphrased": {"in_top10": found, "asked": asked, "share": round(found / max(asked, 1), 3),
                             "target": 0.85, "cases": cases},
             "everyday": {"hits": sum(n["hits"] for n in needs), "without_content": unsupported,
-                         "carried_by_popularity": carried,
-                         "floor": CONTENT_FLOOR,
+                         "weakly_supported": weak, "carried_by_popularity": carried,
+                         "supported_first": sum(n["supported_first"] for n in needs),
+                         "floor": CONTENT_FLOOR, "weak_evidence": WEAK_EVIDENCE,
+                         "words_need_meaning": WORDS_NEED_MEANING,
                          "needs_led_by_one_organisation": most_often_first, "needs": needs}}
 
 
@@ -130,7 +139,8 @@ def _ranked(radar, need: str, weights) -> list[dict]:
     found = Ranker(index, weights, radar.gazetteer, radar.similarity_range).rank(
         query, SearchRequest(query=need, limit=10))
     content = content_evidence(found.signals)
-    return [{"id": index.profiles.ids[r], "content": float(c)} for r, c in zip(found.rows[:10], content[:10])]
+    return [{"id": index.profiles.ids[r], "content": float(c), "supported": bool(t == SUPPORTED)}
+            for r, c, t in zip(found.rows[:10], content[:10], found.tiers[:10])]
 
 
 def main(argv=None) -> int:
@@ -156,7 +166,8 @@ def main(argv=None) -> int:
     print(f"Umschriebene Bedarfe: {p['in_top10']} von {p['asked']} Firmen unter den ersten 10 "
           f"({100 * p['share']:.0f} %, Ziel ≥ 85 %)", file=sys.stderr)
     print(f"Alltagsbedarfe: {e['without_content']} von {e['hits']} Treffern ohne inhaltlichen Beleg "
-          f"(Schwelle {CONTENT_FLOOR}); {e['carried_by_popularity']} nur durch Bekanntheit unter den "
+          f"(Schwelle {CONTENT_FLOOR}), {e['weakly_supported']} nur schwach belegt; belegte zuerst bei {e['supported_first']} von {len(EVERYDAY_NEEDS)}; "
+          f"{e['carried_by_popularity']} nur durch Bekanntheit unter den "
           f"ersten 10; {e['needs_led_by_one_organisation']} von {len(EVERYDAY_NEEDS)} Bedarfen "
           f"führt dieselbe Organisation an", file=sys.stderr)
     return 0
