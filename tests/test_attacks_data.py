@@ -91,6 +91,10 @@ def test_compound_splitting_still_meets_parts_after_the_bound():
     assert law == ["grundstueck", "verkehr", "genehmigung", "zustaendigkeit", "uebertragung", "verordnung"]
 
 
+# SQLite + FAISS only: its cost is the analyzer's and the embedder's (over a minute of embedding
+# the endless word), the same on both; a 20,000-character description saved on PostgreSQL is
+# test_repeated_text_is_embedded_once's.
+@sqlite_only
 def test_maximum_size_description_of_one_endless_compound_is_saved_and_found(small_radar):
     description = "Haus" * 5000                     # 20,000 characters, the documented maximum
     report = small_radar.save([{"id": "haus-endlos", "name": "Haus Endlos GmbH", "kind": "kmu",
