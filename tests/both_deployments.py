@@ -6,7 +6,11 @@ tests, unchanged, then run once per deployment with the same data:
 - ``demo_radar``: the read-only demo profiles, once per module and deployment (on PostgreSQL
   with PARTNERRADAR_DATABASE_URL set while the module's tests run);
 - ``demo_accounts``: the demo accounts in that deployment's demo database;
-- ``small_radar``: profile_klein's twelve profiles, writable, a copy per test (``small_on_both``).
+- ``small_radar``: profile_klein's twelve profiles, writable, a copy per test (``small_on_both``);
+- ``sqlite_only``: the mark for a test of such a module that stays on SQLite + FAISS.
+
+While the PostgreSQL ``demo_radar`` is in use, the environment names its database: a test of
+the same module that runs the CLI on a SQLite file of its own must use ``database_on``.
 """
 from __future__ import annotations
 
