@@ -102,6 +102,26 @@ def register_vector_type(conn) -> None:
     conn.adapters.register_loader(row[0], VectorBinaryLoader)
 
 
+def register_nul_safe_text(conn) -> None:
+    """PostgreSQL text can't hold NUL (0x00), SQLite's can: a string with one (an id in a
+    hostile URL or body, the raw line of a rejected row) failed with a DataError, a 500 for
+    the client. It is sent with U+FFFD, the replacement character, in its place: a lookup
+    finds nothing, as on SQLite (stored ids, names and texts never hold NUL:
+    ``ingest.schema.clean_text``), and a rejected row's raw line is kept, readable."""
+    from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
+
+    def nul_safe(base):
+        class NulSafeDumper(base):
+            def dump(self, obj):
+                return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+        return NulSafeDumper
+
+    # binary first: the last one registered is also the AUTO dumper, which stays the text
+    # one of type "unknown" (PostgreSQL infers the parameter's type, as before)
+    conn.adapters.register_dumper(str, nul_safe(StrBinaryDumper))
+    conn.adapters.register_dumper(str, nul_safe(StrDumperUnknown))
+
+
 class StoreUnavailable(RuntimeError):
     """PostgreSQL can't be reached (or lacks pgvector); the message (German) says which
     server, never with its password."""
@@ -127,6 +147,7 @@ def connect(url: str):
         raise StoreUnavailable(f"PostgreSQL unter „{_without_password(url)}“ nicht erreichbar "
                                f"(PARTNERRADAR_DATABASE_URL prüfen): {str(exc).strip().splitlines()[-1]}") from None
     register_vector_type(conn)
+    register_nul_safe_text(conn)
     return conn
 
 

@@ -105,13 +105,13 @@ def pg_small_template(postgres, small_template, encoder) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_demo_radar(tmp_path_factory, postgres, demo_radar, encoder):
+def pg_demo_radar(tmp_path_factory, postgres, sqlite_demo_radar, encoder):
     """The demo profiles in PostgreSQL (copied from the session's demo database, vectors
     included). Read-only like ``demo_radar``."""
     from tests.postgres_helpers import copy_store_to_postgres
 
     url = postgres.create_database("demo")
-    copy_store_to_postgres(demo_radar.settings.db_path, url)
+    copy_store_to_postgres(sqlite_demo_radar.settings.db_path, url)
     radar = make_radar(tmp_path_factory.mktemp("pg-demo") / "demo.db", encoder, database_url=url)
     generation = radar.store.generation()
     yield radar
@@ -120,13 +120,13 @@ def pg_demo_radar(tmp_path_factory, postgres, demo_radar, encoder):
 
 
 @pytest.fixture(scope="session")
-def pg_demo_template(postgres, demo_radar, encoder) -> str:
+def pg_demo_template(postgres, sqlite_demo_radar, encoder) -> str:
     """The demo profiles (vectors included, no accounts) in a PostgreSQL database that tests
     copy (``CREATE DATABASE … TEMPLATE``: far cheaper than saving 177 profiles per test)."""
     from tests.postgres_helpers import copy_store_to_postgres
 
     url = postgres.create_database("demo_template")
-    copy_store_to_postgres(demo_radar.settings.db_path, url)
+    copy_store_to_postgres(sqlite_demo_radar.settings.db_path, url)
     return url
 
 
@@ -137,22 +137,49 @@ def deployment(request) -> str:
     return request.param
 
 
-def radar_on(deployment, request, sqlite_template: Path, pg_template_fixture: str, target: Path, encoder):
-    """A radar of its own on ``deployment``: a copy of ``sqlite_template`` (SQLite + FAISS), or a
-    PostgreSQL database made from the template ``pg_template_fixture`` names, with the
-    environment set so the CLI in the same test opens it too. Closed and dropped at the end."""
+def database_on(deployment, request, sqlite_template: Path, pg_template_fixture: str, target: Path) -> str:
+    """A copy of the data on ``deployment`` for one test, found at ``target`` by the CLI and the
+    server: a copy of ``sqlite_template`` (SQLite + FAISS), or a PostgreSQL database made from
+    the template ``pg_template_fixture`` names, with PARTNERRADAR_DATABASE_URL set to it (and
+    ``target`` the server's working file). Returns the database URL ("" for SQLite); a
+    PostgreSQL database is dropped at the end of the test."""
+    url = copy_on(deployment, request, sqlite_template, pg_template_fixture, target)
+    if url:
+        request.getfixturevalue("monkeypatch").setenv("PARTNERRADAR_DATABASE_URL", url)
+    return url
+
+
+def copy_on(deployment, request, sqlite_template: Path, pg_template_fixture: str, target: Path) -> str:
+    """``database_on`` without touching the environment (for a module-scoped fixture that
+    hands the URL to a server process); dropped when ``request``'s scope ends."""
     if deployment == "sqlite":
-        return make_radar(copy_database(sqlite_template, target), encoder)
+        copy_database(sqlite_template, target)
+        return ""
     postgres = request.getfixturevalue("postgres")
     url = postgres.create_database(template=request.getfixturevalue(pg_template_fixture))
-    request.getfixturevalue("monkeypatch").setenv("PARTNERRADAR_DATABASE_URL", url)
-    radar = make_radar(target, encoder, database_url=url)
+    request.addfinalizer(lambda: postgres.drop_database(url))
+    return url
 
-    def finish():
-        radar.store.close()
-        postgres.drop_database(url)
-    request.addfinalizer(finish)
+
+def radar_on(deployment, request, sqlite_template: Path, pg_template_fixture: str, target: Path, encoder):
+    """A radar of its own on ``deployment`` over ``database_on``'s copy, with the environment
+    set so the CLI in the same test opens it too. Closed (and dropped) at the end."""
+    url = database_on(deployment, request, sqlite_template, pg_template_fixture, target)
+    radar = make_radar(target, encoder, database_url=url)
+    if url:
+        request.addfinalizer(radar.store.close)     # runs before the drop: finalizers go last in, first out
     return radar
+
+
+@pytest.fixture
+def empty_on_both(deployment, request) -> str:
+    """No data yet, on SQLite (a new file the test names) or in a fresh PostgreSQL database that
+    PARTNERRADAR_DATABASE_URL names: a CLI test that takes it runs on both deployments."""
+    if deployment == "sqlite":
+        return ""
+    url = request.getfixturevalue("database_url")
+    request.getfixturevalue("monkeypatch").setenv("PARTNERRADAR_DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture
@@ -203,8 +230,16 @@ def minilm():
 
 
 @pytest.fixture(scope="session")
-def demo_radar(tmp_path_factory, encoder):
-    """The demo profiles in a session-wide database. Read-only: tests must not write."""
+def demo_radar(sqlite_demo_radar):
+    """The demo profiles in a session-wide database. Read-only: tests must not write. A module
+    may override it to run on both deployments (``sqlite_demo_radar`` or ``pg_demo_radar``)."""
+    return sqlite_demo_radar
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_radar(tmp_path_factory, encoder):
+    """The demo profiles on SQLite + FAISS; the session fixtures build on this name, so that a
+    module overriding ``demo_radar`` (module-scoped, per deployment) does not reach into them."""
     radar = make_radar(tmp_path_factory.mktemp("demo") / "demo.db", encoder)
     report = radar.ingest(DEMO_CSV)
     assert report.rejected == [] and report.inserted == 177
@@ -251,18 +286,28 @@ def cli_encoder(monkeypatch, encoder):
 
 
 @pytest.fixture(scope="session")
-def demo_accounts(demo_radar):
+def demo_accounts(sqlite_demo_radar):
     """One user and API key per role in the demo database: {role: (email, key)}.
 
     Users live outside the profile tables and don't bump the store's generation,
     so the demo database stays read-only for what the tests compare.
     """
+    return accounts_in(sqlite_demo_radar)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_accounts(pg_demo_radar):
+    """``demo_accounts`` in the PostgreSQL demo database (``pg_demo_radar``)."""
+    return accounts_in(pg_demo_radar)
+
+
+def accounts_in(radar) -> dict:
     from tests.access_helpers import api_key
 
     accounts = {"manager": ("planerin@demo.test", {"region": ("Chemnitz",)}),
                 "member": ("firma@demo.test", {"profile_id": "demo-001"}),
                 "admin": ("chef@demo.test", {})}
-    return {role: (email, api_key(demo_radar, role, email, **kwargs))
+    return {role: (email, api_key(radar, role, email, **kwargs))
             for role, (email, kwargs) in accounts.items()}
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from api import create_app
 from tests.access_helpers import api_key, as_bearer
+from tests.both_deployments import demo_accounts, demo_radar, small_radar  # noqa: F401  (every test on both)
 from tests.conftest import CONTACT_MARKERS, DEMO_QUERY, ids_of
 
 HIT_KEYS = {"id", "name", "kind", "town", "landkreis", "distance_km", "score", "supported", "explanation"}
@@ -354,9 +355,9 @@ def test_contact_data_never_appears_in_any_answer(client, anonymous, small_radar
             assert f'"{key}"' not in text, (answer.request.path, key)
 
 
-def test_empty_database_answers_with_empty_lists(tmp_path, encoder):
+def test_empty_database_answers_with_empty_lists(tmp_path, encoder, store_url):
     from tests.conftest import make_radar
-    radar = make_radar(tmp_path / "leer.db", encoder)
+    radar = make_radar(tmp_path / "leer.db", encoder, database_url=store_url)
     client = as_bearer(create_app(radar.settings, radar=radar).test_client(), api_key(radar, "admin"))
 
     assert search(client, query="Laserstrahlschweißen", near="Chemnitz", radius_km=30) == []
@@ -394,6 +395,19 @@ def test_an_innovation_manager_reads_every_problem_in_german(tmp_path, small_rad
     assert response.status_code == 400
     assert response.get_json() == {     # the error code stays English for programs
         "error": "bad_request", "message": "radius_km braucht near (eine Postleitzahl oder einen Ort)"}
+
+
+def test_a_nul_character_in_an_id_is_not_found_not_a_500(client, anonymous):
+    """PostgreSQL text can't hold NUL: a lookup with one used to fail there with a 500."""
+    for http, method, url, body in ((client, "GET", "/api/v1/profiles/kl-laser%00", None),
+                                    (anonymous, "GET", "/api/v1/profiles/kl%00laser/partners", None),
+                                    (client, "PUT", "/api/v1/profiles/kl%00laser", {"name": "Laser GmbH"}),
+                                    (anonymous, "POST", "/api/v1/subscriptions",
+                                     {"profile_id": "kl-laser\u0000", "email": "a@b.example"})):
+        response = http.open(url, method=method, json=body)
+        assert response.status_code == 404, (url, response.get_json())
+        assert response.get_json()["message"].startswith("Profil „kl")
+    assert anonymous.get("/api/v1/profiles/kl-laser").status_code == 200
 
 
 # -- health, spec, errors ------------------------------------------------------------

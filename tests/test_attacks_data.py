@@ -20,6 +20,7 @@ import pytest
 from index.analyzer import get_analyzer
 from ingest.csv_safe import safe_cell
 from partnerradar.maintenance import BackupError, backup, restore
+from tests.both_deployments import small_radar, sqlite_only  # noqa: F401  (tests on both, but these)
 from tests.conftest import make_radar, search
 
 
@@ -90,6 +91,10 @@ def test_compound_splitting_still_meets_parts_after_the_bound():
     assert law == ["grundstueck", "verkehr", "genehmigung", "zustaendigkeit", "uebertragung", "verordnung"]
 
 
+# SQLite + FAISS only: its cost is the analyzer's and the embedder's (over a minute of embedding
+# the endless word), the same on both; a 20,000-character description saved on PostgreSQL is
+# test_repeated_text_is_embedded_once's.
+@sqlite_only
 def test_maximum_size_description_of_one_endless_compound_is_saved_and_found(small_radar):
     description = "Haus" * 5000                     # 20,000 characters, the documented maximum
     report = small_radar.save([{"id": "haus-endlos", "name": "Haus Endlos GmbH", "kind": "kmu",
@@ -99,10 +104,12 @@ def test_maximum_size_description_of_one_endless_compound_is_saved_and_found(sma
 
 
 class _LockProbingEncoder:
-    """The real encoder, noting whether the writers' lock was free while it embedded."""
+    """The real encoder, noting whether the writers' lock was free while it embedded: the
+    lock file of this working folder and, on PostgreSQL, the writers' advisory lock that all
+    servers on the database share (tried from a connection of its own)."""
 
-    def __init__(self, encoder, lock_file: Path):
-        self._encoder, self._lock_file = encoder, lock_file
+    def __init__(self, encoder, lock_file: Path, database_url: str = ""):
+        self._encoder, self._lock_file, self._database_url = encoder, lock_file, database_url
         self.lock_free_while_embedding: list[bool] = []
 
     def __getattr__(self, name):
@@ -110,22 +117,32 @@ class _LockProbingEncoder:
 
     def embed_passages(self, texts, **kwargs):
         import fcntl
-        with open(self._lock_file, "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.lock_free_while_embedding.append(False)
-            else:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                self.lock_free_while_embedding.append(True)
+        free = True
+        if self._lock_file.parent.exists():       # PostgreSQL: made by the first write
+            with open(self._lock_file, "a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    free = False
+                else:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        if self._database_url:
+            import psycopg
+            from store.postgres import WRITE_LOCK_KEY
+            with psycopg.connect(self._database_url, autocommit=True) as conn:
+                got = conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]
+                if got:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,))
+                free = free and got
+        self.lock_free_while_embedding.append(free)
         return self._encoder.embed_passages(texts, **kwargs)
 
 
 def test_member_write_of_a_long_description_does_not_embed_under_the_write_lock(small_radar, encoder):
     # the PUT that took 42 s kept another admin's write waiting 41 s: embedding now runs
     # before the lock is taken, only the save holds it
-    radar = make_radar(small_radar.settings.db_path, None)
-    probe = _LockProbingEncoder(encoder, radar.settings.index_dir / "write.lock")
+    radar = make_radar(small_radar.settings.db_path, None, small_radar.settings.database_url)
+    probe = _LockProbingEncoder(encoder, radar.settings.index_dir / "write.lock", radar.settings.database_url)
     radar._encoder = probe
     description = " ".join(f"Wir schweißen Bauteil {n} aus Aluminium für den Leichtbau." for n in range(40))
     report = radar.save([{"id": "kl-laser", "name": "Laserfügetechnik Mittweida GmbH", "kind": "kmu",
@@ -143,7 +160,7 @@ def test_repeated_text_is_embedded_once(small_radar, encoder):
             Counting.texts += len(texts)
             return self._encoder.embed_passages(texts, **kwargs)
 
-    radar = make_radar(small_radar.settings.db_path, None)
+    radar = make_radar(small_radar.settings.db_path, None, small_radar.settings.database_url)
     radar._encoder = Counting(encoder, radar.settings.index_dir / "write.lock")
     sentence = "Wir schweißen Aluminium für den Leichtbau und prüfen jede Naht. "
     report = radar.save([{"id": "wiederholt", "name": "Wiederholung GmbH", "kind": "kmu",
@@ -172,8 +189,8 @@ def test_csv_cells_with_invisible_characters_but_no_formula_stay_as_they_are():
         assert safe_cell(text) == text
 
 
-def test_rejects_file_defuses_a_formula_behind_a_zero_width_space(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_rejects_file_defuses_a_formula_behind_a_zero_width_space(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
     path = tmp_path / "angriff.csv"
     path.write_text('name,kind,description\n"\u200b=HYPERLINK(""http://boese.example"")",backstube,Text\n',
                     encoding="utf-8")
@@ -208,6 +225,7 @@ def open_umask():
     os.umask(old)
 
 
+# SQLite + FAISS only: the modes of the SQLite file, its WAL and the FAISS files.
 def test_database_files_are_private(tmp_path, encoder, open_umask):
     folder = tmp_path / "daten"
     radar = make_radar(folder / "p.db", encoder)
@@ -222,12 +240,14 @@ def test_database_files_are_private(tmp_path, encoder, open_umask):
     assert any(name.endswith(".faiss") for name in found)
 
 
+@sqlite_only      # the files of a backup of the SQLite file (PostgreSQL: pg_dump, see README)
 def test_backup_files_are_private(small_radar, tmp_path, open_umask):
     backup(small_radar, tmp_path / "sicherung")
     found = {p.name for p in _assert_private(tmp_path / "sicherung")}
     assert {"partnerradar.db", "manifest.json", "partnerradar.index"} <= found
 
 
+@sqlite_only      # the modes of the SQLite file, its WAL and the FAISS folder
 def test_world_readable_database_of_an_older_version_is_made_private_on_open(small_radar, encoder):
     path = small_radar.settings.db_path
     small_radar.store.close()
@@ -267,6 +287,7 @@ def _outside_index(small_radar, tmp_path) -> Path:
     return outside
 
 
+@sqlite_only      # restore of a backup of the SQLite file and its FAISS files
 @pytest.mark.parametrize("kind", ["dotdot", "dotdot-inside-index", "absolute", "symlink-file",
                                   "symlink-folder"])
 def test_restore_refuses_path_traversal_in_manifest(small_radar, tmp_path, kind):
@@ -303,6 +324,7 @@ def test_restore_refuses_path_traversal_in_manifest(small_radar, tmp_path, kind)
     assert small_radar.store.count_profiles() == 11
 
 
+@sqlite_only      # restore of a backup of the SQLite file
 def test_restore_refuses_a_manifest_without_the_database(small_radar, tmp_path):
     folder = tmp_path / "sicherung"
     backup(small_radar, folder)
@@ -350,8 +372,8 @@ def test_mixed_encoding_csv_never_writes_mojibake(small_radar, tmp_path):
     assert "glutenfreie Brötchen" in kept[0]["raw"]
 
 
-def test_windows_1252_file_with_one_utf8_row_rejects_that_row(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_windows_1252_file_with_one_utf8_row_rejects_that_row(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
     path = _mixed_file(tmp_path / "excel.csv", [
         ("z-a;Bäckerei Süß GmbH;kmu;Stollen und Lebkuchen aus dem Erzgebirge.;09456", "cp1252"),
         ("z-b;Größte Fräserei GmbH;kmu;Wir fräsen Aluminiumgehäuse.;09111", "utf-8"),
@@ -388,8 +410,8 @@ def test_mojibake_in_an_api_write_is_refused_with_a_german_message(small_radar):
 
 # -- item 17: giant rows, rejects files, hidden characters -------------------------------------
 
-def test_rejected_giant_row_is_kept_cut_with_a_marker(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_rejected_giant_row_is_kept_cut_with_a_marker(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
     giant = "Laser " * 600_000                           # 3.6 MB in one cell: over the row cap
     long_but_readable = "Schweißen " * 3_000             # 30,000 characters: over the field cap
     path = tmp_path / "riesig.csv"
@@ -434,8 +456,8 @@ def test_giant_row_costs_bounded_memory(tmp_path):
     assert peak < path.stat().st_size / 2, peak
 
 
-def test_rejects_files_of_two_files_with_the_same_name_do_not_overwrite_each_other(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_rejects_files_of_two_files_with_the_same_name_do_not_overwrite_each_other(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
     for folder, town in (("chemnitz", "Chemnitz"), ("dresden", "Dresden")):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "firmen.csv").write_text(
@@ -453,8 +475,8 @@ HIDDEN = {"right-to-left override": "Firma \u202egnalf GmbH", "left-to-right emb
 
 
 @pytest.mark.parametrize("name", list(HIDDEN.values()), ids=list(HIDDEN))
-def test_names_with_bidi_or_control_characters_are_rejected_in_ingest(tmp_path, encoder, name):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_names_with_bidi_or_control_characters_are_rejected_in_ingest(tmp_path, encoder, name, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
     path = tmp_path / "versteckt.csv"
     path.write_text(f"name;kind;description\n{name};kmu;Wir schweißen.\nGut GmbH;kmu;Wir fräsen.\n",
                     encoding="utf-8")

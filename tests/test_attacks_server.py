@@ -22,7 +22,7 @@ from api import create_app
 from evaluation.live_server import call as live_call
 from evaluation.live_server import raw, serving
 from tests.access_helpers import PASSWORD, api_key, as_bearer
-from tests.conftest import copy_database, make_radar
+from tests.conftest import copy_on, radar_on
 
 #: Budget of the live server: small, so the test that exhausts it needs few requests.
 LIVE_SEARCH_LIMIT = 5
@@ -38,15 +38,23 @@ def status_and_json(answer: bytes) -> tuple[int, dict]:
     return int(head.split(b" ", 2)[1]), json.loads(body.decode("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory, small_template):
-    """``partnerradar serve --workers 2`` on loopback: (base, port, log path, admin key, process)."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live(request, tmp_path_factory, small_template):
+    """``partnerradar serve --workers 2`` on loopback, on SQLite + FAISS and on PostgreSQL (where
+    the rate limits count in the database): (base, port, log path, admin key, process)."""
+    from partnerradar.config import Settings
+    from partnerradar.radar import open_store
+
     tmp_path = tmp_path_factory.mktemp("attacks")
-    db = copy_database(small_template, tmp_path / "live.db")
-    from store.db import Store
-    key = api_key(Store(db), "admin")
-    with serving(db, workers=2, log_path=tmp_path / "server.log",
-                 env={"PARTNERRADAR_RATE_SEARCH": f"{LIVE_SEARCH_LIMIT} per minute"}) as server:
+    db = tmp_path / "live.db"
+    url = copy_on(request.param, request, small_template, "pg_small_template", db)
+    store = open_store(Settings(db_path=db, database_url=url))
+    key = api_key(store, "admin")
+    store.close()
+    env = {"PARTNERRADAR_RATE_SEARCH": f"{LIVE_SEARCH_LIMIT} per minute"}
+    if url:
+        env["PARTNERRADAR_DATABASE_URL"] = url
+    with serving(db, workers=2, log_path=tmp_path / "server.log", env=env) as server:
         yield server.base, server.port, server.log_path, key, server.process
 
 
@@ -78,6 +86,7 @@ def test_slow_clients_do_not_starve_healthz_or_search(live):
             s.close()
 
 
+@pytest.mark.parametrize("live", ["sqlite"], indirect=True)   # 30 s of waitress's read timeout; no store in it
 def test_a_trickling_client_is_cut_off_after_the_read_timeout(live):
     """One byte every 2 s is never idle; the request as a whole must still arrive in time."""
     from api.server import REQUEST_READ_TIMEOUT_S
@@ -166,9 +175,9 @@ def test_subscription_tokens_are_not_written_to_the_access_log(live):
 # -- app-level attacks (test client) -----------------------------------------------------
 
 @pytest.fixture
-def app(small_template, tmp_path, encoder):
-    db = copy_database(small_template, tmp_path / "attacks.db")
-    radar = make_radar(db, encoder)
+def app(deployment, request, small_template, tmp_path, encoder):
+    """On SQLite + FAISS and on PostgreSQL."""
+    radar = radar_on(deployment, request, small_template, "pg_small_template", tmp_path / "attacks.db", encoder)
     app = create_app(radar.settings, radar=radar)
     app.config["SESSION_COOKIE_SECURE"] = False
     app.config["BASE_URL"] = "https://partnerradar.example"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from api import create_app
 from partnerradar.cli import main
-from tests.conftest import BROKEN_CSV, DUPES_CSV, SMALL_CSV, copy_database, ids_of
+from tests.conftest import BROKEN_CSV, DUPES_CSV, SMALL_CSV, database_on, ids_of
 
 
 def run(*args):
@@ -27,13 +27,17 @@ def cli_command() -> list[str]:
 
 
 @pytest.fixture
-def db(tmp_path, small_template, cli_encoder):
-    """A copy of the small database; CLI commands reuse the session's model."""
-    return copy_database(small_template, tmp_path / "klein.db")
+def db(deployment, request, tmp_path, small_template, cli_encoder):
+    """A copy of the small database on SQLite + FAISS or on PostgreSQL (PARTNERRADAR_DATABASE_URL
+    set): every test that takes it runs on both; CLI commands reuse the session's model."""
+    target = tmp_path / "klein.db"
+    database_on(deployment, request, small_template, "pg_small_template", target)
+    return target
 
 
 # -- ingest ----------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("empty_on_both")
 def test_ingest_good_file_exits_0(tmp_path, cli_encoder):
     db = tmp_path / "neu.db"
     result = run("--db", db, "ingest", SMALL_CSV)
@@ -47,6 +51,7 @@ def test_ingest_good_file_exits_0(tmp_path, cli_encoder):
     assert "12 Zeilen gelesen, 0 neu, 0 geändert, 12 unverändert, 0 abgelehnt" in again.stderr
 
 
+@pytest.mark.usefixtures("empty_on_both")
 def test_ingest_with_rejected_rows_exits_3_and_prints_file_line_reason(tmp_path, cli_encoder):
     db = tmp_path / "neu.db"
     result = run("ingest", BROKEN_CSV, "--db", db)     # --db also after the subcommand
@@ -64,6 +69,7 @@ def test_ingest_with_rejected_rows_exits_3_and_prints_file_line_reason(tmp_path,
     assert (tmp_path / "neu.rejects" / "profile_fehlerhaft.rejects.csv").is_file()
 
 
+@pytest.mark.usefixtures("empty_on_both")
 def test_ingest_unusable_file_exits_1(tmp_path, cli_encoder):
     db = tmp_path / "neu.db"
     bad = tmp_path / "ohne_name.csv"
@@ -81,6 +87,7 @@ def test_ingest_unusable_file_exits_1(tmp_path, cli_encoder):
     assert missing.exit_code == 1 and "Datei nicht gefunden" in missing.stderr
 
 
+@pytest.mark.usefixtures("empty_on_both")
 def test_ingest_json_report(tmp_path, cli_encoder):
     result = run("--db", tmp_path / "neu.db", "ingest", "--json", BROKEN_CSV)
     assert result.exit_code == 3
@@ -89,6 +96,7 @@ def test_ingest_json_report(tmp_path, cli_encoder):
     assert [r["line"] for r in report["rejected"]] == [4, 5, 6, 8, 9, 10, 13]
 
 
+@pytest.mark.usefixtures("empty_on_both")
 def test_ingest_reports_and_merges_duplicates(tmp_path, cli_encoder):
     db = tmp_path / "neu.db"
     result = run("--db", db, "ingest", DUPES_CSV)
@@ -112,7 +120,7 @@ def test_search_json_is_exactly_the_api_body(db, encoder):
     cli_body = json.loads(result.stdout)
 
     from tests.conftest import make_radar
-    radar = make_radar(db, encoder)
+    radar = make_radar(db, encoder, os.environ.get("PARTNERRADAR_DATABASE_URL", ""))
     api_body = create_app(radar.settings, radar=radar).test_client().post("/api/v1/search", json={
         "query": "Laserstrahlschweißen von Aluminium im Leichtbau", "near": "Chemnitz", "radius_km": 80,
         "kinds": ["research", "kmu"], "limit": 4}).get_json()
@@ -202,6 +210,7 @@ def test_health_and_reindex(db):
     assert result.exit_code == 0 and f"Index neu aufgebaut: {passages} Passagen" in result.stderr
 
 
+@pytest.mark.usefixtures("empty_on_both")
 def test_demo_command_loads_a_file_once(tmp_path, cli_encoder):
     db = tmp_path / "demo.db"
     first = run("--db", db, "demo", "--file", SMALL_CSV)
@@ -213,8 +222,10 @@ def test_demo_command_loads_a_file_once(tmp_path, cli_encoder):
 
 # -- the installed command, as a user runs it ------------------------------------------
 
-def test_installed_command_ingest_and_search(tmp_path):
+def test_installed_command_ingest_and_search(tmp_path, empty_on_both):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERRADAR_")}
+    if empty_on_both:
+        env["PARTNERRADAR_DATABASE_URL"] = empty_on_both
     db = tmp_path / "echt.db"
     ingest = subprocess.run(cli_command() + ["--db", str(db), "ingest", str(BROKEN_CSV)],
                             capture_output=True, text=True, env=env, timeout=300)

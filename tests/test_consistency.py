@@ -1,4 +1,6 @@
-"""The FAISS index is a cache of the SQLite store: lost, stale or half-written, it must agree again."""
+"""The FAISS index is a cache of the SQLite store: lost, stale or half-written, it must agree again.
+
+What is not about the FAISS files themselves runs on PostgreSQL (pgvector) too."""
 from __future__ import annotations
 
 import shutil
@@ -10,6 +12,7 @@ import ingest.pipeline
 from index.search_index import APPROXIMATE
 from ingest.schema import validate_record
 from store.db import Store
+from tests.both_deployments import small_radar, sqlite_only  # noqa: F401  (on both, but the FAISS files' tests)
 from tests.conftest import JSONL, SMALL_CSV, ids_of, make_radar, search
 
 LASER_QUERY = "Laserstrahlschweißen von Aluminium im Leichtbau"
@@ -44,6 +47,7 @@ def record(pid, name, description, postcode="01069", town="Dresden"):
             "postcode": postcode, "town": town}
 
 
+@sqlite_only      # the FAISS folder deleted
 def test_deleted_index_folder_is_rebuilt(small_radar):
     before = ids_of(search(small_radar, query=LASER_QUERY, limit=5))
     index_dir = small_radar.settings.index_dir
@@ -56,6 +60,7 @@ def test_deleted_index_folder_is_rebuilt(small_radar):
     assert_index_agrees_with_store(radar)
 
 
+@sqlite_only      # a FAISS file broken
 def test_corrupt_index_file_is_rebuilt(small_radar):
     before = ids_of(search(small_radar, query=LASER_QUERY, limit=5))
     (path,) = small_radar.settings.index_dir.glob("vectors-g*.faiss")
@@ -70,7 +75,7 @@ def test_corrupt_index_file_is_rebuilt(small_radar):
 def test_write_by_another_radar_is_seen_by_the_first(small_radar):
     reader = small_radar
     assert reader.index.generation == reader.store.generation()
-    writer = make_radar(reader.settings.db_path, reader.encoder)
+    writer = make_radar(reader.settings.db_path, reader.encoder, reader.settings.database_url)
     query = "Glockengießerei für Kirchenglocken aus Bronze"
     assert "glocken" not in ids_of(search(reader, query=query, limit=3))
 
@@ -86,6 +91,7 @@ def test_write_by_another_radar_is_seen_by_the_first(small_radar):
     assert_index_agrees_with_store(writer)
 
 
+@sqlite_only      # a write into the SQLite file behind the FAISS files
 def test_store_written_behind_the_index_is_detected_and_rebuilt(small_radar):
     radar = small_radar
     radar.index                                  # loaded at the current generation
@@ -106,6 +112,7 @@ def test_store_written_behind_the_index_is_detected_and_rebuilt(small_radar):
     assert_index_agrees_with_store(radar)
 
 
+@sqlite_only      # a FAISS file with stale content
 def test_index_file_with_the_right_name_but_stale_content_is_rebuilt(small_radar):
     radar = small_radar
     generation = radar.store.generation()
@@ -204,6 +211,7 @@ def test_reindex_rebuilds_the_same_index(small_radar):
     assert_index_agrees_with_store(small_radar)
 
 
+# FAISS's index types (SQLite + FAISS only; pgvector's HNSW lives in PostgreSQL).
 # hnsw can't remove vectors: every update and delete rebuilds it from the store;
 # ivf removes and adds in place.
 @pytest.mark.parametrize("index_type", ["hnsw", "ivf"])
@@ -225,6 +233,7 @@ def test_approximate_index_stays_consistent_through_update_and_delete(tmp_path, 
     assert "kl-wasser" not in ids_of(search(radar, query="Wasserstoffspeicherung", limit=11))
 
 
+# SQLite + FAISS only: FAISS's switch from its exact to its approximate index.
 def test_switch_from_exact_to_approximate_index_when_the_collection_grows(tmp_path, encoder):
     from partnerradar.config import Settings
     from partnerradar.radar import Radar

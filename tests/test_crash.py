@@ -3,6 +3,9 @@
 After each kill the database and index must load, agree (``partnerradar check``) and
 hold every profile the writer had reported committed. And while a writer runs in
 another process, a real server keeps answering searches correctly.
+
+SQLite + FAISS only: what is killed here is the write of the SQLite file and the FAISS files
+(a FAISS file half-written, a WAL to recover); PostgreSQL's transactions are its own.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from index.embedding import E5_SMALL, create_embedder
 from partnerradar.cli import ProgressLog
 from partnerradar.config import Settings
 from partnerradar.radar import ModelMismatch
+from tests.both_deployments import small_radar  # noqa: F401  (its tests on both deployments)
 from tests.conftest import SMALL_CSV, ids_of, make_radar, search
 
 
@@ -57,8 +58,8 @@ def test_a_radar_on_the_sentence_transformers_path_ingests_and_finds(tmp_path, m
 def test_a_model_change_is_refused_in_german_until_reembedded(small_radar, tmp_path, minilm):
     """Vectors of two models are never mixed: search and writes refuse, in German, with the way
     out; `reindex --reembed` switches, and until it commits readers keep the old generation."""
-    db = small_radar.settings.db_path
-    other = make_radar(db, minilm)
+    db, url = small_radar.settings.db_path, small_radar.settings.database_url
+    other = make_radar(db, minilm, url)
     with pytest.raises(ModelMismatch) as refused:
         search(other, query="Laserstrahlschweißen")
     message = str(refused.value)
@@ -67,7 +68,7 @@ def test_a_model_change_is_refused_in_german_until_reembedded(small_radar, tmp_p
     with pytest.raises(ModelMismatch):
         other.save([{"id": "neu", "name": "Neue Firma GmbH", "kind": "kmu", "description": "Wir fräsen."}])
 
-    reader = make_radar(db, small_radar.encoder)           # a running server on the old model
+    reader = make_radar(db, small_radar.encoder, url)      # a running server on the old model
     generation = reader.store.generation()
     seen = []
 

@@ -1,6 +1,6 @@
 """Unconfirmed profiles rank lower after a grace period, and say why (issue 15).
 
-Real SQLite, FAISS and model over profile_klein.csv; time passes by moving a profile's
+Real SQLite + FAISS and PostgreSQL, and the model, over profile_klein.csv; time passes by moving a profile's
 dates back in its database, as a year without an edit or a confirmation would.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import time
 from confirmations.store import Confirmations
 from partnerradar.config import load_settings
 from matcher.freshness import GRACE_DAYS, UNCONFIRMED_AFTER_DAYS
+from tests.both_deployments import small_radar  # noqa: F401  (on both deployments)
 from tests.conftest import ids_of, search
 
 QUERY = "Laserstrahlschweißen von Aluminium und zerstörungsfreie Prüfung der Schweißnähte"

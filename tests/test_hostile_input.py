@@ -19,6 +19,7 @@ from ingest.csv_safe import FORMULA_STARTS, csv_text, safe_cell
 from ingest.readers import Row, UnusableFile, read_rows
 from ingest.schema import (RecordError, clean_text, derive_id, parse_kind, parse_listed, parse_postcode,
                            slugify, validate_record)
+from tests.both_deployments import small_radar  # noqa: F401  (the store's tests on both deployments)
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 COLUMNS = ["id", "name", "kind", "description", "postcode", "town", "contact_email", "listed"]

@@ -11,7 +11,7 @@ import index.vectors
 import partnerradar.radar
 from partnerradar.config import Settings
 from partnerradar.radar import Radar
-from tests.conftest import copy_database, ids_of, search
+from tests.conftest import database_on, ids_of, search
 
 QUERIES = ["Wer kann uns bei der Digitalisierung der Instandhaltung helfen?",
            "Glockengießerei für Kirchenglocken aus Bronze",
@@ -33,11 +33,15 @@ def small_deltas(monkeypatch):
     monkeypatch.setattr(partnerradar.radar, "BACKGROUND_SAVE_PASSAGES", 0)
 
 
-@pytest.mark.parametrize("mmap", [False, True])
-def test_writes_found_in_every_process_as_after_a_fresh_start(tmp_path, encoder, small_template, small_deltas, mmap):
-    db = copy_database(small_template, tmp_path / "klein.db")
-    writer = Radar(Settings(db_path=db), encoder=encoder, mmap=mmap)
-    reader = Radar(Settings(db_path=db), encoder=encoder, mmap=mmap)
+# mmap: FAISS's memory-mapped files, so on SQLite + FAISS only; PostgreSQL's vectors are pgvector's.
+@pytest.mark.parametrize("deployment, mmap", [("sqlite", False), ("sqlite", True), ("postgresql", False)])
+def test_writes_found_in_every_process_as_after_a_fresh_start(request, tmp_path, encoder, small_template, small_deltas,
+                                                              deployment, mmap):
+    db = tmp_path / "klein.db"
+    settings = Settings(db_path=db, database_url=database_on(deployment, request, small_template,
+                                                             "pg_small_template", db))
+    writer = Radar(settings, encoder=encoder, mmap=mmap)
+    reader = Radar(settings, encoder=encoder, mmap=mmap)
     seeker = "kl-instand"
     reader.index
     bells = {"id": "glocken", "name": "Glockengießerei Dörfler GmbH", "kind": "kmu",
@@ -56,7 +60,7 @@ def test_writes_found_in_every_process_as_after_a_fresh_start(tmp_path, encoder,
     for step in steps:
         step()
         writer.wait_for_saves()
-        fresh = Radar(Settings(db_path=db), encoder=encoder)
+        fresh = Radar(settings, encoder=encoder)
         expected = answers(fresh, seeker)
         assert answers(writer, seeker) == expected
         assert answers(reader, seeker) == expected

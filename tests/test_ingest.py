@@ -8,6 +8,7 @@ import pytest
 
 from ingest.readers import UnusableFile
 from ingest.schema import derive_id
+from tests.both_deployments import small_radar  # noqa: F401  (the store's tests on both deployments)
 from tests.conftest import (BROKEN_CSV, DUPES_CSV, JSONL, SMALL_CSV, ids_of, make_radar,
                             search)
 
@@ -166,8 +167,8 @@ def test_broken_rows_are_reported_with_line_and_reason_and_good_rows_go_in(tmp_p
     assert "Außerdem warten wir Kühlhäuser" in radar.get_profile("f-gut3")["description"]
 
 
-def test_rejected_rows_are_kept_in_the_table_and_in_a_rejects_file(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_rejected_rows_are_kept_in_the_table_and_in_a_rejects_file(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
 
     report = radar.ingest(BROKEN_CSV)
 
@@ -184,6 +185,22 @@ def test_rejected_rows_are_kept_in_the_table_and_in_a_rejects_file(tmp_path, enc
     assert [int(r["line"]) for r in rows] == [line for line, _ in EXPECTED_REJECTS]
     assert rows[1]["reason"].startswith("Unbekannte Art „backstube“")
     assert "Bäckerei Ungültig GmbH" in rows[1]["raw"]
+
+
+def test_a_nul_byte_in_a_rejected_row_is_kept_aside_with_its_line(tmp_path, encoder, store_url):
+    """A NUL after the first 4 KiB (the binary check) reaches the rejected row's raw line;
+    PostgreSQL text can't hold it, and the ingest used to fail there."""
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
+    path = tmp_path / "mit_nullbyte.csv"
+    filler = "".join(f"Bäckerei Nummer {n:03d} mit langem Namen GmbH;backstube;Wir backen Brot.\n" for n in range(60))
+    path.write_bytes(("name;kind;description\n" + filler + "Böse\x00 GmbH;backstube;Text\n").encode("utf-8"))
+    assert path.read_bytes().index(b"\x00") > 4096
+
+    report = radar.ingest(path)
+
+    assert len(report.rejected) == 61 and report.inserted == 0
+    stored = {r["line"]: r["raw"] for r in radar.store.rejects()}
+    assert stored[62].startswith("Böse") and stored[62].endswith("GmbH;backstube;Text")
 
 
 def test_a_postcode_that_does_not_exist_or_lies_far_from_its_town_is_kept_aside(tmp_path, encoder):
@@ -246,8 +263,8 @@ def test_settings_accept_the_database_path_as_a_string(tmp_path, encoder):
     ("", "Datei ist leer"),
 ])
 def test_a_file_without_name_column_or_content_is_unusable_and_nothing_is_written(
-        tmp_path, encoder, content, message):
-    radar = make_radar(tmp_path / "p.db", encoder)
+        tmp_path, encoder, content, message, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
     path = tmp_path / "unbrauchbar.csv"
     path.write_text(content, encoding="utf-8")
     generation = radar.store.generation()
@@ -334,7 +351,7 @@ def test_delete_removes_profile_from_database_and_index(small_radar):
     assert radar.index.vectors.ntotal == passages_before - own
     assert "kl-wasser" not in ids_of(search(radar, query=query, limit=20))
     # A new Radar on the same files (e.g. the server after restart) agrees.
-    fresh = make_radar(radar.settings.db_path, radar.encoder)
+    fresh = make_radar(radar.settings.db_path, radar.encoder, radar.settings.database_url)
     assert fresh.index.vectors.ntotal == passages_before - own
     assert "kl-wasser" not in ids_of(search(fresh, query=query, limit=20))
 
@@ -346,8 +363,8 @@ def test_deleting_an_unknown_id_removes_nothing(small_radar):
 
 # -- near-duplicates ---------------------------------------------------------------
 
-def test_near_duplicates_are_reported_but_not_merged_by_default(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_near_duplicates_are_reported_but_not_merged_by_default(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
 
     report = radar.ingest(DUPES_CSV)
 
@@ -358,8 +375,8 @@ def test_near_duplicates_are_reported_but_not_merged_by_default(tmp_path, encode
     assert {frozenset((d.a, d.b)) for d in radar.duplicates()} == pairs
 
 
-def test_near_duplicates_are_merged_with_merge_duplicates(tmp_path, encoder):
-    radar = make_radar(tmp_path / "p.db", encoder)
+def test_near_duplicates_are_merged_with_merge_duplicates(tmp_path, encoder, store_url):
+    radar = make_radar(tmp_path / "p.db", encoder, database_url=store_url)
 
     report = radar.ingest(DUPES_CSV, merge_duplicates=True)
 

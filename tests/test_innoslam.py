@@ -17,6 +17,7 @@ from matcher.request import BadRequest
 from partnerradar.cli import main
 from partnerradar.radar import NotFound
 from tests.access_helpers import as_bearer
+from tests.both_deployments import demo_accounts, demo_radar, small_radar  # noqa: F401  (every test on both)
 
 AM_TOPIC = "Additive Fertigung von Metallbauteilen"
 #: Unlisted in the demo data; it would otherwise fit the plastics topic.

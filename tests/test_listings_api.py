@@ -14,18 +14,16 @@ import pytest
 
 from api import create_app
 from tests.access_helpers import api_key
-from tests.conftest import copy_database, make_radar
-from tests.listings_helpers import listings_template  # noqa: F401  (fixture)
+from tests.conftest import copy_database, make_radar, radar_on
+from tests.listings_helpers import listings_template, pg_listings_template  # noqa: F401  (fixtures)
 
 OWNER_MARKERS = ("Silberstollen", "demo-042")
 HEAT = {"type": "heat_offer", "title": "Abwärme 85 °C, 400 kW", "text": "Abwärme aus dem Ofen 2",
         "temperature_c": 85, "power_kw": 400}
 
 
-@pytest.fixture(scope="module")
-def api_template(tmp_path_factory, listings_template, encoder):
-    db = copy_database(listings_template, tmp_path_factory.mktemp("listings-api") / "api.db")
-    radar = make_radar(db, encoder)
+def listings_keys(radar) -> dict:
+    """A key per role, and q-fh2 made anonymous."""
     keys = {"anonymous": None,
             "member": api_key(radar, "member", "kristall@test.example", profile_id="demo-043"),
             "other_member": api_key(radar, "member", "schwingwerk@test.example", profile_id="demo-001"),
@@ -36,24 +34,43 @@ def api_template(tmp_path_factory, listings_template, encoder):
     from listings.service import Listings
     Listings(radar).update("q-fh2", {"visibility": "anonym"})
     radar.store.close()
-    return db, keys
+    return keys
+
+
+@pytest.fixture(scope="module")
+def api_template(tmp_path_factory, listings_template, encoder):
+    db = copy_database(listings_template, tmp_path_factory.mktemp("listings-api") / "api.db")
+    return db, listings_keys(make_radar(db, encoder))
+
+
+@pytest.fixture(scope="module")
+def pg_api(postgres, pg_listings_template, encoder, tmp_path_factory) -> tuple[str, dict]:
+    """api_template's keys and changes in a PostgreSQL template database."""
+    url = postgres.create_database("listings_api_template", template=pg_listings_template)
+    work = tmp_path_factory.mktemp("pg-listings-api") / "api.db"
+    return url, listings_keys(make_radar(work, encoder, database_url=url))
+
+
+@pytest.fixture(scope="module")
+def pg_api_template(pg_api) -> str:
+    return pg_api[0]
 
 
 @pytest.fixture
-def call(api_template, encoder, tmp_path):
-    db = copy_database(api_template[0], tmp_path / "api.db")
-    radar = make_radar(db, encoder)
+def call(deployment, request, api_template, encoder, tmp_path):
+    """Every test here runs on SQLite + FAISS and on PostgreSQL."""
+    radar = radar_on(deployment, request, api_template[0], "pg_api_template", tmp_path / "api.db", encoder)
     client = create_app(radar.settings, radar=radar).test_client()
-    keys = api_template[1]
+    keys = api_template[1] if deployment == "sqlite" else request.getfixturevalue("pg_api")[1]
 
-    def request(role, method, url, **kwargs):
+    def request_as(role, method, url, **kwargs):
         headers = kwargs.pop("headers", {})
         if keys[role]:
             headers["Authorization"] = f"Bearer {keys[role]}"
         return client.open(url, method=method, headers=headers, **kwargs)
 
-    request.radar = radar
-    return request
+    request_as.radar = radar
+    return request_as
 
 
 def text(response) -> str:

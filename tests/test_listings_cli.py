@@ -5,8 +5,28 @@ import json
 
 from click.testing import CliRunner
 
+import pytest
+
 from partnerradar.cli import main
-from tests.listings_helpers import copy_demo, listings_radar, listings_template  # noqa: F401  (fixtures)
+from tests.conftest import database_on
+from tests.listings_helpers import (copy_demo, listings_on, listings_template,  # noqa: F401  (fixtures)
+                                    pg_listings_template)
+
+
+@pytest.fixture
+def listings_radar(listings_on):
+    """Every test here runs on SQLite + FAISS and on PostgreSQL (the CLI finds the same data)."""
+    return listings_on
+
+
+@pytest.fixture
+def demo_db(deployment, request, tmp_path, demo_radar):
+    """The demo profiles without listings, where ``--db`` and the environment point the CLI."""
+    target = tmp_path / "demo.db"
+    if deployment == "sqlite":
+        return copy_demo(demo_radar, target)
+    database_on(deployment, request, None, "pg_demo_template", target)
+    return target
 
 
 def run(radar, *args):
@@ -74,8 +94,8 @@ def test_status_renew_and_list(listings_radar, cli_encoder):
     assert run(listings_radar, "listing", "renew", "q-nix").exit_code == 1
 
 
-def test_demo_loads_the_fictitious_listings_once(tmp_path, cli_encoder, demo_radar):
-    db = copy_demo(demo_radar, tmp_path / "demo.db")        # the profiles are there already
+def test_demo_loads_the_fictitious_listings_once(demo_db, cli_encoder):
+    db = demo_db        # the profiles are there already
     first = CliRunner().invoke(main, ["--db", str(db), "demo"], catch_exceptions=False)
     assert "Demo-Angebote und -Gesuche: 31 neu, 0 geändert, 0 unverändert, 0 abgelehnt" in first.stderr
     second = CliRunner().invoke(main, ["--db", str(db), "demo"], catch_exceptions=False)

@@ -13,8 +13,7 @@ import pytest
 
 from api import create_app
 from listings.service import VALID_S, Listings
-from tests.conftest import copy_database, make_radar
-from tests.listings_helpers import listings_template  # noqa: F401  (fixture)
+from tests.listings_helpers import listings_on, listings_template, pg_listings_template  # noqa: F401  (fixtures)
 from tests.smtp_inbox import inbox, mail_env  # noqa: F401  (fixtures)
 from tests.test_digest import BASE, digests, send, subscribe_and_confirm
 
@@ -22,8 +21,9 @@ FIRM, ADDRESS = "demo-043", "info@bergstadt-kristall.example"
 
 
 @pytest.fixture
-def radar(tmp_path, encoder, listings_template):
-    return make_radar(copy_database(listings_template, tmp_path / "digest.db"), encoder)
+def radar(listings_on):
+    """Every test here runs on SQLite + FAISS and on PostgreSQL."""
+    return listings_on
 
 
 @pytest.fixture

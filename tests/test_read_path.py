@@ -9,6 +9,7 @@ import numpy as np
 from matcher.request import SearchRequest
 from partnerradar.config import Settings
 from partnerradar.radar import Radar
+from tests.both_deployments import small_radar  # noqa: F401  (on both deployments)
 from tests.conftest import ids_of, search
 
 GLOCKEN = {"id": "glocken", "name": "Glockengießerei Dörfler GmbH", "kind": "research",
@@ -61,7 +62,8 @@ def test_filters_stay_exact_for_every_kind_and_district(small_radar):
 def test_passage_lookups_agree_with_the_stored_passages_after_writes_in_another_process(tmp_path, small_radar, encoder):
     """Rows and fields of passage ids, through the table derived per generation, are the
     store's, also for an index another process brought forward, and for ids it lacks."""
-    other = Radar(Settings(db_path=small_radar.settings.db_path), encoder=encoder)
+    other = Radar(Settings(db_path=small_radar.settings.db_path, database_url=small_radar.settings.database_url),
+                  encoder=encoder)
     other.index.rows_of_passages(other.index.passage_ids)      # derived for the old generation
     baker = np.array([p["id"] for p in small_radar.store.passages_for("kl-baeck")], dtype=np.int64)
     small_radar.save([GLOCKEN])

@@ -17,15 +17,18 @@ from schemathesis.checks import not_a_server_error
 
 from api import create_app
 from tests.access_helpers import api_key
-from tests.conftest import copy_database, make_radar
+from tests.conftest import copy_on, make_radar
 
 EXAMPLES = 25
 
 
-@pytest.fixture(scope="module")
-def app_and_key(small_template, tmp_path_factory, encoder):
-    db = copy_database(small_template, tmp_path_factory.mktemp("schemathesis") / "st.db")
-    radar = make_radar(db, encoder)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app_and_key(request, small_template, tmp_path_factory, encoder):
+    """On SQLite + FAISS and on PostgreSQL: hostile input reaches each store."""
+    db = tmp_path_factory.mktemp("schemathesis") / "st.db"
+    radar = make_radar(db, encoder, copy_on(request.param, request, small_template, "pg_small_template", db))
+    if radar.settings.database_url:
+        request.addfinalizer(radar.store.close)
     app = create_app(radar.settings, radar=radar)
     app.config["SEARCH_RATE_LIMIT"] = "100000 per minute"    # the limiter has its own test
     app.config["PROFILE_RATE_LIMIT"] = "100000 per minute"

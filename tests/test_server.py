@@ -9,26 +9,32 @@ import pytest
 
 from evaluation.live_server import call, serving
 from tests.access_helpers import api_key
-from tests.conftest import CONTACT_MARKERS, copy_database, ids_of, make_radar
+from tests.conftest import CONTACT_MARKERS, copy_database, copy_on, ids_of, make_radar
 
 
 def request(base, path, body=None, method=None, key=None):
     return call(base, path, body, method=method, key=key)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, small_template):
-    """One server for this module; each test leaves the database as it found it."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory, small_template):
+    """One server for this module per deployment (SQLite + FAISS, PostgreSQL); each test
+    leaves the database as it found it. Yields (base, working file, admin key, database URL)."""
     tmp_path = tmp_path_factory.mktemp("server")
-    db = copy_database(small_template, tmp_path / "server.db")
-    from store.db import Store
-    key = api_key(Store(db), "admin")
-    with serving(db, workers=2, log_path=tmp_path / "server.log") as live:
-        yield live.base, db, key
+    db = tmp_path / "server.db"
+    url = copy_on(request.param, request, small_template, "pg_small_template", db)
+    from partnerradar.radar import open_store
+    from partnerradar.config import Settings
+    store = open_store(Settings(db_path=db, database_url=url))
+    key = api_key(store, "admin")
+    store.close()
+    env = {"PARTNERRADAR_DATABASE_URL": url} if url else {}
+    with serving(db, workers=2, log_path=tmp_path / "server.log", env=env) as live:
+        yield live.base, db, key, url
 
 
 def test_server_answers_searches_over_a_socket(server):
-    base, _, key = server
+    base, _, key, _ = server
     status, headers, text = request(base, "/api/v1/search", {
         "query": "Laserstrahlschweißen von Aluminium im Leichtbau", "near": "Chemnitz", "radius_km": 80})
 
@@ -55,13 +61,13 @@ def test_server_answers_searches_over_a_socket(server):
 
 
 def test_server_sees_writes_from_another_process_without_restart(server, encoder):
-    base, db, key = server
+    base, db, key, url = server
     query = "Orgelpfeifen aus Zinnlegierungen für historische Orgeln"
     status, _, text = request(base, "/api/v1/search", {"query": query, "limit": 3})
     assert status == 200 and "org-werkstatt" not in text
 
     # like `partnerradar ingest` run next to the server
-    writer = make_radar(db, encoder)
+    writer = make_radar(db, encoder, database_url=url)
     writer.save([{"id": "org-werkstatt", "name": "Orgelbau Großschönau GmbH", "kind": "kmu",
                   "description": "Die Werkstatt restauriert historische Orgeln und gießt Orgelpfeifen "
                                 "aus Zinnlegierungen.", "postcode": "02779", "town": "Großschönau"}])
@@ -79,7 +85,7 @@ def test_server_sees_writes_from_another_process_without_restart(server, encoder
 
 
 def test_profile_created_over_http_is_found_and_stored(server, encoder):
-    base, db, key = server
+    base, db, key, url = server
     body = {"id": "http-kaelte", "name": "Kältetechnik Löbau GmbH", "kind": "kmu",
             "description": "Wir planen Kühlhäuser für Obstbaubetriebe mit Propan als Kältemittel.",
             "postcode": "02708", "town": "Löbau", "contact_email": "leitung@kontakt-geheim.example"}
@@ -91,7 +97,7 @@ def test_profile_created_over_http_is_found_and_stored(server, encoder):
     status, _, text = request(base, "/api/v1/search", {"query": "Kühlhäuser für Obstbaubetriebe", "limit": 1})
     assert ids_of(json.loads(text)["results"]) == ["http-kaelte"]
     # written to the same database and index the CLI uses
-    reader = make_radar(db, encoder)
+    reader = make_radar(db, encoder, database_url=url)
     assert reader.get_profile("http-kaelte")["contact_email"] == "leitung@kontakt-geheim.example"
     assert reader.index.vectors.ntotal == reader.store.count_passages()
 

@@ -38,8 +38,9 @@ PROFILES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def radar(tmp_path_factory, encoder):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def radar(request, tmp_path_factory, encoder):
+    """Six profiles ingested on SQLite + FAISS and on PostgreSQL (their terms come from the store)."""
     folder = tmp_path_factory.mktemp("abbreviations")
     path = folder / "profile.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
@@ -48,11 +49,14 @@ def radar(tmp_path_factory, encoder):
         for pid, name, kind, description, offers, seeks, keywords in PROFILES:
             writer.writerow([pid, name, kind, description, offers, seeks, keywords, "Hauptstraße 1",
                              "01067", "Dresden", "", "", "", "1"])
-    radar = make_radar(folder / "abk.db", encoder)
+    url = request.getfixturevalue("postgres").create_database() if request.param == "postgresql" else ""
+    radar = make_radar(folder / "abk.db", encoder, database_url=url)
     report = radar.ingest(path)
     assert report.rejected == [] and report.inserted == len(PROFILES)
     yield radar
     radar.store.close()
+    if url:
+        request.getfixturevalue("postgres").drop_database(url)
 
 
 def lexical_scores(radar, need: str) -> dict[str, float]:

@@ -9,6 +9,7 @@ import pytest
 
 from api import create_app
 from tests.access_helpers import api_key, as_bearer
+from tests.both_deployments import demo_accounts, demo_radar, small_radar  # noqa: F401  (every test on both)
 from tests.conftest import CONTACT_MARKERS
 
 UNLISTED = "demo-018"       # Kunststofftechnik Sonnenberg GmbH, "listed = nein" in the demo data
