@@ -46,6 +46,8 @@ from evaluation.scale import embedded_sample, scaled_store
 from partnerradar.config import PROJECT_DIR
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
+#: Shares of the IVF lists probed for the recall sweep (beside the shipped setting).
+RECALL_PROBE_SHARES = (1 / 128, 1 / 64, 3 / 128, 1 / 32, 1 / 16, 1 / 8)
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -87,7 +89,12 @@ def run(args, results: dict, save) -> dict:
             radar, info = (sample, {"profiles": n, "derived": False}) if n == args.sample else \
                 scaled_store(workdir, n, sample)
             row = {**info, **bench_size(radar, encoder, args.repeats)}
-            row["recall@10"] = bench_recall(radar, encoder)
+            recall = bench_recall(radar, encoder, nprobes=RECALL_PROBE_SHARES and [
+                radar.index.vectors.index.nlist * share for share in RECALL_PROBE_SHARES]
+                if radar.index.vectors.index_type == "ivf" else None)
+            row["recall@10"] = recall["recall"] if isinstance(recall, dict) else recall
+            if isinstance(recall, dict):
+                row["recall_by_nprobe"] = recall["by_nprobe"]
             row["writes"] = bench_writes(radar, encoder)
             row["memory"] = bench_memory(radar.settings.db_path)
             row["build_s"] = bench_build(radar) if args.build else None

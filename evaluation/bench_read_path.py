@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.bench import RECALL_PROBE_SHARES
 from evaluation.bench_common import SHORT_QUERIES, long_queries, ms
 from evaluation.bench_sizes import bench_memory, bench_recall, bench_size
 from evaluation.scale import embedded_sample, scaled_store
@@ -71,13 +72,19 @@ def main(argv=None) -> None:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     sample = embedded_sample(workdir, args.sample, encoder)
+    begun = time.perf_counter()
     radar, info = (sample, {"profiles": args.n, "derived": False}) if args.n == args.sample else \
         scaled_store(workdir, args.n, sample)
     row = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_average_at_start": os.getloadavg(),
-           "repeats": args.repeats, **info, **bench_size(radar, encoder, args.repeats)}
+           "repeats": args.repeats, **info, "store_and_index_s": round(time.perf_counter() - begun, 1), **bench_size(radar, encoder, args.repeats)}
     row["cpu"] = cpu_times(radar, encoder, args.repeats)
     if args.recall:
-        row["recall@10"] = bench_recall(radar, encoder)
+        vectors = radar.index.vectors
+        recall = bench_recall(radar, encoder, nprobes=[vectors.index.nlist * share for share in RECALL_PROBE_SHARES]
+                              if vectors.index_type == "ivf" else None)
+        row["recall@10"] = recall["recall"] if isinstance(recall, dict) else recall
+        if isinstance(recall, dict):
+            row["recall_by_nprobe"] = recall["by_nprobe"]
     if args.memory:
         row["memory"] = bench_memory(radar.settings.db_path)
     row["load_average_at_end"] = os.getloadavg()

@@ -100,9 +100,19 @@ def _copy_ivf(source):
     return index
 
 
+#: At most this many inverted lists (reached at ~600k passages, 100k profiles). A search scans
+#: the probed share of all codes whatever the number of lists, but training (k-means over
+#: 64 points per list) and adding (each passage against every centroid) cost lists x points:
+#: 4,096 lists took 4.3 min of k-means on two shared cores, 8,192 (for the 6M passages of 1M
+#: profiles) would take four times that and twice the adding (issue 17: a 1M build within the
+#: hour). Past the cap the lists grow longer instead.
+IVF_MAX_LISTS = 4096
+
+
 def ivf_lists(n: int) -> int:
-    """Number of inverted lists for ``n`` passages: ~4 * sqrt(n), a power of two."""
-    return int(2 ** round(math.log2(max(64.0, 4 * math.sqrt(max(n, 1))))))
+    """Number of inverted lists for ``n`` passages: ~4 * sqrt(n), a power of two, at most
+    ``IVF_MAX_LISTS``."""
+    return min(IVF_MAX_LISTS, int(2 ** round(math.log2(max(64.0, 4 * math.sqrt(max(n, 1)))))))
 
 
 class VectorIndex:
@@ -145,9 +155,18 @@ class VectorIndex:
         return ivf_lists(total) * IVF_TRAIN_PER_LIST if self.index_type == "ivf" and self.index is None else 0
 
     def train(self, vectors: np.ndarray, expected: int) -> None:
-        """Train an IVF index for ``expected`` passages on a sample spread over the collection."""
+        """Train an IVF index for ``expected`` passages on a sample spread over the collection.
+
+        The trained structure is this object's alone until it is saved or copied, so the
+        build's ``add`` calls go straight into it. Through the delta they were an exact
+        float copy of every vector (9 GB at 1M profiles, concatenated batch by batch: hours
+        of copying) that the building process then searched by brute force (issue 17)."""
         if self.index_type == "ivf" and self.index is None and len(vectors):
             self._train_ivf(vectors, expected)
+            self._building = True
+
+    #: True while a build fills the structure it trained (see ``train``).
+    _building = False
 
     def _train_ivf(self, vectors: np.ndarray, expected: int) -> None:
         """Train the coarse quantiser and the 8-bit quantiser on (a sample of) ``vectors``."""
@@ -201,7 +220,7 @@ class VectorIndex:
             self._train_ivf(vectors, expected or len(vectors))
             self.index.add_with_ids(vectors, ids)
             return
-        if not self._deltas:
+        if not self._deltas or (self._building and not self.delta_size):
             self.index.add_with_ids(vectors, ids)
             return
         order = np.argsort(ids, kind="stable")
@@ -328,6 +347,7 @@ class VectorIndex:
     def copy(self) -> "VectorIndex":
         """A private, writable copy: the FAISS structure is shared (writes go to the copy's
         own delta and tombstones; a fold writes a private structure), HNSW is cloned."""
+        self._building = False         # shared from now on: writes go to the deltas
         if self._deltas:
             other = VectorIndex.__new__(VectorIndex)
             other.__dict__.update(self.__dict__)
@@ -373,6 +393,7 @@ class VectorIndex:
                 and self.saved_file(directory, base).exists())
 
     def save(self, directory: Path, generation: int) -> Path:
+        self._building = False         # the file holds the structure: later writes are deltas
         private_dir(directory)
         if self.saves_as_delta(directory):
             if self.base_generation == generation and not self.delta_size:
