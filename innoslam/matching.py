@@ -5,6 +5,7 @@ score in all of Saxony and at least a floor: the gap between real matches and th
 tail is large (≈ 65–95 against ≈ 15–35 for a topic on the demo data), so a relative cut
 follows it on both sharp and vague topics. A research profile as the query ("partners
 for this organisation") ranks flatter, its tail reaches ≈ 35-40, hence the higher floor.
+Only firms whose text supports the topic count (``supported``: ``matcher.signals``).
 A region's *match* is the sum of its well-matching firms' scores / 100: it grows with
 their number and with how well each matches.
 """
@@ -24,7 +25,8 @@ def well_matching(hits: list[dict], floor: int = MIN_SCORE_TOPIC) -> list[dict]:
     if not hits:
         return []
     cut = max(floor, RELATIVE_SCORE * max(h["score"] for h in hits))
-    return [h for h in hits if h["score"] >= cut]
+    # A firm whose text only weakly supports the topic is not worth an invitation.
+    return [h for h in hits if h["score"] >= cut and h.get("supported", True)]
 
 
 def match_of(hits: list[dict]) -> float:

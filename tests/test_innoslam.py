@@ -60,6 +60,7 @@ def test_audience_ranks_all_districts_with_explained_firms_and_a_venue_in_the_di
             assert firm["landkreis"] == d["name"]
             assert firm["kind"] in ("kmu", "startup")
             assert firm["explanation"]["shared_terms"], firm["name"]
+            assert firm["supported"], firm["name"]       # nobody is invited on a weak match
             assert firm["venue_distance_km"] is not None
     # The same firm, the same score and reasons as in a partner search.
     best = with_firms[0]["firms"][0]
@@ -300,3 +301,11 @@ def test_command_line_counts_firms_in_correct_german():
 
     assert _firms(1) == "1 passende Firma"
     assert _firms(0) == "0 passende Firmen" and _firms(7) == "7 passende Firmen"
+
+
+def test_a_firm_the_topic_only_weakly_supports_is_not_invited_however_high_it_scores():
+    from innoslam.matching import well_matching
+
+    hits = [{"id": "a", "score": 80, "supported": True}, {"id": "b", "score": 70, "supported": False},
+            {"id": "c", "score": 60, "supported": True}]
+    assert [h["id"] for h in well_matching(hits)] == ["a", "c"]
