@@ -153,7 +153,7 @@ def _hits_map(hits: list[dict], first_rank: int) -> dict:
 
 
 SEARCH_CSV_HEADER = ["Rang", "Organisation", "Art", "Ort", "Landkreis", "Entfernung (km)", "Score",
-                     "Gemeinsame Begriffe", "Passende Aussage", "Profil"]
+                     "Inhaltlich belegt", "Gemeinsame Begriffe", "Passende Aussage", "Profil"]
 
 
 @bp.get("/suche.csv")
@@ -169,6 +169,7 @@ def search_csv():
         return Response(str(exc) + "\n", status=400, mimetype="text/plain")
     rows = ((rank, hit["name"], KIND_LABELS.get(hit["kind"], hit["kind"]), hit["town"] or "", hit["landkreis"] or "",
              "" if hit["distance_km"] is None else de_num(hit["distance_km"], 1), hit["score"],
+             "ja" if hit["supported"] else "nein",
              ", ".join((hit.get("explanation") or {}).get("shared_terms", [])),
              (hit.get("explanation") or {}).get("best_sentence", ""),
              public_url(url_for("web.profile_page", profile_id=hit["id"])))

@@ -178,3 +178,8 @@ def test_search_page_sets_the_weakly_supported_hits_apart_once(client, demo_rada
     assert all(text.index(n) < divider for n in names[:first_weak])
     assert all(text.index(n) > divider for n in names[first_weak:])
     assert "Weniger belegte Treffer" in text
+    # The CSV download says the same of each hit.
+    exported = client.get("/suche.csv?q=" + quote(query)).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
+    hits = demo_radar.search(SearchRequest(query=query, limit=100), explain=False)
+    assert [r["Inhaltlich belegt"] for r in rows] == ["ja" if h["supported"] else "nein" for h in hits]
