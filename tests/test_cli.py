@@ -242,7 +242,7 @@ def test_installed_command_ingest_and_search(tmp_path, empty_on_both):
     assert body["results"][0]["id"] == "f-gut3"
     assert body["results"][0]["name"] == "Kältetechnik Straßberger GmbH"
     assert set(body["results"][0]) == {"id", "name", "kind", "town", "landkreis", "distance_km", "score",
-                                       "explanation"}
+                                       "supported", "explanation"}
 
 
 # -- help --------------------------------------------------------------------------------
