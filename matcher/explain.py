@@ -15,7 +15,8 @@ import numpy as np
 
 from index.analyzer import GermanAnalyzer, split_sentences
 from ingest.passages import WHOLE_FIELD
-from matcher.signals import CONTENT_SIGNALS, SIGNALS, WEAK_EVIDENCE, Evidence, content_evidence
+from matcher.ranker import CONTENT_FLOOR
+from matcher.signals import CONTENT_SIGNALS, SIGNALS, SUPPORTED, Evidence, support_tiers
 
 MAX_TERMS = 8
 SNIPPET_CHARS = 300
@@ -118,7 +119,8 @@ class Explainer:
         }
         known = any(name in signals for name in CONTENT_SIGNALS)     # not when called without signals
         if supported is None:
-            supported = not known or float(content_evidence(signals)) >= WEAK_EVIDENCE
+            supported = not known or int(support_tiers(
+                {k: np.asarray(v) for k, v in signals.items()}, CONTENT_FLOOR)) == SUPPORTED
         explanation["weak_evidence"] = known and not shared and not supported
         projects = list(dict.fromkeys(shared_projects or ()))
         # The project on the query's topic first: it is why this known partner ranks here.

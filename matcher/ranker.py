@@ -2,8 +2,9 @@
 
 The signals (each 0..1, each with its reason in the explanation) are components listed
 in ``matcher/signals/__init__.py``; the ranker only filters, asks each signal for its
-candidates and scores, and orders by the weighted sum. ``Weights`` is the single place the
-fusion is tuned; an ablation sets a weight to 0.
+candidates and scores, and orders by support tier (does the text support the candidate?
+``matcher.signals.support_tiers``), then by the weighted sum. ``Weights`` is the single
+place the fusion is tuned; an ablation sets a weight to 0.
 """
 from __future__ import annotations
 
