@@ -26,7 +26,7 @@ def well_matching(hits: list[dict], floor: int = MIN_SCORE_TOPIC) -> list[dict]:
         return []
     cut = max(floor, RELATIVE_SCORE * max(h["score"] for h in hits))
     # A firm whose text only weakly supports the topic is not worth an invitation.
-    return [h for h in hits if h["score"] >= cut and h.get("supported", True)]
+    return [h for h in hits if h["score"] >= cut and h["supported"]]
 
 
 def match_of(hits: list[dict]) -> float:

@@ -39,12 +39,10 @@ def demote_unconfirmed(found, ids, last_confirmed_of, now: float | None = None) 
     fused = found.fused[:window] * np.where(stale, DEMOTION, 1.0)
     # Within its support tier: a demoted profile never falls below a less supported one's place,
     # nor does an unsupported one rise above a supported one.
-    tiers = found.tiers[:window] if found.tiers is not None else np.zeros(window, dtype=np.int8)
-    order = np.lexsort((-fused, tiers))
+    order = np.lexsort((-fused, found.tiers[:window]))
     found.rows[:window] = found.rows[:window][order]
     found.fused[:window] = fused[order]
-    if found.tiers is not None:
-        found.tiers[:window] = tiers[order]
+    found.tiers[:window] = found.tiers[:window][order]
     for name, values in found.signals.items():
         values[:window] = values[:window][order]
     if found.distance_km is not None:
